@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+func newValidateCmd(s *shared) *cobra.Command {
+	var ef envFlags
+	cmd := &cobra.Command{
+		Use:   "validate [ENV...]",
+		Short: "Check environment files against the schema",
+		Long: `validate unifies the environment files with cht-gen's schema and checks
+what spans environments (namespaces on a shared cluster, versions). It prints
+one line per environment when all is well; otherwise every error as
+file:line:col: path.to.field: message, and exits 1.`,
+		Example: `  cht-gen validate
+  cht-gen validate --environments ./envs prod staging`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, envs, err := ef.load(args)
+			if err != nil {
+				return err
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(s.stderr, w.String())
+			}
+			for i := range envs {
+				fmt.Fprintln(s.stdout, summary(&envs[i]))
+			}
+			return nil
+		},
+	}
+	ef.register(cmd)
+	return cmd
+}
+
+// summary is the one-line description of a valid environment.
+func summary(e *model.Environment) string {
+	db := "CouchDB single node"
+	if e.CouchDB.Clustered() {
+		db = fmt.Sprintf("CouchDB cluster of %d", e.CouchDB.Nodes)
+	}
+	where := ""
+	switch e.Target {
+	case model.Compose:
+		where = fmt.Sprintf("compose project %s, TLS %s", e.Project, e.Nginx.TLS.Mode)
+	case model.Kubernetes:
+		where = fmt.Sprintf("cluster %s, namespace %s, %s", e.Cluster, e.Namespace, e.GitOps)
+	}
+	return fmt.Sprintf("ok %-12s %-10s CHT %-8s %s, %s, host %s (%s)", e.Name, e.Target, e.Version, db, where, e.Host, e.Source)
+}

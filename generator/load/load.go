@@ -1,0 +1,407 @@
+package load
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
+
+	schema "github.com/cht-gen/cht-gen/cue"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// PackageName is the CUE package every environment file declares.
+const PackageName = "environments"
+
+// MaxFileSize bounds one environment file; real ones are a few KiB.
+const MaxFileSize = 1 << 20
+
+// Result is a loaded, validated environments directory.
+type Result struct {
+	// Environments sorted by name.
+	Environments []model.Environment
+	// Warnings do not fail validation (e.g. upgrade service under GitOps).
+	Warnings []Diagnostic
+	// Files lists the environment files read, as shown in positions.
+	Files []string
+}
+
+// Lookup returns the environment called name.
+func (r *Result) Lookup(name string) (*model.Environment, bool) {
+	for i := range r.Environments {
+		if r.Environments[i].Name == name {
+			return &r.Environments[i], true
+		}
+	}
+	return nil, false
+}
+
+// Load reads every *.cue file at the root of fsys, unifies them with the
+// embedded schema, and returns the environments or an Errors listing every
+// problem. display is the directory name shown in positions (for example
+// "environments"), so that messages point at the user's files.
+func Load(fsys fs.FS, display string) (*Result, error) {
+	files, errs := parseDir(fsys, display)
+	if len(errs) > 0 {
+		return nil, Errors(sortDiagnostics(errs))
+	}
+	ctx := cuecontext.New()
+	root, err := compileSchema(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compile embedded schema: %w", err)
+	}
+	bi := build.NewContext().NewInstance(display, nil)
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		if err := bi.AddSyntax(f); err != nil {
+			return nil, Errors(fromCUE(err, nil))
+		}
+		names = append(names, f.Filename)
+	}
+	user := ctx.BuildInstance(bi)
+	if err := user.Err(); err != nil {
+		return nil, Errors(sortDiagnostics(fromCUE(err, nil)))
+	}
+	v := root.Unify(user)
+	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
+		return nil, Errors(sortDiagnostics(fromCUE(err, &user)))
+	}
+	res := &Result{Files: names}
+	var diags []Diagnostic
+	iter, err := v.LookupPath(cue.ParsePath(PackageName)).Fields()
+	if err != nil {
+		return nil, Errors(fromCUE(err, &user))
+	}
+	for iter.Next() {
+		var e model.Environment
+		if err := iter.Value().Decode(&e); err != nil {
+			diags = append(diags, fromCUE(err, &user)...)
+			continue
+		}
+		e.Source = position(user, PackageName+"."+e.Name)
+		res.Environments = append(res.Environments, e)
+	}
+	if len(res.Environments) == 0 && len(diags) == 0 {
+		diags = append(diags, errorf(model.Position{File: names[0], Line: 1, Col: 1}, PackageName,
+			"no environments declared: add e.g. `environments: dev: {target: \"compose\", version: \"4.22.0\", host: \"localhost\"}`"))
+	}
+	sort.Slice(res.Environments, func(i, j int) bool { return res.Environments[i].Name < res.Environments[j].Name })
+	for _, p := range model.Validate(res.Environments) {
+		full := PackageName + "." + p.Env + "." + p.Field
+		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
+		if p.Warning {
+			res.Warnings = append(res.Warnings, d)
+		} else {
+			diags = append(diags, d)
+		}
+	}
+	if len(diags) > 0 {
+		return nil, Errors(sortDiagnostics(diags))
+	}
+	res.Warnings = sortDiagnostics(res.Warnings)
+	return res, nil
+}
+
+// parseDir parses the *.cue files at the root of fsys.
+func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
+	dirPos := model.Position{File: display, Line: 0, Col: 0}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, []Diagnostic{errorf(dirPos, "", "cannot read environments directory: %v", unwrapPath(err))}
+	}
+	var files []*ast.File
+	var diags []Diagnostic
+	for _, ent := range entries {
+		if ent.IsDir() || !strings.HasSuffix(ent.Name(), ".cue") {
+			continue
+		}
+		name := path.Join(display, ent.Name())
+		pos := model.Position{File: name, Line: 1, Col: 1}
+		if ent.Type()&fs.ModeSymlink != 0 {
+			diags = append(diags, errorf(pos, "", "is a symbolic link: cht-gen reads only regular files inside the environments directory"))
+			continue
+		}
+		if !ent.Type().IsRegular() {
+			diags = append(diags, errorf(pos, "", "is not a regular file"))
+			continue
+		}
+		info, err := ent.Info()
+		if err == nil && info.Size() > MaxFileSize {
+			diags = append(diags, errorf(pos, "", "is %d bytes: environment files are limited to %d bytes; split it or remove generated data", info.Size(), MaxFileSize))
+			continue
+		}
+		src, err := fs.ReadFile(fsys, ent.Name())
+		if err != nil {
+			diags = append(diags, errorf(pos, "", "cannot read: %v", unwrapPath(err)))
+			continue
+		}
+		if !utf8.Valid(src) {
+			line, col := invalidUTF8(src)
+			diags = append(diags, errorf(model.Position{File: name, Line: line, Col: col}, "", "is not valid UTF-8 text: save the file as UTF-8"))
+			continue
+		}
+		f, err := parser.ParseFile(name, src, parser.ParseComments)
+		if err != nil {
+			diags = append(diags, fromCUE(err, nil)...)
+			continue
+		}
+		if pkg := f.PackageName(); pkg != PackageName {
+			at := pos
+			if f.Decls != nil {
+				for _, d := range f.Decls {
+					if p, ok := d.(*ast.Package); ok {
+						at = toPos(p.Pos())
+					}
+				}
+			}
+			if pkg == "" {
+				diags = append(diags, errorf(at, "", "has no package clause: start the file with `package %s`", PackageName))
+			} else {
+				diags = append(diags, errorf(at, "", "declares package %q: environment files must be `package %s`", pkg, PackageName))
+			}
+			continue
+		}
+		var imp *ast.ImportSpec
+		for spec := range f.ImportSpecs() {
+			imp = spec
+			break
+		}
+		if imp != nil {
+			diags = append(diags, errorf(toPos(imp.Pos()), "", "imports are not supported in environment files: cht-gen unifies them with its embedded schema itself (run `cht-gen schema` for a file that makes `cue vet` work)"))
+			continue
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 && len(diags) == 0 {
+		diags = append(diags, errorf(dirPos, "", "no *.cue files: an environments directory holds CUE files of package %s (see environments/ in the cht-gen repository)", PackageName))
+	}
+	return files, diags
+}
+
+func invalidUTF8(src []byte) (line, col int) {
+	line, col = 1, 1
+	for len(src) > 0 {
+		r, size := utf8.DecodeRune(src)
+		if r == utf8.RuneError && size <= 1 {
+			return line, col
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		src = src[size:]
+	}
+	return line, col
+}
+
+// unwrapPath drops the PathError wrapper whose path is relative to fsys.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// compileSchema builds the embedded schema and returns its #Root.
+func compileSchema(ctx *cue.Context) (cue.Value, error) {
+	entries, err := fs.ReadDir(schema.Files, ".")
+	if err != nil {
+		return cue.Value{}, err
+	}
+	bi := build.NewContext().NewInstance("cht-gen-schema", nil)
+	for _, ent := range entries {
+		src, err := fs.ReadFile(schema.Files, ent.Name())
+		if err != nil {
+			return cue.Value{}, err
+		}
+		f, err := parser.ParseFile("cht-gen:cue/"+ent.Name(), src, parser.ParseComments)
+		if err != nil {
+			return cue.Value{}, err
+		}
+		if err := bi.AddSyntax(f); err != nil {
+			return cue.Value{}, err
+		}
+	}
+	v := ctx.BuildInstance(bi)
+	if err := v.Err(); err != nil {
+		return cue.Value{}, err
+	}
+	return v.LookupPath(cue.ParsePath("#Root")), nil
+}
+
+// fromCUE converts CUE errors. A position in the user's files is preferred;
+// when CUE only knows the schema's position (a missing required field), the
+// closest user position along the error's path is used instead. CUE reports
+// a failed disjunction once per alternative; those are folded into one line
+// per field ("got X, want one of A, B").
+func fromCUE(err error, user *cue.Value) []Diagnostic {
+	type raw struct {
+		d      Diagnostic
+		format string
+		args   []any
+	}
+	var raws []raw
+	order := []string{}
+	byPath := map[string][]int{}
+	for _, e := range cueerrors.Errors(err) {
+		p := strings.TrimPrefix(strings.Join(e.Path(), "."), "#Root.")
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		var pos model.Position
+		for _, tp := range cueerrors.Positions(e) {
+			if tp.IsValid() && !strings.HasPrefix(tp.Filename(), "cht-gen:") {
+				pos = toPos(tp)
+				break
+			}
+		}
+		if pos.File == "" && user != nil {
+			pos = position(*user, p)
+			if strings.HasPrefix(msg, "incomplete value") {
+				msg = "required field is missing (want " + strings.TrimPrefix(msg, "incomplete value ") + ")"
+			}
+		}
+		if _, ok := byPath[p]; !ok {
+			order = append(order, p)
+		}
+		byPath[p] = append(byPath[p], len(raws))
+		raws = append(raws, raw{Diagnostic{Pos: pos, Path: p, Message: msg}, format, args})
+	}
+	var out []Diagnostic
+	for _, p := range order {
+		idx := byPath[p]
+		var group []raw
+		disjunction := false
+		for _, i := range idx {
+			if strings.Contains(raws[i].format, "errors in empty disjunction") {
+				disjunction = true
+				continue
+			}
+			group = append(group, raws[i])
+		}
+		if !disjunction || len(group) == 0 {
+			for _, r := range group {
+				out = append(out, nameHint(r.d))
+			}
+			continue
+		}
+		// Bounds say the most ("out of bound <=16"); keep only those.
+		var bounds []Diagnostic
+		for _, r := range group {
+			if strings.Contains(r.d.Message, "out of bound") || strings.HasPrefix(r.d.Message, "invalid value") {
+				bounds = append(bounds, nameHint(r.d))
+			}
+		}
+		if len(bounds) > 0 {
+			out = append(out, bounds...)
+			continue
+		}
+		// "conflicting values A and B": the operand common to all is the
+		// user's value, the others are what the schema allows.
+		count := map[string]int{}
+		var operands [][2]string
+		for _, r := range group {
+			if strings.HasPrefix(r.format, "conflicting values %s and %s") && len(r.args) >= 2 {
+				a, b := fmt.Sprint(r.args[0]), fmt.Sprint(r.args[1])
+				operands = append(operands, [2]string{a, b})
+				count[a]++
+				if b != a {
+					count[b]++
+				}
+			}
+		}
+		if len(operands) != len(group) {
+			for _, r := range group {
+				out = append(out, r.d)
+			}
+			continue
+		}
+		got := ""
+		for v, n := range count {
+			if n == len(operands) && (got == "" || v < got) {
+				got = v
+			}
+		}
+		var want []string
+		for _, o := range operands {
+			for _, v := range o {
+				if v != got && !contains(want, v) {
+					want = append(want, v)
+				}
+			}
+		}
+		sort.Strings(want)
+		d := group[0].d
+		d.Message = fmt.Sprintf("got %s, want one of: %s", got, strings.Join(want, ", "))
+		if len(want) == 1 {
+			d.Message = fmt.Sprintf("got %s, want %s", got, want[0])
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// nameHint explains fields whose CUE error shows only a regex.
+func nameHint(d Diagnostic) Diagnostic {
+	parts := strings.Split(d.Path, ".")
+	if len(parts) < 3 || parts[0] != PackageName {
+		return d
+	}
+	field := strings.Join(parts[2:], ".")
+	missing := strings.HasPrefix(d.Message, "required field is missing")
+	switch {
+	case field == "name":
+		d.Message = fmt.Sprintf("invalid environment name %q: names must be DNS labels (a-z, 0-9 and '-', starting with a letter, at most 32 characters) because they become namespaces, folder names and compose project names", parts[1])
+	case field == "version" && missing:
+		d.Message = "required field is missing: the CHT Core version, e.g. version: \"4.22.0\""
+	case field == "version":
+		d.Message = "not a CHT version: want 4.x.y, e.g. \"4.22.0\" or \"4.19.0-beta.1\" (" + d.Message + ")"
+	case field == "host" && missing:
+		d.Message = "required field is missing: the public host name, e.g. host: \"cht.example.org\""
+	case field == "host":
+		d.Message = "not a host name (lower-case DNS name, no scheme or port): " + d.Message
+	case field == "target" && missing:
+		d.Message = "required field is missing: target: \"compose\" or \"kubernetes\""
+	case field == "repoURL" && missing:
+		d.Message = "required field is missing: Kubernetes environments are reconciled from Git; set `gitops: repoURL: \"https://...\"` once at the top level, or repoURL in the environment"
+	}
+	return d
+}
+
+// position is the user-file position of the longest existing prefix of p.
+func position(user cue.Value, p string) model.Position {
+	sel := strings.Split(p, ".")
+	for n := len(sel); n > 0; n-- {
+		v := user.LookupPath(cue.ParsePath(strings.Join(sel[:n], ".")))
+		if !v.Exists() {
+			continue
+		}
+		if tp := v.Pos(); tp.IsValid() {
+			return toPos(tp)
+		}
+	}
+	return model.Position{}
+}
+
+func toPos(tp token.Pos) model.Position {
+	return model.Position{File: tp.Filename(), Line: tp.Line(), Col: tp.Column()}
+}

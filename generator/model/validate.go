@@ -1,0 +1,105 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Problem is a semantic error or warning about one field of an environment.
+type Problem struct {
+	Env     string // environment name
+	Field   string // path below the environment, e.g. "couchdb.nodes"
+	Message string
+	Warning bool
+}
+
+func (p Problem) Error() string {
+	return fmt.Sprintf("environments.%s.%s: %s", p.Env, p.Field, p.Message)
+}
+
+// Validate checks what the schema cannot: the 4.x rule with its reason,
+// version constraints, list lengths that depend on the node count, and
+// clashes between environments (namespaces on a shared cluster).
+func Validate(envs []Environment) []Problem {
+	var out []Problem
+	add := func(e *Environment, field, format string, args ...any) {
+		out = append(out, Problem{Env: e.Name, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	for i := range envs {
+		e := &envs[i]
+		v, err := ParseVersion(e.Version)
+		if err != nil {
+			add(e, "version", "%v", err)
+		} else if e.VersionConstraint != "" {
+			c, err := semver.NewConstraint(e.VersionConstraint)
+			if err != nil {
+				add(e, "versionConstraint", "%q is not a semver range (e.g. \"~4.22\", \">=4.5 <5\"): %v", e.VersionConstraint, err)
+			} else if ok, _ := c.Validate(v); !ok {
+				add(e, "version", "%s does not satisfy versionConstraint %q", e.Version, e.VersionConstraint)
+			}
+		}
+		if v != nil && v.Prerelease() != "" && e.Channel != "beta" {
+			add(e, "version", "%s is a pre-release: set channel: \"beta\" to run pre-releases", e.Version)
+		}
+		n := e.CouchDB.Nodes
+		sub := e.CouchDB.Storage.SubPath
+		if sub == "local.d" || strings.HasPrefix(sub, "local.d/") {
+			add(e, "couchdb.storage.subPath", "%q overlaps the local.d subPath that holds CouchDB's credentials; CouchDB data would be mixed with its config", sub)
+		}
+		if e.Target == Compose {
+			if l := len(e.CouchDB.DataPaths); l != 0 && l != n {
+				add(e, "couchdb.dataPaths", "has %d entries for %d CouchDB node(s): give one host folder per node, or none for Medic's defaults", l, n)
+			}
+			if e.Nginx.HTTPPort == e.Nginx.HTTPSPort {
+				add(e, "nginx.httpsPort", "is the same port as nginx.httpPort (%d)", e.Nginx.HTTPPort)
+			}
+		}
+		if e.Target == Kubernetes {
+			if l := len(e.CouchDB.Placement.Nodes); l != 0 && l != n {
+				add(e, "couchdb.placement.nodes", "has %d entries for %d CouchDB node(s): name one Kubernetes node per CouchDB node, or none", l, n)
+			}
+			if ex := e.CouchDB.Storage.Existing; ex != nil {
+				if l := len(ex.HostPaths) + len(ex.EBSVolumeIDs); l != n {
+					add(e, "couchdb.storage.existing", "lists %d volume(s) for %d CouchDB node(s): one pre-existing volume per node", l, n)
+				}
+				if len(ex.HostPaths) > 0 && len(e.CouchDB.Placement.Nodes) != n {
+					add(e, "couchdb.placement.nodes", "is required with existing hostPaths: a local volume lives on one Kubernetes node, name it per CouchDB node")
+				}
+			}
+			if e.UpgradeService.Enabled {
+				out = append(out, Problem{Env: e.Name, Field: "upgradeService.enabled", Warning: true,
+					Message: fmt.Sprintf("the upgrade service patches Deployment images in place and %s reverts them to what Git says, leaving CHT half-upgraded (cht-core #10186); upgrade with a version bump in Git instead", e.GitOps)})
+			}
+		}
+	}
+	out = append(out, clashes(envs)...)
+	return out
+}
+
+// clashes finds environments that would overwrite each other's objects.
+func clashes(envs []Environment) []Problem {
+	var out []Problem
+	seen := map[string]string{}
+	names := make([]int, 0, len(envs))
+	for i := range envs {
+		names = append(names, i)
+	}
+	sort.Slice(names, func(a, b int) bool { return envs[names[a]].Name < envs[names[b]].Name })
+	for _, i := range names {
+		e := &envs[i]
+		if e.Target != Kubernetes {
+			continue
+		}
+		key := e.Cluster + "/" + e.Namespace
+		if other, ok := seen[key]; ok {
+			out = append(out, Problem{Env: e.Name, Field: "namespace",
+				Message: fmt.Sprintf("namespace %q on cluster %q is already used by environment %q: environments sharing a cluster need their own namespaces", e.Namespace, e.Cluster, other)})
+			continue
+		}
+		seen[key] = e.Name
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Facts about Medic's published 4.x hosting files that changed between
+// releases, read off the reference files (see README "Ground truth").
+var (
+	// From 4.2.0 images live in public.ecr.aws/medic tagged <version>;
+	// before, in public.ecr.aws/s5s3h4s7 tagged <version>-<version>.
+	medicRegistrySince = semver.MustParse("4.2.0")
+	// 4.0.x named cluster nodes couchdb.N, defaulted COUCHDB_LOG_LEVEL to
+	// error and hard-coded CLUSTER_PEER_IPS; 4.5.0 has couchdb-N.local.
+	localNodeNamesSince = semver.MustParse("4.1.0")
+	// The 1G memory limit on haproxy: absent in 4.0.0, present in 4.5.0.
+	haproxyMemoryLimitSince = semver.MustParse("4.5.0")
+	// DOCKER_DNS_RESOLVER=true on haproxy: absent in 4.5.0, present in 4.22.0.
+	dockerDNSResolverSince = semver.MustParse("4.22.0")
+)
+
+const (
+	medicRegistry       = "public.ecr.aws/medic"
+	legacyMedicRegistry = "public.ecr.aws/s5s3h4s7"
+)
+
+// ParseVersion parses a CHT version and insists on 4.x, saying why.
+func ParseVersion(s string) (*semver.Version, error) {
+	v, err := semver.StrictNewVersion(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a semantic version (want 4.x.y, e.g. 4.22.0 or 4.19.0-beta.1)", s)
+	}
+	switch {
+	case v.Major() < 4:
+		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x only (3.x is end of life and uses a different, non-container topology)", s, v.Major())
+	case v.Major() > 4:
+		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x only (5.x changed the topology and dropped the upgrade service from Helm)", s, v.Major())
+	}
+	return v, nil
+}
+
+// version returns the parsed version; load has already checked it.
+func (e *Environment) version() *semver.Version {
+	v, err := semver.StrictNewVersion(e.Version)
+	if err != nil {
+		return semver.MustParse("4.22.0")
+	}
+	return v
+}
+
+// before reports whether the environment's version sorts before since,
+// counting pre-releases of a version as that version's line.
+func (e *Environment) before(since *semver.Version) bool {
+	v := e.version()
+	core := semver.New(v.Major(), v.Minor(), v.Patch(), "", "")
+	return core.LessThan(since)
+}
+
+// ImageRegistry is the registry CHT images are pulled from.
+func (e *Environment) ImageRegistry() string {
+	switch {
+	case e.Registry != "":
+		return e.Registry
+	case e.before(medicRegistrySince):
+		return legacyMedicRegistry
+	default:
+		return medicRegistry
+	}
+}
+
+// ImageTag is the tag Medic published this version's images under.
+func (e *Environment) ImageTag() string {
+	if e.before(medicRegistrySince) {
+		return e.Version + "-" + e.Version
+	}
+	return e.Version
+}
+
+// ImageName is the image of a CHT service without its tag, e.g.
+// public.ecr.aws/medic/cht-api.
+func (e *Environment) ImageName(service string) string {
+	return e.ImageRegistry() + "/cht-" + service
+}
+
+// Image is the full image reference of a CHT service.
+func (e *Environment) Image(service string) string {
+	return e.ImageName(service) + ":" + e.ImageTag()
+}
+
+// ComposeFacts are the per-version details of Medic's compose files.
+type ComposeFacts struct {
+	NodeService        func(n int) string
+	DefaultLogLevel    string
+	PeerIPsOverridable bool
+	HAProxyMemoryLimit bool
+	DockerDNSResolver  bool
+}
+
+// Compose returns the compose facts of the environment's version.
+func (e *Environment) Compose() ComposeFacts {
+	f := ComposeFacts{
+		NodeService:        func(n int) string { return fmt.Sprintf("couchdb-%d.local", n) },
+		DefaultLogLevel:    "info",
+		PeerIPsOverridable: true,
+		HAProxyMemoryLimit: !e.before(haproxyMemoryLimitSince),
+		DockerDNSResolver:  !e.before(dockerDNSResolverSince),
+	}
+	if e.before(localNodeNamesSince) {
+		f.NodeService = func(n int) string { return fmt.Sprintf("couchdb.%d", n) }
+		f.DefaultLogLevel = "error"
+		f.PeerIPsOverridable = false
+	}
+	return f
+}
+
+// CouchDBServices lists the compose service names of the CouchDB nodes.
+func (e *Environment) CouchDBServices() []string {
+	if !e.CouchDB.Clustered() {
+		return []string{"couchdb"}
+	}
+	f := e.Compose()
+	out := make([]string, e.CouchDB.Nodes)
+	for i := range out {
+		out[i] = f.NodeService(i + 1)
+	}
+	return out
+}
