@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -88,7 +90,7 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 			diags = append(diags, fromCUE(err, &user)...)
 			continue
 		}
-		e.Source = position(user, PackageName+"."+e.Name)
+		e.Source = position(user, PackageName+"."+label(e.Name))
 		res.Environments = append(res.Environments, e)
 	}
 	if len(res.Environments) == 0 && len(diags) == 0 {
@@ -97,7 +99,7 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 	}
 	sort.Slice(res.Environments, func(i, j int) bool { return res.Environments[i].Name < res.Environments[j].Name })
 	for _, p := range model.Validate(res.Environments) {
-		full := PackageName + "." + p.Env + "." + p.Field
+		full := PackageName + "." + label(p.Env) + "." + p.Field
 		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
 		if p.Warning {
 			res.Warnings = append(res.Warnings, d)
@@ -362,7 +364,13 @@ func contains(list []string, s string) bool {
 
 // nameHint explains fields whose CUE error shows only a regex.
 func nameHint(d Diagnostic) Diagnostic {
-	parts := strings.Split(d.Path, ".")
+	parts := splitPath(d.Path)
+	if len(parts) == 2 && parts[0] == PackageName && strings.HasPrefix(d.Message, "unresolved disjunction \"kubernetes\" | \"compose\"") {
+		// target is unset: the schema's `if target == ...` cannot resolve.
+		d.Path += ".target"
+		parts = append(parts, "target")
+		d.Message = "required field is missing"
+	}
 	if len(parts) < 3 || parts[0] != PackageName {
 		return d
 	}
@@ -370,10 +378,10 @@ func nameHint(d Diagnostic) Diagnostic {
 	missing := strings.HasPrefix(d.Message, "required field is missing")
 	switch {
 	case field == "name":
-		d.Message = fmt.Sprintf("invalid environment name %q: names must be DNS labels (a-z, 0-9 and '-', starting with a letter, at most 32 characters) because they become namespaces, folder names and compose project names", parts[1])
+		d.Message = fmt.Sprintf("invalid environment name %q: names must be DNS labels (a-z, 0-9 and '-', starting with a letter, at most 32 characters) because they become namespaces, folder names and compose project names", strings.Trim(parts[1], `"`))
 	case field == "version" && missing:
 		d.Message = "required field is missing: the CHT Core version, e.g. version: \"4.22.0\""
-	case field == "version":
+	case field == "version" && strings.Contains(d.Message, "out of bound"):
 		d.Message = "not a CHT version: want 4.x.y, e.g. \"4.22.0\" or \"4.19.0-beta.1\" (" + d.Message + ")"
 	case field == "host" && missing:
 		d.Message = "required field is missing: the public host name, e.g. host: \"cht.example.org\""
@@ -387,11 +395,50 @@ func nameHint(d Diagnostic) Diagnostic {
 	return d
 }
 
+// splitPath splits a CUE path at dots outside quoted labels.
+func splitPath(p string) []string {
+	var parts []string
+	var b strings.Builder
+	quoted := false
+	for _, r := range p {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case r == '.' && !quoted:
+			parts = append(parts, b.String())
+			b.Reset()
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return append(parts, b.String())
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// label writes a field name as CUE prints it in paths: quoted unless it is
+// an identifier (environments."district-vm".version).
+func label(s string) string {
+	if identifier.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
 // position is the user-file position of the longest existing prefix of p.
 func position(user cue.Value, p string) model.Position {
-	sel := strings.Split(p, ".")
+	parts := splitPath(p)
+	sel := make([]cue.Selector, len(parts))
+	for i, s := range parts {
+		s = strings.Trim(s, `"`)
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			sel[i] = cue.Index(n)
+		} else {
+			sel[i] = cue.Str(s)
+		}
+	}
 	for n := len(sel); n > 0; n-- {
-		v := user.LookupPath(cue.ParsePath(strings.Join(sel[:n], ".")))
+		v := user.LookupPath(cue.MakePath(sel[:n]...))
 		if !v.Exists() {
 			continue
 		}

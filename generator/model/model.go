@@ -65,6 +65,9 @@ func (p Position) String() string {
 	if p.File == "" {
 		return "-"
 	}
+	if p.Line == 0 {
+		return p.File
+	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 

@@ -1,0 +1,49 @@
+# cht-gen: `make render` renders the bundled examples into ./deploy;
+# `make test` installs what tests need (pinned, from the Go module proxy)
+# and runs gofmt, go vet and every test.
+GO        ?= go
+BIN       := $(CURDIR)/bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+KUSTOMIZE_VERSION := v5.8.2
+FUZZTIME  ?= 5s
+
+.DEFAULT_GOAL := test
+.PHONY: all build render validate test vet fmt fmt-check tools bench fuzz update help
+
+all: test build ## test, then build
+
+build: ## build bin/cht-gen
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/cht-gen ./cmd/gen
+
+render: build ## render the example environments into ./deploy
+	$(BIN)/cht-gen render --environments environments --out deploy
+
+validate: build ## validate the example environments
+	$(BIN)/cht-gen validate --environments environments
+
+tools: $(BIN)/kustomize ## install the pinned kustomize CLI used by tests
+
+$(BIN)/kustomize:
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: tools fmt-check vet ## install test tools, gofmt check, go vet, go test
+	PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
+
+update: ## regenerate golden files
+	CHT_UPDATE=1 PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
+
+bench: ## Go benchmarks of load and render
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'
