@@ -32,10 +32,11 @@ type Environment struct {
 	UpgradeService    UpgradeService `json:"upgradeService"`
 
 	// Compose only.
-	Project string  `json:"project,omitempty"`
-	Network string  `json:"network,omitempty"`
-	Logging Logging `json:"logging"`
-	Nginx   Nginx   `json:"nginx"`
+	Project     string  `json:"project,omitempty"`
+	ComposePath string  `json:"composePath,omitempty"`
+	Network     string  `json:"network,omitempty"`
+	Logging     Logging `json:"logging"`
+	Nginx       Nginx   `json:"nginx"`
 
 	// Kubernetes only.
 	Namespace        string      `json:"namespace,omitempty"`

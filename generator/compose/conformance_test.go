@@ -1,0 +1,337 @@
+package compose_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/cht-gen/cht-gen/generator/compose"
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// referenceDir is Medic's published files, beside the repository.
+func referenceDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("Medic's reference files are not at %s (../shared/reference beside the repository): %v", dir, err)
+	}
+	return dir
+}
+
+func loadEnv(t *testing.T, src string) *model.Environment {
+	t.Helper()
+	res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte("package environments\n" + src)}}, "envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &res.Environments[0]
+}
+
+// medic reads Medic's compose files of a version: the rendered 4.22.0
+// files, or a release template filled as scripts/build/index.js does.
+func medic(t *testing.T, version string, clustered bool) files.Set {
+	dir := referenceDir(t)
+	set := files.Set{}
+	if version == "4.22.0" {
+		for _, n := range []string{"cht-core.yml", "cht-couchdb.yml", "cht-couchdb-clustered.yml"} {
+			b, err := os.ReadFile(filepath.Join(dir, "4.22.0", "rendered-docker-compose", n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set["medic/"+n] = b
+		}
+		return set
+	}
+	repo, tag := "public.ecr.aws/medic", version
+	if version < "4.2" { // 4.0.x-4.1.x
+		repo, tag = "public.ecr.aws/s5s3h4s7", version+"-"+version
+	}
+	nodeNames := "couchdb-1.local,couchdb-2.local,couchdb-3.local"
+	if version < "4.1" {
+		nodeNames = "couchdb.1,couchdb.2,couchdb.3"
+	}
+	for tmpl, out := range map[string]string{
+		"cht-core.yml.template":                "cht-core.yml",
+		"cht-couchdb-single-node.yml.template": "cht-couchdb.yml",
+		"cht-couchdb-cluster.yml.template":     "cht-couchdb-clustered.yml",
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, version, "scripts", "build", tmpl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers := "couchdb"
+		if clustered {
+			servers = nodeNames
+		}
+		s := strings.NewReplacer("{{{ repo }}}", repo, "{{ tag }}", tag, "{{ db_name }}", "medic", "{{ couchdb_servers }}", servers).Replace(string(b))
+		set["medic/"+out] = []byte(s)
+	}
+	return set
+}
+
+// flat describes a loaded project as comparable "service.aspect=value" lines.
+func flat(p *types.Project) map[string]string {
+	out := map[string]string{}
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		out[name+".image"] = s.Image
+		out[name+".restart"] = s.Restart
+		out[name+".hostname"] = s.Hostname
+		for k, v := range s.Environment {
+			val := "<unset>"
+			if v != nil {
+				val = *v
+			}
+			out[name+".env."+k] = val
+		}
+		for _, v := range s.Volumes {
+			out[name+".volume."+v.Target] = v.Type + ":" + v.Source
+		}
+		for n := range s.Networks {
+			out[name+".network."+n] = "yes"
+		}
+		if s.Logging != nil {
+			out[name+".logging"] = fmt.Sprint(s.Logging.Driver, s.Logging.Options)
+		}
+		if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
+			out[name+".limits.memory"] = fmt.Sprint(s.Deploy.Resources.Limits.MemoryBytes)
+		}
+		for _, e := range s.Expose {
+			out[name+".expose."+e] = "yes"
+		}
+		for _, port := range s.Ports {
+			out[name+".port."+fmt.Sprint(port.Target)] = port.Published
+		}
+		for d := range s.DependsOn {
+			out[name+".depends_on."+d] = "yes"
+		}
+	}
+	for n, net := range p.Networks {
+		out["network."+n] = net.Name
+	}
+	for n := range p.Volumes {
+		out["volume."+n] = "yes"
+	}
+	return out
+}
+
+func TestCompose_MatchesMedic(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		version string
+		nodes   int
+		// Intended differences, reviewed: key -> why.
+		intended map[string]string
+	}{
+		// The folder sits at composePath (/srv/cht/cht for an environment
+		// called cht), so Medic's ./srv and cht-gen's absolute default are
+		// the same host folder.
+		{"4.22.0 single node", "4.22.0", 1, nil},
+		{"4.22.0 three nodes", "4.22.0", 3, map[string]string{
+			"haproxy.env.COUCHDB_SERVERS":     "Medic publishes one cht-core.yml defaulting to couchdb and has clustered operators set COUCHDB_SERVERS in .env; cht-gen renders the cluster's node list as the default",
+			"healthcheck.env.COUCHDB_SERVERS": "as for haproxy",
+		}},
+		{"4.5.0 three nodes", "4.5.0", 3, nil},
+		{"4.0.0 single node", "4.0.0", 1, nil},
+		{"4.0.0 three nodes", "4.0.0", 3, nil},
+	}
+	env := compose.DummySecrets()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := medic(t, tc.version, tc.nodes > 1)
+			// Medic's defaults, expressed through the schema.
+			e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "test-nginx.dev.medicmobile.org", couchdb: nodes: %d, couchdb: logLevel: %q}`,
+				tc.version, tc.nodes, map[bool]string{true: "error", false: "info"}[tc.version == "4.0.0"]))
+			ours, err := compose.Render(e, "envs/a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := compose.Check(ctx, e, ours); err != nil {
+				t.Fatal(err)
+			}
+			couch := "cht-couchdb.yml"
+			if tc.nodes > 1 {
+				couch = "cht-couchdb-clustered.yml"
+			}
+			want, err := compose.LoadProject(ctx, ref, "medic", "/srv/cht/cht", "cht", []string{"cht-core.yml", couch}, env)
+			if err != nil {
+				t.Fatalf("Medic's files: %v", err)
+			}
+			got, err := compose.LoadProject(ctx, ours, compose.Dir(e), "/srv/cht/cht", "cht", []string{"cht-core.yml", couch}, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, g := flat(want), flat(got)
+			keys := map[string]bool{}
+			for k := range w {
+				keys[k] = true
+			}
+			for k := range g {
+				keys[k] = true
+			}
+			var sorted []string
+			for k := range keys {
+				sorted = append(sorted, k)
+			}
+			sort.Strings(sorted)
+			seen := map[string]bool{}
+			for _, k := range sorted {
+				if w[k] == g[k] {
+					continue
+				}
+				if why, ok := tc.intended[k]; ok {
+					seen[k] = true
+					t.Logf("intended: %s: Medic %q, cht-gen %q (%s)", k, w[k], g[k], why)
+					continue
+				}
+				t.Errorf("%s: Medic %q, cht-gen %q", k, w[k], g[k])
+			}
+			for k := range tc.intended {
+				if !seen[k] {
+					t.Errorf("intended difference %s no longer differs: remove it from the list", k)
+				}
+			}
+		})
+	}
+}
+
+func TestCompose_FiveNodeCluster(t *testing.T) {
+	e := loadEnv(t, `environments: big: {target: "compose", version: "4.22.0", host: "big.example.org", couchdb: nodes: 5}`)
+	set, err := compose.Render(e, "envs/a.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compose.Check(context.Background(), e, set); err != nil {
+		t.Fatal(err)
+	}
+	p, err := compose.LoadProject(context.Background(), set, compose.Dir(e), "/srv/cht/big", "big", []string{compose.CoreFile, compose.ClusteredFile}, compose.DummySecrets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := "couchdb-1.local,couchdb-2.local,couchdb-3.local,couchdb-4.local,couchdb-5.local"
+	checks := []struct{ service, key, want string }{
+		{"haproxy", "COUCHDB_SERVERS", all},
+		{"healthcheck", "COUCHDB_SERVERS", all},
+		{"couchdb-1.local", "CLUSTER_PEER_IPS", "couchdb-2.local,couchdb-3.local,couchdb-4.local,couchdb-5.local"},
+		{"couchdb-5.local", "COUCHDB_SYNC_ADMINS_NODE", "couchdb-1.local"},
+		{"couchdb-5.local", "SVC_NAME", "couchdb-5.local"},
+		{"couchdb-4.local", "COUCHDB_SYNC_ADMINS_NODE", "couchdb-1.local"},
+	}
+	for _, c := range checks {
+		v := p.Services[c.service].Environment[c.key]
+		if v == nil || *v != c.want {
+			t.Errorf("%s %s = %v, want %s", c.service, c.key, v, c.want)
+		}
+	}
+	if _, ok := p.Services["couchdb-5.local"].Environment["CLUSTER_PEER_IPS"]; ok {
+		t.Error("only node 1 gets CLUSTER_PEER_IPS")
+	}
+	if vol := p.Services["couchdb-5.local"].Volumes[0]; vol.Source != "/srv/cht/big/srv5" {
+		t.Errorf("node 5 data at %s", vol.Source)
+	}
+	up := string(set["compose/big/upgrade-service/docker-compose.yml"])
+	for _, v := range []string{"SVC5_NAME", "DB5_DATA"} {
+		if !strings.Contains(up, "- "+v+"\n") {
+			t.Errorf("upgrade service does not pass %s", v)
+		}
+	}
+}
+
+// Traps from Medic's trackers that the published files fall into.
+func TestCompose_Traps(t *testing.T) {
+	ctx := context.Background()
+	t.Run("DEFAULT_ULIMIT passed when set", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", couchdb: {nodes: 3, ulimit: 65536}}`)
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := compose.LoadProject(ctx, set, compose.Dir(e), e.ComposePath, "vm", []string{compose.CoreFile, compose.ClusteredFile}, compose.DummySecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range e.CouchDBServices() {
+			if v := p.Services[n].Environment["DEFAULT_ULIMIT"]; v == nil || *v != "65536" {
+				t.Errorf("%s DEFAULT_ULIMIT = %v", n, v)
+			}
+		}
+	})
+	t.Run("DEFAULT_ULIMIT absent when unset", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org"}`)
+		set, _ := compose.Render(e, "a.cue")
+		if strings.Contains(string(set["compose/vm/cht-couchdb.yml"]), "DEFAULT_ULIMIT") {
+			t.Error("DEFAULT_ULIMIT rendered though unset")
+		}
+	})
+	t.Run("OWN_CERT bind-mounts the certificate folder into cht-ssl", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", nginx: tls: {mode: "OWN_CERT", certDir: "/srv/certs"}}`)
+		set, _ := compose.Render(e, "a.cue")
+		p, err := compose.LoadProject(ctx, set, compose.Dir(e), e.ComposePath, "vm", []string{compose.CoreFile, compose.SingleFile}, compose.DummySecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		vol := p.Volumes["cht-ssl"]
+		if vol.DriverOpts["device"] != "/srv/certs" || vol.DriverOpts["o"] != "bind" {
+			t.Errorf("cht-ssl = %+v", vol)
+		}
+		if v := p.Services["nginx"].Environment["CERTIFICATE_MODE"]; *v != "OWN_CERT" {
+			t.Errorf("CERTIFICATE_MODE %s", *v)
+		}
+		if !strings.Contains(string(set["compose/vm/README.md"]), "/srv/certs/cert.pem") {
+			t.Error("README does not say where the certificate goes")
+		}
+	})
+	t.Run("AUTO_GENERATE renders the optional certbot project", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", nginx: tls: mode: "AUTO_GENERATE"}`)
+		set, _ := compose.Render(e, "a.cue")
+		if _, ok := set["compose/vm/certbot/docker-compose.yml"]; !ok {
+			t.Fatal("no certbot compose file")
+		}
+		if err := compose.Check(ctx, e, set); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("env example has no values", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org"}`)
+		set, _ := compose.Render(e, "a.cue")
+		for _, line := range strings.Split(string(set["compose/vm/.env.example"]), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") && v != "" {
+				t.Errorf(".env.example sets %s", line)
+			}
+		}
+		if !strings.Contains(string(set["compose/vm/.gitignore"]), "\n.env\n") {
+			t.Error(".gitignore does not keep .env out")
+		}
+	})
+	t.Run("legacy registry and tag before 4.2.0", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.1.1", host: "vm.example.org"}`)
+		if got := e.Image("api"); got != "public.ecr.aws/s5s3h4s7/cht-api:4.1.1-4.1.1" {
+			t.Errorf("image %s", got)
+		}
+		e = loadEnv(t, `environments: vm: {target: "compose", version: "4.1.1", host: "vm.example.org", registry: "mirror.example.org/medic"}`)
+		if got := e.Image("api"); got != "mirror.example.org/medic/cht-api:4.1.1-4.1.1" {
+			t.Errorf("mirror image %s", got)
+		}
+	})
+	t.Run("byte-identical across runs", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", couchdb: nodes: 3}`)
+		a, _ := compose.Render(e, "a.cue")
+		b, _ := compose.Render(e, "a.cue")
+		for p := range a {
+			if string(a[p]) != string(b[p]) {
+				t.Errorf("%s differs between runs", p)
+			}
+		}
+	})
+}
