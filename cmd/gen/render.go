@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/repo"
+)
+
+func newRenderCmd(s *shared) *cobra.Command {
+	var ef envFlags
+	var out string
+	var check bool
+	cmd := &cobra.Command{
+		Use:   "render",
+		Short: "Render every environment into the output directory",
+		Long: `render validates the environments, renders each one (Compose folders under
+compose/<env>/, Kustomize base and overlays under kubernetes/), checks every
+result with compose-go / kustomize, and only then swaps the new tree into the
+output directory. Unchanged files are not rewritten; files cht-gen no longer
+renders are removed; files it does not own are kept.
+
+With --check nothing is written: it exits 1 listing every file that is stale,
+missing or extra, 0 when the output is up to date (run it in CI).`,
+		Example: `  cht-gen render
+  cht-gen render --environments environments --out deploy
+  cht-gen render --check`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, _, err := ef.load(nil)
+			if err != nil {
+				return err
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(s.stderr, w.String())
+			}
+			progress := func(format string, a ...any) { fmt.Fprintf(s.stderr, format+"\n", a...) }
+			if check {
+				progress = nil
+			}
+			set, err := generator.Render(cmd.Context(), res, generator.Options{EnvironmentsDir: ef.dir, Progress: progress})
+			if err != nil {
+				return err
+			}
+			if check {
+				changes, err := repo.Diff(out, set)
+				if err != nil {
+					return err
+				}
+				for _, c := range changes {
+					fmt.Fprintf(s.stdout, "%-7s %s/%s\n", c.Kind, out, c.Path)
+				}
+				if len(changes) > 0 {
+					fmt.Fprintf(s.stderr, "cht-gen: %s is out of date (%d files): run cht-gen render\n", out, len(changes))
+					return exitError{1}
+				}
+				fmt.Fprintf(s.stderr, "%s is up to date (%d files)\n", out, len(set))
+				return nil
+			}
+			changes, err := repo.Write(out, set, repo.Options{})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.stderr, "%s: %d files rendered, %d changed\n", out, len(set), len(changes))
+			return nil
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "output directory")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is out of date")
+	return cmd
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator/secrets"
+)
+
+func newSecretsCmd(s *shared) *cobra.Command {
+	var ef envFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "secrets ENV",
+		Short: "Generate fresh CouchDB credentials for an environment",
+		Long: `secrets prints new, strong, URL-safe CouchDB credentials for ENV: a .env
+body for Compose environments, a Secret manifest (cht-couchdb-credentials,
+with COUCH_URL built from them) for Kubernetes ones. Store the output with
+the operator (on the VM, or encrypted with SOPS), never in Git.
+
+--out FILE writes it with mode 0600 and refuses to overwrite a file.`,
+		Example: `  cht-gen secrets district-vm --out /srv/cht/district-vm/.env
+  cht-gen secrets prod | kubectl apply -f -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, envs, err := ef.load(args)
+			if err != nil {
+				return err
+			}
+			body, err := secrets.Generate(&envs[0])
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				_, err := s.stdout.Write(body)
+				return err
+			}
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := f.Write(body); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.stderr, "wrote %s (mode 0600)\n", out)
+			return nil
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
+	return cmd
+}
