@@ -9,6 +9,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/compose"
 	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
@@ -63,6 +64,17 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	}
 	wg.Wait()
 	out := files.Set{}
+	if hasTarget(envs, model.Kubernetes) {
+		shared, err := kustomize.RenderShared(upgradeServiceTag(envs))
+		if err != nil {
+			return nil, err
+		}
+		if err := out.Merge(shared); err != nil {
+			return nil, err
+		}
+	}
+	// Overlays build against the shared base, so they are checked once
+	// every file is in the set.
 	for i := range envs {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -71,7 +83,41 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 			return nil, err
 		}
 	}
+	for i := range envs {
+		e := &envs[i]
+		if e.Target != model.Kubernetes {
+			continue
+		}
+		built, err := kustomize.Build(out, kustomize.OverlayDir(e))
+		if err == nil {
+			err = kustomize.Verify(built, e.Credentials.SecretName, model.CredentialKeys)
+		}
+		if err != nil {
+			return nil, &RenderError{Env: e.Name, Source: e.Source, Err: err}
+		}
+	}
 	return out, nil
+}
+
+func hasTarget(envs []model.Environment, t model.Target) bool {
+	for i := range envs {
+		if envs[i].Target == t {
+			return true
+		}
+	}
+	return false
+}
+
+// upgradeServiceTag is the tag the shared upgrade-service component pins:
+// the newest any environment asks for.
+func upgradeServiceTag(envs []model.Environment) string {
+	tag := ""
+	for i := range envs {
+		if envs[i].Target == model.Kubernetes && envs[i].UpgradeService.Tag > tag {
+			tag = envs[i].UpgradeService.Tag
+		}
+	}
+	return tag
 }
 
 func renderOne(ctx context.Context, e *model.Environment) (files.Set, error) {
@@ -89,7 +135,9 @@ func renderOne(ctx context.Context, e *model.Environment) (files.Set, error) {
 			return nil, err
 		}
 		return set, nil
+	case model.Kubernetes:
+		return kustomize.RenderOverlay(e, source)
 	default:
-		return nil, fmt.Errorf("target %s is not rendered yet", e.Target)
+		return nil, fmt.Errorf("unknown target %s", e.Target)
 	}
 }

@@ -1,0 +1,286 @@
+package kustomize
+
+import (
+	"fmt"
+
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// M is shorthand for an ordered YAML mapping.
+type M = files.Map
+
+// KV is shorthand for one of its keys.
+type KV = files.KV
+
+const credentials = "cht-couchdb-credentials"
+
+func labels(svc string) M { return M{{"cht.service", svc}} }
+
+func secretEnv(name, secret string) M {
+	return M{{"name", name}, {"valueFrom", M{{"secretKeyRef", M{{"name", secret}, {"key", name}}}}}}
+}
+
+func secretEnvKey(name, secret, key string) M {
+	return M{{"name", name}, {"valueFrom", M{{"secretKeyRef", M{{"name", secret}, {"key", key}}}}}}
+}
+
+func configEnv(name string) M {
+	return M{{"name", name}, {"valueFrom", M{{"configMapKeyRef", M{{"name", "couchdb-servers-configmap"}, {"key", name}}}}}}
+}
+
+func value(name, v string) M { return M{{"name", name}, {"value", files.Quoted(v)}} }
+
+// deployment is Medic's Deployment shape: one container, label cht.service.
+func deployment(name, svc string, strategy M, container M, podExtra ...KV) M {
+	spec := M{{"containers", []M{container}}}
+	spec = append(spec, podExtra...)
+	spec = append(spec, KV{"restartPolicy", "Always"})
+	return M{
+		{"apiVersion", "apps/v1"},
+		{"kind", "Deployment"},
+		{"metadata", M{{"labels", labels(svc)}, {"name", name}}},
+		{"spec", M{
+			{"replicas", 1},
+			{"selector", M{{"matchLabels", labels(svc)}}},
+			{"strategy", strategy},
+			{"template", M{
+				{"metadata", M{{"labels", labels(svc)}}},
+				{"spec", spec},
+			}},
+		}},
+	}
+}
+
+func service(name, svc string, ports []M) M {
+	return M{
+		{"apiVersion", "v1"},
+		{"kind", "Service"},
+		{"metadata", M{{"labels", labels(svc)}, {"name", name}}},
+		{"spec", M{{"ports", ports}, {"selector", labels(svc)}}},
+	}
+}
+
+func port(name string, p int) M {
+	m := M{}
+	if name != "" {
+		m = append(m, KV{"name", name})
+	}
+	return append(m, KV{"port", p}, KV{"protocol", "TCP"}, KV{"targetPort", p})
+}
+
+var rollingNoSurge = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge", 0}, {"maxUnavailable", 1}}}}
+
+// baseObjects are Medic's api, sentinel, haproxy and healthcheck, with the
+// namespace-dependent values left for the overlay to patch.
+func baseObjects() map[string][]M {
+	api := deployment("cht-api", "api", rollingNoSurge, M{
+		{"env", []M{
+			value("BUILDS_URL", "https://staging.dev.medicmobile.org/_couch/builds_4"),
+			secretEnv("COUCH_URL", credentials),
+			value("UPGRADE_SERVICE_URL", "http://upgrade-service:5008"),
+			value("API_PORT", "5988"),
+		}},
+		{"image", "cht-api"},
+		{"name", "cht-api"},
+		{"ports", []M{{{"containerPort", 5988}}}},
+	})
+	sentinel := deployment("cht-sentinel", "sentinel", M{}, M{
+		{"env", []M{
+			value("API_HOST", "api"),
+			secretEnv("COUCH_URL", credentials),
+			value("API_PORT", "5988"),
+		}},
+		{"image", "cht-sentinel"},
+		{"name", "cht-sentinel"},
+	})
+	haproxy := deployment("cht-haproxy", "haproxy", M{}, M{
+		{"env", []M{
+			secretEnv("COUCHDB_PASSWORD", credentials),
+			configEnv("COUCHDB_SERVERS"),
+			secretEnv("COUCHDB_USER", credentials),
+			value("HAPROXY_IP", "0.0.0.0"),
+			value("HAPROXY_PORT", "5984"),
+			value("HEALTHCHECK_ADDR", "healthcheck"),
+		}},
+		{"image", "cht-haproxy"},
+		{"name", "cht-haproxy"},
+		{"ports", []M{{{"containerPort", 5984}}}},
+	}, KV{"hostname", "haproxy"})
+	healthcheck := deployment("cht-haproxy-healthcheck", "healthcheck", M{}, M{
+		{"env", []M{
+			secretEnv("COUCHDB_PASSWORD", credentials),
+			configEnv("COUCHDB_SERVERS"),
+			secretEnv("COUCHDB_USER", credentials),
+		}},
+		{"image", "cht-haproxy-healthcheck"},
+		{"name", "cht-haproxy-healthcheck"},
+		{"ports", []M{{{"containerPort", 5555}}}},
+	})
+	return map[string][]M{
+		"api.yaml":         {api, service("api", "api", []M{{{"port", 5988}, {"targetPort", 5988}}})},
+		"sentinel.yaml":    {sentinel},
+		"haproxy.yaml":     {haproxy, service("haproxy", "haproxy", []M{{{"name", "5984"}, {"port", 5984}, {"targetPort", 5984}}})},
+		"healthcheck.yaml": {healthcheck, service("healthcheck", "healthcheck", []M{{{"protocol", "TCP"}, {"port", 5555}, {"targetPort", 5555}}})},
+	}
+}
+
+// couchdbSingle is Medic's single-node CouchDB (component couchdb-single).
+func couchdbSingle() []M {
+	d := deployment("cht-couchdb", "couchdb", M{{"type", "Recreate"}}, M{
+		{"env", []M{
+			value("COUCHDB_LOG_LEVEL", "info"),
+			secretEnv("COUCHDB_PASSWORD", credentials),
+			secretEnv("COUCHDB_SECRET", credentials),
+			secretEnv("COUCHDB_USER", credentials),
+			secretEnv("COUCHDB_UUID", credentials),
+			value("SVC_NAME", "couchdb"),
+		}},
+		{"image", "cht-couchdb"},
+		{"name", "cht-couchdb"},
+		{"ports", []M{{{"containerPort", 5984}}}},
+		{"volumeMounts", []M{
+			{{"mountPath", "/opt/couchdb/data"}, {"name", "couchdb-claim0"}, {"subPath", "data"}},
+			{{"mountPath", "/opt/couchdb/etc/local.d"}, {"name", "couchdb-claim0"}, {"subPath", "local.d"}},
+		}},
+	}, KV{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}},
+		KV{"volumes", []M{{{"name", "couchdb-claim0"}, {"persistentVolumeClaim", M{{"claimName", "couchdb-claim0"}}}}}})
+	s := service("couchdb", "couchdb", []M{port("couchdb-service", 5984), port("epmd", 4369), port("erlang", 9100)})
+	return []M{d, s}
+}
+
+// upgradeService is Medic's Kubernetes upgrade service with its RBAC.
+func upgradeService(tag string) []M {
+	d := deployment("upgrade-service", "upgrade-service", rollingNoSurge, M{
+		{"image", "medicmobile/upgrade-service:" + tag},
+		{"name", "upgrade-service"},
+		{"env", []M{
+			{{"name", "CHT_NAMESPACE"}, {"valueFrom", M{{"fieldRef", M{{"fieldPath", "metadata.namespace"}}}}}},
+			{{"name", "CHT_DEPLOYMENT_NAME"}, {"valueFrom", M{{"fieldRef", M{{"fieldPath", "metadata.labels['cht.service']"}}}}}},
+			value("UPGRADE_SERVICE_PORT", "5008"),
+		}},
+		{"ports", []M{{{"containerPort", 5008}}}},
+	}, KV{"serviceAccountName", "cht-upgrade-service-user"})
+	svc := M{
+		{"apiVersion", "v1"},
+		{"kind", "Service"},
+		{"metadata", M{{"name", "upgrade-service"}}},
+		{"spec", M{{"selector", labels("upgrade-service")}, {"ports", []M{port("upgrade-service", 5008)}}, {"type", "ClusterIP"}}},
+	}
+	sa := M{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", M{{"name", "cht-upgrade-service-user"}}}}
+	verbs := []string{"get", "update", "watch", "patch", "list"}
+	role := M{
+		{"apiVersion", "rbac.authorization.k8s.io/v1"},
+		{"kind", "Role"},
+		{"metadata", M{{"name", "deployment-manager"}}},
+		{"rules", []M{
+			{{"apiGroups", []string{"apps"}}, {"resources", []string{"deployments"}}, {"verbs", verbs}},
+			{{"apiGroups", []files.Quoted{""}}, {"resources", []string{"pods"}}, {"verbs", verbs}},
+		}},
+	}
+	rb := M{
+		{"apiVersion", "rbac.authorization.k8s.io/v1"},
+		{"kind", "RoleBinding"},
+		{"metadata", M{{"name", "deployment-manager-cht"}}},
+		{"roleRef", M{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "deployment-manager"}}},
+		{"subjects", []M{{{"apiGroup", files.Quoted("")}, {"kind", "ServiceAccount"}, {"name", "cht-upgrade-service-user"}}}},
+	}
+	return []M{sa, role, rb, d, svc}
+}
+
+// couchdbNode is node n of a clustered CouchDB (Medic's couchdb-n-*).
+func couchdbNode(e *model.Environment, n int) []M {
+	name := fmt.Sprintf("couchdb-%d", n)
+	claim := name + "-claim0"
+	env := []M{}
+	if n != 1 {
+		env = append(env, configEnv("COUCHDB_SYNC_ADMINS_NODE"))
+	}
+	env = append(env,
+		value("COUCHDB_LOG_LEVEL", e.CouchDB.LogLevel),
+		secretEnv("COUCHDB_PASSWORD", e.Credentials.SecretName),
+		secretEnv("COUCHDB_SECRET", e.Credentials.SecretName),
+		secretEnv("COUCHDB_USER", e.Credentials.SecretName),
+		secretEnv("COUCHDB_UUID", e.Credentials.SecretName),
+		value("SVC_NAME", fmt.Sprintf("%s.%s.svc.cluster.local", name, e.Namespace)),
+		value("NODE_COUNT", fmt.Sprint(e.CouchDB.Nodes)),
+	)
+	if n == 1 {
+		env = append(env, configEnv("CLUSTER_PEER_IPS"))
+	}
+	container := M{
+		{"name", "cht-" + name},
+		{"image", "cht-couchdb"},
+		{"ports", []M{{{"containerPort", 5984}}}},
+		{"env", env},
+	}
+	if r := resourceReqs(e.CouchDB.Resources); r != nil {
+		container = append(container, KV{"resources", r})
+	}
+	container = append(container, KV{"volumeMounts", dataMounts(e, n, claim)})
+	extra := []KV{{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}}}
+	extra = append(extra, placement(e, n)...)
+	extra = append(extra, KV{"volumes", []M{{{"name", claim}, {"persistentVolumeClaim", M{{"claimName", claim}}}}}})
+	d := deployment("cht-"+name, name, M{{"type", "Recreate"}}, container, extra...)
+	s := service(name, name, []M{port(fmt.Sprintf("couchdb%d-service", n), 5984), port("cluster-api", 5986), port("epmd", 4369), port("erlang", 9100)})
+	return []M{d, s}
+}
+
+// dataMounts: one volume mounted twice, data and local.d (Medic's layout;
+// a wrong data subPath hides existing CouchDB data).
+func dataMounts(e *model.Environment, n int, volume string) []M {
+	data := M{{"mountPath", "/opt/couchdb/data"}, {"name", volume}}
+	if sp := e.CouchDB.Storage.NodeSubPath(n); sp != "" {
+		data = append(data, KV{"subPath", sp})
+	}
+	return []M{data, {{"mountPath", "/opt/couchdb/etc/local.d"}, {"name", volume}, {"subPath", "local.d"}}}
+}
+
+func placement(e *model.Environment, n int) []KV {
+	var out []KV
+	if tol := e.CouchDB.Placement.Tolerations; len(tol) > 0 {
+		var ts []M
+		for _, t := range tol {
+			m := M{{"key", t.Key}, {"operator", t.Operator}}
+			if t.Value != "" {
+				m = append(m, KV{"value", files.Quoted(t.Value)})
+			}
+			ts = append(ts, append(m, KV{"effect", t.Effect}))
+		}
+		out = append(out, KV{"tolerations", ts})
+	}
+	if nodes := e.CouchDB.Placement.Nodes; len(nodes) >= n {
+		out = append(out, KV{"nodeSelector", M{{"kubernetes.io/hostname", nodes[n-1]}}})
+	}
+	return out
+}
+
+func resourceReqs(r model.Resources) M {
+	list := func(l *model.ResourceList) M {
+		if l == nil {
+			return nil
+		}
+		m := M{}
+		if l.CPU != "" {
+			m = append(m, KV{"cpu", files.Quoted(l.CPU)})
+		}
+		if l.Memory != "" {
+			m = append(m, KV{"memory", files.Quoted(l.Memory)})
+		}
+		if len(m) == 0 {
+			return nil
+		}
+		return m
+	}
+	out := M{}
+	if l := list(r.Limits); l != nil {
+		out = append(out, KV{"limits", l})
+	}
+	if l := list(r.Requests); l != nil {
+		out = append(out, KV{"requests", l})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
