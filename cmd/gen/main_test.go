@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLI_ExamplesValidateAndRender(t *testing.T) {
+	code, out, errs := runCLI(t, "validate", "--environments", "../../environments")
+	if code != 0 {
+		t.Fatalf("validate exit %d: %s", code, errs)
+	}
+	if n := strings.Count(out, "\nok ") + strings.Count(out[:3], "ok "); n != 6 {
+		t.Errorf("want 6 environments:\n%s", out)
+	}
+	dir := filepath.Join(t.TempDir(), "deploy")
+	if code, _, errs := runCLI(t, "render", "--environments", "../../environments", "--out", dir); code != 0 {
+		t.Fatalf("render exit %d: %s", code, errs)
+	}
+	for _, p := range []string{"compose/dev/cht-core.yml", "compose/district-vm/cht-couchdb.yml", "kubernetes/overlays/prod/kustomization.yaml", "kubernetes/base/kustomization.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, errs := runCLI(t, "render", "--check", "--environments", "../../environments", "--out", dir); code != 0 {
+		t.Fatalf("check on a fresh render: exit %d %s", code, errs)
+	}
+	os.WriteFile(filepath.Join(dir, "compose/dev/cht-core.yml"), []byte("edited"), 0o644)
+	code, out, _ = runCLI(t, "render", "--check", "--environments", "../../environments", "--out", dir)
+	if code != 1 || !strings.Contains(out, "stale") {
+		t.Fatalf("check after an edit: exit %d %s", code, out)
+	}
+}
+
+func TestCLI_BadEnvironmentExitsOneWithPosition(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.cue"), []byte("package environments\nenvironments: dev: {target: \"compose\", version: \"4.22.0\", host: \"x\", couchdb: node: 3}\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "deploy")
+	code, _, errs := runCLI(t, "render", "--environments", dir, "--out", out)
+	if code != 1 || !strings.Contains(errs, "a.cue:2:") || !strings.Contains(errs, "environments.dev.couchdb.node: field not allowed") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Error("output written for a bad environment")
+	}
+}
+
+func TestCLI_SecretsNeverOverwriteAndAreURLSafe(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "dev.env")
+	if code, _, errs := runCLI(t, "secrets", "dev", "--environments", "../../environments", "--out", f); code != 0 {
+		t.Fatal(errs)
+	}
+	info, _ := os.Stat(f)
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", info.Mode())
+	}
+	b, _ := os.ReadFile(f)
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && (k == "COUCHDB_PASSWORD" || k == "COUCHDB_SECRET") {
+			if len(v) < 32 || strings.ContainsAny(v, ":@/% ") {
+				t.Errorf("%s is weak or not URL-safe: %q", k, v)
+			}
+		}
+	}
+	if code, _, errs := runCLI(t, "secrets", "dev", "--environments", "../../environments", "--out", f); code == 0 || !strings.Contains(errs, "never overwrites") {
+		t.Fatalf("overwrote: %d %s", code, errs)
+	}
+}
+
+func TestCLI_HelpOnEveryCommand(t *testing.T) {
+	for _, c := range []string{"validate", "render", "secrets", "schema"} {
+		code, out, _ := runCLI(t, c, "--help")
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: %d %s", c, code, out)
+		}
+	}
+}

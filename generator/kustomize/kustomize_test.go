@@ -1,0 +1,205 @@
+package kustomize_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/kustomize"
+	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+func loadEnvs(t *testing.T, src string) []model.Environment {
+	t.Helper()
+	res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte("package environments\ngitops: repoURL: \"https://github.com/x/y\"\n" + src)}}, "envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Environments
+}
+
+func render(t *testing.T, envs []model.Environment) files.Set {
+	t.Helper()
+	set, err := kustomize.RenderShared("0.32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range envs {
+		o, err := kustomize.RenderOverlay(&envs[i], "envs/a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := set.Merge(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return set
+}
+
+func deployments(t *testing.T, stream []byte) map[string]*appsv1.Deployment {
+	out := map[string]*appsv1.Deployment{}
+	for _, doc := range bytes.Split(stream, []byte("\n---\n")) {
+		if !bytes.Contains(doc, []byte("kind: Deployment")) {
+			continue
+		}
+		var d appsv1.Deployment
+		if err := yaml.Unmarshal(doc, &d); err != nil {
+			t.Fatal(err)
+		}
+		out[d.Name] = &d
+	}
+	return out
+}
+
+var envName = regexp.MustCompile(`(?m)^\s*- name: ([A-Z][A-Z0-9_]+)\s*$`)
+
+// chartEnv reads the env names a template of Medic's cht-chart-4x sets.
+func chartEnv(t *testing.T, template string) []string {
+	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "helm-charts", "charts", "cht-chart-4x", "templates")
+	b, err := os.ReadFile(filepath.Join(dir, template))
+	if err != nil {
+		t.Skipf("Medic's chart is not at %s (../shared/reference beside the repository): %v", dir, err)
+	}
+	var out []string
+	for _, m := range envName.FindAllStringSubmatch(string(b), -1) {
+		out = append(out, m[1])
+	}
+	sort.Strings(out)
+	return out
+}
+
+func envNames(d *appsv1.Deployment) []string {
+	var out []string
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		out = append(out, e.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestKustomize_MatchesMedicChart(t *testing.T) {
+	envs := loadEnvs(t, `
+environments: one: {target: "kubernetes", version: "4.22.0", host: "one.example.org", upgradeService: enabled: true}
+environments: three: {target: "kubernetes", version: "4.22.0", host: "three.example.org", couchdb: nodes: 3}
+`)
+	set := render(t, envs)
+	for _, tc := range []struct {
+		env        string
+		deployment string
+		container  string
+		template   string
+	}{
+		{"one", "cht-api", "cht-api", "api-deployment.yaml"},
+		{"one", "cht-sentinel", "cht-sentinel", "sentinel-deployment.yaml"},
+		{"one", "cht-haproxy", "cht-haproxy", "haproxy-deployment.yaml"},
+		{"one", "cht-haproxy-healthcheck", "cht-haproxy-healthcheck", "healthcheck-deployment.yaml"},
+		{"one", "cht-couchdb", "cht-couchdb", "couchdb-single-deployment.yaml"},
+		{"one", "upgrade-service", "upgrade-service", "upgrade-service-deployment.yml"},
+		{"three", "cht-couchdb-1", "cht-couchdb-1", "couchdb-n-deployment.yaml"},
+	} {
+		t.Run(tc.env+"/"+tc.deployment, func(t *testing.T) {
+			e := envs[0]
+			if tc.env == "three" {
+				e = envs[1]
+			}
+			built, err := kustomize.Build(set, kustomize.OverlayDir(&e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, ok := deployments(t, built)[tc.deployment]
+			if !ok {
+				t.Fatalf("no Deployment %s", tc.deployment)
+			}
+			if c := d.Spec.Template.Spec.Containers[0].Name; c != tc.container {
+				t.Errorf("container %s, want %s", c, tc.container)
+			}
+			want := chartEnv(t, tc.template)
+			got := envNames(d)
+			if tc.template == "couchdb-n-deployment.yaml" {
+				// The template lists node 1's and node 2..N's variables.
+				got = append(got, "COUCHDB_SYNC_ADMINS_NODE")
+				sort.Strings(got)
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("env %v, Medic's chart %v", got, want)
+			}
+			if d.Namespace != e.Namespace {
+				t.Errorf("namespace %s", d.Namespace)
+			}
+		})
+	}
+	t.Run("one volume mounted twice, subPaths data and local.d", func(t *testing.T) {
+		e := envs[1]
+		built, _ := kustomize.Build(set, kustomize.OverlayDir(&e))
+		for n, name := range []string{"cht-couchdb-1", "cht-couchdb-2", "cht-couchdb-3"} {
+			d := deployments(t, built)[name]
+			m := d.Spec.Template.Spec.Containers[0].VolumeMounts
+			claim := "couchdb-" + string(rune('1'+n)) + "-claim0"
+			if len(m) != 2 || m[0].SubPath != "data" || m[1].SubPath != "local.d" || m[0].Name != claim || m[1].Name != claim {
+				t.Errorf("%s mounts %+v", name, m)
+			}
+		}
+	})
+	t.Run("images pinned per overlay", func(t *testing.T) {
+		e := envs[0]
+		built, _ := kustomize.Build(set, kustomize.OverlayDir(&e))
+		if !bytes.Contains(built, []byte("image: public.ecr.aws/medic/cht-api:4.22.0")) {
+			t.Error("cht-api image not pinned")
+		}
+	})
+}
+
+func TestKustomize_TenantsAreDisjoint(t *testing.T) {
+	envs := loadEnvs(t, `
+environments: uat: {target: "kubernetes", version: "4.22.0", host: "uat.example.org"}
+environments: prod: {target: "kubernetes", version: "4.21.1", host: "prod.example.org", couchdb: nodes: 3}
+`)
+	set := render(t, envs)
+	for i := range envs {
+		e := &envs[i]
+		built, err := kustomize.Build(set, kustomize.OverlayDir(e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := kustomize.Verify(built, "cht-couchdb-credentials", model.CredentialKeys); err != nil {
+			t.Fatal(err)
+		}
+		other := envs[1-i].Namespace
+		if bytes.Contains(built, []byte(other)) {
+			t.Errorf("%s's objects mention %s", e.Name, other)
+		}
+	}
+}
+
+func TestKustomize_CLIBuildsTheSameOverlay(t *testing.T) {
+	bin, err := exec.LookPath("kustomize")
+	if err != nil {
+		t.Skip("kustomize CLI not on PATH (make test installs it into ./bin)")
+	}
+	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org", couchdb: nodes: 3, ingress: provider: "alb"}`)
+	set := render(t, envs)
+	dir := t.TempDir()
+	for p, b := range set {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	}
+	out, err := exec.Command(bin, "build", filepath.Join(dir, kustomize.OverlayDir(&envs[0]))).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kustomize build: %v\n%s", err, out)
+	}
+	in, _ := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
+	if !bytes.Equal(out, in) {
+		t.Errorf("kustomize CLI and krusty disagree:\nCLI:\n%s\nkrusty:\n%s", out, in)
+	}
+}
