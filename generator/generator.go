@@ -16,9 +16,6 @@ import (
 
 // Options configure Render.
 type Options struct {
-	// EnvironmentsDir is how environment files are named in headers,
-	// e.g. "environments".
-	EnvironmentsDir string
 	// Progress, if set, is told about each environment rendered.
 	Progress func(format string, args ...any)
 }

@@ -40,7 +40,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if check {
 				progress = nil
 			}
-			set, err := generator.Render(cmd.Context(), res, generator.Options{EnvironmentsDir: ef.dir, Progress: progress})
+			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress})
 			if err != nil {
 				return err
 			}

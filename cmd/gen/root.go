@@ -82,14 +82,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 1
 }
 
-type usageError struct{ error }
-
+// isUsage recognises cobra's argument and flag errors, which it returns as
+// plain errors.
 func isUsage(err error) bool {
-	var u usageError
-	return errors.As(err, &u) || isCobraUsage(err)
-}
-
-func isCobraUsage(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "flag needs an argument", "invalid argument"} {
 		if strings.Contains(msg, p) {

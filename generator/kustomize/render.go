@@ -25,6 +25,15 @@ func OverlayDir(e *model.Environment) string { return OverlaysDir + "/" + e.Name
 // pins with Kustomize's images field.
 var images = []string{"api", "sentinel", "haproxy", "haproxy-healthcheck", "couchdb"}
 
+// docs turns objects into the documents of one YAML file.
+func docs(objs []M) []any {
+	out := make([]any, len(objs))
+	for i, o := range objs {
+		out[i] = o
+	}
+	return out
+}
+
 func yamlDocs(header string, docs ...any) ([]byte, error) {
 	b, err := files.YAML(docs...)
 	if err != nil {
@@ -49,11 +58,7 @@ func RenderShared(upgradeTag string) (files.Set, error) {
 	base := baseObjects()
 	var names []string
 	for _, n := range []string{"api.yaml", "sentinel.yaml", "haproxy.yaml", "healthcheck.yaml"} {
-		docs := make([]any, len(base[n]))
-		for i, d := range base[n] {
-			docs[i] = d
-		}
-		if err := add(BaseDir+"/"+n, docs...); err != nil {
+		if err := add(BaseDir+"/"+n, docs(base[n])...); err != nil {
 			return nil, err
 		}
 		names = append(names, n)
@@ -65,8 +70,7 @@ func RenderShared(upgradeTag string) (files.Set, error) {
 	}); err != nil {
 		return nil, err
 	}
-	single := couchdbSingle()
-	if err := add(SingleDir+"/couchdb.yaml", single[0], single[1]); err != nil {
+	if err := add(SingleDir+"/couchdb.yaml", docs(couchdbSingle())...); err != nil {
 		return nil, err
 	}
 	component := func(res ...string) M {
@@ -75,12 +79,7 @@ func RenderShared(upgradeTag string) (files.Set, error) {
 	if err := add(SingleDir+"/"+kustomization, component("couchdb.yaml")); err != nil {
 		return nil, err
 	}
-	up := upgradeService(upgradeTag)
-	docs := make([]any, len(up))
-	for i, d := range up {
-		docs[i] = d
-	}
-	if err := add(UpgradeDir+"/upgrade-service.yaml", docs...); err != nil {
+	if err := add(UpgradeDir+"/upgrade-service.yaml", docs(upgradeService(upgradeTag))...); err != nil {
 		return nil, err
 	}
 	if err := add(UpgradeDir+"/"+kustomization, component("upgrade-service.yaml")); err != nil {
@@ -139,13 +138,11 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 		return nil, err
 	}
 	if e.CouchDB.Clustered() {
-		var docs []any
+		var nodes []M
 		for n := 1; n <= e.CouchDB.Nodes; n++ {
-			for _, d := range couchdbNode(e, n) {
-				docs = append(docs, d)
-			}
+			nodes = append(nodes, couchdbNode(e, n)...)
 		}
-		if err := resource("couchdb.yaml", docs...); err != nil {
+		if err := resource("couchdb.yaml", docs(nodes)...); err != nil {
 			return nil, err
 		}
 	}

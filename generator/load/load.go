@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -337,7 +338,7 @@ func fromCUE(err error, user *cue.Value) []Diagnostic {
 		var want []string
 		for _, o := range operands {
 			for _, v := range o {
-				if v != got && !contains(want, v) {
+				if v != got && !slices.Contains(want, v) {
 					want = append(want, v)
 				}
 			}
@@ -351,15 +352,6 @@ func fromCUE(err error, user *cue.Value) []Diagnostic {
 		out = append(out, d)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // nameHint explains fields whose CUE error shows only a regex.

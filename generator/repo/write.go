@@ -82,6 +82,10 @@ func Write(dir string, set files.Set, opts Options) ([]Change, error) {
 		return nil, nil
 	}
 	want := withManifest(set)
+	differs := map[string]bool{}
+	for _, c := range changes {
+		differs[c.Path] = true
+	}
 	owned, _ := readManifest(dir)
 	ownedSet := map[string]bool{ManifestName: true}
 	for _, p := range owned {
@@ -134,9 +138,8 @@ func Write(dir string, set files.Set, opts Options) ([]Change, error) {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return nil, err
 		}
-		old := filepath.Join(dir, filepath.FromSlash(p))
-		if b, err := os.ReadFile(old); err == nil && bytes.Equal(b, want[p]) {
-			if err := linkOrCopy(old, target); err != nil {
+		if !differs[p] {
+			if err := linkOrCopy(filepath.Join(dir, filepath.FromSlash(p)), target); err != nil {
 				return nil, err
 			}
 			continue
