@@ -6,6 +6,7 @@ BIN       := $(CURDIR)/bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 KUSTOMIZE_VERSION := v5.8.2
+HELM_VERSION      := v3.22.0
 FUZZTIME  ?= 5s
 
 .DEFAULT_GOAL := test
@@ -22,10 +23,14 @@ render: build ## render the example environments into ./deploy
 validate: build ## validate the example environments
 	$(BIN)/cht-gen validate --environments environments
 
-tools: $(BIN)/kustomize ## install the pinned kustomize CLI used by tests
+tools: $(BIN)/kustomize $(BIN)/helm ## install the pinned kustomize and helm CLIs tests compare with
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+# helm renders Medic's chart for the conformance test (about 1-2 min once).
+$(BIN)/helm:
+	GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')

@@ -1,8 +1,11 @@
 package kustomize
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -51,6 +55,22 @@ func Build(set files.Set, dir string) (out []byte, err error) {
 	return rm.AsYaml()
 }
 
+// SplitYAML splits a YAML stream into its documents.
+func SplitYAML(stream []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(stream)))
+	var out [][]byte
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+}
+
 var scheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, rbacv1.AddToScheme, networkingv1.AddToScheme} {
@@ -71,7 +91,10 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 // every configMapKeyRef names a ConfigMap and key of the build, every
 // secretKeyRef names the credentials Secret and one of its keys.
 func Verify(stream []byte, secretName string, secretKeys []string) error {
-	docs := bytes.Split(stream, []byte("\n---\n"))
+	docs, err := SplitYAML(stream)
+	if err != nil {
+		return err
+	}
 	var deployments []*appsv1.Deployment
 	var services []*corev1.Service
 	configMaps := map[string]map[string]string{}

@@ -2,6 +2,7 @@ package kustomize_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +50,11 @@ func render(t *testing.T, envs []model.Environment) files.Set {
 
 func deployments(t *testing.T, stream []byte) map[string]*appsv1.Deployment {
 	out := map[string]*appsv1.Deployment{}
-	for _, doc := range bytes.Split(stream, []byte("\n---\n")) {
+	split, err := kustomize.SplitYAML(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range split {
 		if !bytes.Contains(doc, []byte("kind: Deployment")) {
 			continue
 		}
@@ -201,5 +206,34 @@ func TestKustomize_CLIBuildsTheSameOverlay(t *testing.T) {
 	in, _ := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
 	if !bytes.Equal(out, in) {
 		t.Errorf("kustomize CLI and krusty disagree:\nCLI:\n%s\nkrusty:\n%s", out, in)
+	}
+}
+
+func TestKustomize_CredentialsSecretName(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		nodes int
+	}{{"single", 1}, {"cluster", 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			envs := loadEnvs(t, fmt.Sprintf(`environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org", couchdb: nodes: %d, credentials: secretName: "prod-couch", upgradeService: enabled: true}`, tc.nodes))
+			set := render(t, envs)
+			built, err := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := kustomize.Verify(built, "prod-couch", model.CredentialKeys); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(built, []byte("cht-couchdb-credentials")) {
+				t.Error("built overlay still names Medic's default Secret")
+			}
+			if err := kustomize.Verify(built, "cht-couchdb-credentials", model.CredentialKeys); err == nil {
+				t.Error("Verify accepted references to a Secret the README does not ask for")
+			}
+			readme := string(set[kustomize.OverlayDir(&envs[0])+"/README.md"])
+			if !strings.Contains(readme, "Secret `prod-couch`") || !strings.Contains(readme, "cht-gen secrets prod") {
+				t.Errorf("README does not say how to create the Secret:\n%s", readme)
+			}
+		})
 	}
 }

@@ -71,71 +71,110 @@ func port(name string, p int) M {
 
 var rollingNoSurge = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge", 0}, {"maxUnavailable", 1}}}}
 
+// envValues are what Medic's env lists depend on: the namespace's service
+// addresses, the Secret name and the schema's settings.
+type envValues struct {
+	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
+}
+
+// baseValues are the base's placeholders; every overlay patches its own.
+var baseValues = envValues{
+	secret:      credentials,
+	buildsURL:   "https://staging.dev.medicmobile.org/_couch/builds_4",
+	upgradeURL:  "http://upgrade-service:5008",
+	apiHost:     "api",
+	healthcheck: "healthcheck",
+	logLevel:    "info",
+	couchdbSvc:  "couchdb",
+}
+
+// Medic's env lists, in the chart's order. Overlay patches repeat the whole
+// list because a strategic merge moves patched entries to the front.
+func apiEnv(v envValues) []M {
+	return []M{
+		value("BUILDS_URL", v.buildsURL),
+		secretEnv("COUCH_URL", v.secret),
+		value("UPGRADE_SERVICE_URL", v.upgradeURL),
+		value("API_PORT", "5988"),
+	}
+}
+
+func sentinelEnv(v envValues) []M {
+	return []M{value("API_HOST", v.apiHost), secretEnv("COUCH_URL", v.secret), value("API_PORT", "5988")}
+}
+
+func haproxyEnv(v envValues) []M {
+	return []M{
+		secretEnv("COUCHDB_PASSWORD", v.secret),
+		configEnv("COUCHDB_SERVERS"),
+		secretEnv("COUCHDB_USER", v.secret),
+		value("HAPROXY_IP", "0.0.0.0"),
+		value("HAPROXY_PORT", "5984"),
+		value("HEALTHCHECK_ADDR", v.healthcheck),
+	}
+}
+
+func healthcheckEnv(v envValues) []M {
+	return []M{secretEnv("COUCHDB_PASSWORD", v.secret), configEnv("COUCHDB_SERVERS"), secretEnv("COUCHDB_USER", v.secret)}
+}
+
+func couchdbSingleEnv(v envValues) []M {
+	return []M{
+		value("COUCHDB_LOG_LEVEL", v.logLevel),
+		secretEnv("COUCHDB_PASSWORD", v.secret),
+		secretEnv("COUCHDB_SECRET", v.secret),
+		secretEnv("COUCHDB_USER", v.secret),
+		secretEnv("COUCHDB_UUID", v.secret),
+		value("SVC_NAME", v.couchdbSvc),
+	}
+}
+
 // baseObjects are Medic's api, sentinel, haproxy and healthcheck, with the
 // namespace-dependent values left for the overlay to patch.
 func baseObjects() map[string][]M {
+	v := baseValues
 	api := deployment("cht-api", "api", rollingNoSurge, M{
-		{"env", []M{
-			value("BUILDS_URL", "https://staging.dev.medicmobile.org/_couch/builds_4"),
-			secretEnv("COUCH_URL", credentials),
-			value("UPGRADE_SERVICE_URL", "http://upgrade-service:5008"),
-			value("API_PORT", "5988"),
-		}},
+		{"env", apiEnv(v)},
 		{"image", "cht-api"},
 		{"name", "cht-api"},
 		{"ports", []M{{{"containerPort", 5988}}}},
 	})
 	sentinel := deployment("cht-sentinel", "sentinel", M{}, M{
-		{"env", []M{
-			value("API_HOST", "api"),
-			secretEnv("COUCH_URL", credentials),
-			value("API_PORT", "5988"),
-		}},
+		{"env", sentinelEnv(v)},
 		{"image", "cht-sentinel"},
 		{"name", "cht-sentinel"},
 	})
 	haproxy := deployment("cht-haproxy", "haproxy", M{}, M{
-		{"env", []M{
-			secretEnv("COUCHDB_PASSWORD", credentials),
-			configEnv("COUCHDB_SERVERS"),
-			secretEnv("COUCHDB_USER", credentials),
-			value("HAPROXY_IP", "0.0.0.0"),
-			value("HAPROXY_PORT", "5984"),
-			value("HEALTHCHECK_ADDR", "healthcheck"),
-		}},
+		{"env", haproxyEnv(v)},
 		{"image", "cht-haproxy"},
 		{"name", "cht-haproxy"},
 		{"ports", []M{{{"containerPort", 5984}}}},
 	}, KV{"hostname", "haproxy"})
 	healthcheck := deployment("cht-haproxy-healthcheck", "healthcheck", M{}, M{
-		{"env", []M{
-			secretEnv("COUCHDB_PASSWORD", credentials),
-			configEnv("COUCHDB_SERVERS"),
-			secretEnv("COUCHDB_USER", credentials),
-		}},
+		{"env", healthcheckEnv(v)},
 		{"image", "cht-haproxy-healthcheck"},
 		{"name", "cht-haproxy-healthcheck"},
 		{"ports", []M{{{"containerPort", 5555}}}},
 	})
+	// Medic's healthcheck Service carries no labels, only the selector.
+	healthcheckSvc := M{
+		{"apiVersion", "v1"},
+		{"kind", "Service"},
+		{"metadata", M{{"name", "healthcheck"}}},
+		{"spec", M{{"ports", []M{{{"protocol", "TCP"}, {"port", 5555}, {"targetPort", 5555}}}}, {"selector", labels("healthcheck")}}},
+	}
 	return map[string][]M{
 		"api.yaml":         {api, service("api", "api", []M{{{"port", 5988}, {"targetPort", 5988}}})},
 		"sentinel.yaml":    {sentinel},
 		"haproxy.yaml":     {haproxy, service("haproxy", "haproxy", []M{{{"name", "5984"}, {"port", 5984}, {"targetPort", 5984}}})},
-		"healthcheck.yaml": {healthcheck, service("healthcheck", "healthcheck", []M{{{"protocol", "TCP"}, {"port", 5555}, {"targetPort", 5555}}})},
+		"healthcheck.yaml": {healthcheck, healthcheckSvc},
 	}
 }
 
 // couchdbSingle is Medic's single-node CouchDB (component couchdb-single).
 func couchdbSingle() []M {
 	d := deployment("cht-couchdb", "couchdb", M{{"type", "Recreate"}}, M{
-		{"env", []M{
-			value("COUCHDB_LOG_LEVEL", "info"),
-			secretEnv("COUCHDB_PASSWORD", credentials),
-			secretEnv("COUCHDB_SECRET", credentials),
-			secretEnv("COUCHDB_USER", credentials),
-			secretEnv("COUCHDB_UUID", credentials),
-			value("SVC_NAME", "couchdb"),
-		}},
+		{"env", couchdbSingleEnv(baseValues)},
 		{"image", "cht-couchdb"},
 		{"name", "cht-couchdb"},
 		{"ports", []M{{{"containerPort", 5984}}}},
@@ -211,9 +250,11 @@ func couchdbNode(e *model.Environment, n int) []M {
 	container := M{
 		{"name", "cht-" + name},
 		{"image", "cht-couchdb"},
-		{"ports", []M{{{"containerPort", 5984}}}},
-		{"env", env},
 	}
+	if e.AlwaysPullImages {
+		container = append(container, KV{"imagePullPolicy", "Always"})
+	}
+	container = append(container, KV{"ports", []M{{{"containerPort", 5984}}}}, KV{"env", env})
 	if r := resourceReqs(e.CouchDB.Resources); r != nil {
 		container = append(container, KV{"resources", r})
 	}

@@ -185,19 +185,33 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 		return M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", name}}},
 			{"spec", M{{"template", M{{"spec", spec}}}}}}
 	}
-	if err := patch("patch-api.yaml", deployPatch("cht-api", "cht-api", []M{
-		value("BUILDS_URL", e.Builds.URL()),
-		value("UPGRADE_SERVICE_URL", "http://"+fqdn("upgrade-service")+":5008"),
-	}, e.API.Resources)); err != nil {
+	v := envValues{
+		secret:      e.Credentials.SecretName,
+		buildsURL:   e.Builds.URL(),
+		upgradeURL:  "http://" + fqdn("upgrade-service") + ":5008",
+		apiHost:     fqdn("api"),
+		healthcheck: fqdn("healthcheck"),
+		logLevel:    e.CouchDB.LogLevel,
+		couchdbSvc:  fqdn("couchdb"),
+	}
+	// changed is a patch's env list: all of it when any value differs from
+	// the base, else none.
+	changed := func(list func(envValues) []M) []M {
+		if fmt.Sprint(list(v)) == fmt.Sprint(list(baseValues)) {
+			return nil
+		}
+		return list(v)
+	}
+	if err := patch("patch-api.yaml", deployPatch("cht-api", "cht-api", changed(apiEnv), e.API.Resources)); err != nil {
 		return nil, err
 	}
-	if err := patch("patch-sentinel.yaml", deployPatch("cht-sentinel", "cht-sentinel", []M{value("API_HOST", fqdn("api"))}, e.Sentinel.Resources)); err != nil {
+	if err := patch("patch-sentinel.yaml", deployPatch("cht-sentinel", "cht-sentinel", changed(sentinelEnv), e.Sentinel.Resources)); err != nil {
 		return nil, err
 	}
-	if err := patch("patch-haproxy.yaml", deployPatch("cht-haproxy", "cht-haproxy", []M{value("HEALTHCHECK_ADDR", fqdn("healthcheck"))}, e.HAProxy.Resources)); err != nil {
+	if err := patch("patch-haproxy.yaml", deployPatch("cht-haproxy", "cht-haproxy", changed(haproxyEnv), e.HAProxy.Resources)); err != nil {
 		return nil, err
 	}
-	if err := patch("patch-healthcheck.yaml", deployPatch("cht-haproxy-healthcheck", "cht-haproxy-healthcheck", nil, e.Healthcheck.Resources)); err != nil {
+	if err := patch("patch-healthcheck.yaml", deployPatch("cht-haproxy-healthcheck", "cht-haproxy-healthcheck", changed(healthcheckEnv), e.Healthcheck.Resources)); err != nil {
 		return nil, err
 	}
 	var components []string
@@ -209,10 +223,7 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 		} else {
 			mount = append(mount, KV{"subPath", nil})
 		}
-		c := withRes(pull(M{{"name", "cht-couchdb"}, {"env", []M{
-			value("COUCHDB_LOG_LEVEL", e.CouchDB.LogLevel),
-			value("SVC_NAME", fqdn("couchdb")),
-		}}, {"volumeMounts", []M{mount}}}), e.CouchDB.Resources)
+		c := withRes(pull(M{{"name", "cht-couchdb"}, {"env", changed(couchdbSingleEnv)}, {"volumeMounts", []M{mount}}}), e.CouchDB.Resources)
 		spec := append(M{{"containers", []M{c}}}, placement(e, 1)...)
 		if err := patch("patch-couchdb.yaml", M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", "cht-couchdb"}}},
 			{"spec", M{{"template", M{{"spec", spec}}}}}}); err != nil {
@@ -221,6 +232,11 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 	}
 	if e.UpgradeService.Enabled {
 		components = append(components, "../../components/upgrade-service")
+		if e.AlwaysPullImages {
+			if err := patch("patch-upgrade-service.yaml", deployPatch("upgrade-service", "upgrade-service", nil, model.Resources{})); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	var imgs []M
@@ -239,6 +255,9 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 	}
 	k = append(k, KV{"images", imgs}, KV{"patches", patches})
 	if err := add(kustomization, k); err != nil {
+		return nil, err
+	}
+	if err := out.Add(dir+"/README.md", []byte(readme(e, source))); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -266,13 +285,15 @@ func volumes(e *model.Environment, n int) []any {
 		}
 		return []any{pvc(spec)}
 	}
-	spec = append(spec, KV{"storageClassName", files.Quoted("")}, KV{"volumeName", pv})
+	// A pre-existing volume binds statically: claim and volume carry the
+	// same class name ("" unless set; Medic's k3s chart uses local-storage).
+	spec = append(spec, KV{"storageClassName", files.Quoted(st.Class)}, KV{"volumeName", pv})
 	pvSpec := M{
 		{"capacity", M{{"storage", files.Quoted(st.Size)}}},
 		{"volumeMode", "Filesystem"},
 		{"accessModes", []string{"ReadWriteOnce"}},
 		{"persistentVolumeReclaimPolicy", "Retain"},
-		{"storageClassName", files.Quoted("")},
+		{"storageClassName", files.Quoted(st.Class)},
 		{"claimRef", M{{"namespace", e.Namespace}, {"name", claim}}},
 	}
 	if len(ex.EBSVolumeIDs) >= n {
