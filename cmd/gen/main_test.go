@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +37,13 @@ func TestCLI_ExamplesValidateAndRender(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "render", "--check", "--environments", "../../environments", "--out", dir); code != 0 {
 		t.Fatalf("check on a fresh render: exit %d %s", code, errs)
+	}
+	before := snapshot(t, dir)
+	if code, _, errs := runCLI(t, "render", "--environments", "../../environments", "--out", dir); code != 0 || !strings.Contains(errs, " 0 changed") {
+		t.Fatalf("second render: exit %d, want 0 changed: %s", code, errs)
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Errorf("re-render with no change rewrote files:\nbefore %s\nafter  %s", before, after)
 	}
 	os.WriteFile(filepath.Join(dir, "compose/dev/cht-core.yml"), []byte("edited"), 0o644)
 	code, out, _ = runCLI(t, "render", "--check", "--environments", "../../environments", "--out", dir)
@@ -84,4 +94,29 @@ func TestCLI_HelpOnEveryCommand(t *testing.T) {
 			t.Errorf("%s --help: %d %s", c, code, out)
 		}
 	}
+}
+
+// snapshot is every file's path, size, mtime and content hash.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %d %d %x\n", p, info.Size(), info.ModTime().UnixNano(), sha256.Sum256(data))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

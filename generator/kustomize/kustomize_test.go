@@ -237,3 +237,53 @@ func TestKustomize_CredentialsSecretName(t *testing.T) {
 		})
 	}
 }
+
+func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
+	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org",
+	credentials: {secretName: "prod-couch", externalSecret: {storeName: "vault", remoteKey: "cht/prod"}}}`)
+	set := render(t, envs)
+	built, err := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := kustomize.SplitYAML(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string
+		Metadata   struct {
+			Name, Namespace string
+			Labels          map[string]string
+		}
+		Spec struct {
+			RefreshInterval string                      `json:"refreshInterval"`
+			SecretStoreRef  struct{ Name, Kind string } `json:"secretStoreRef"`
+			Target          struct{ Name, CreationPolicy string }
+			DataFrom        []struct{ Extract struct{ Key string } } `json:"dataFrom"`
+		}
+	}
+	found := false
+	for _, d := range docs {
+		if bytes.Contains(d, []byte("kind: ExternalSecret")) {
+			if err := yaml.UnmarshalStrict(d, &es); err != nil {
+				t.Fatal(err)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no ExternalSecret in the build")
+	}
+	if es.APIVersion != "external-secrets.io/v1beta1" || es.Metadata.Namespace != "cht-prod" || es.Spec.Target.Name != "prod-couch" ||
+		es.Spec.SecretStoreRef.Name != "vault" || es.Spec.SecretStoreRef.Kind != "ClusterSecretStore" || len(es.Spec.DataFrom) != 1 || es.Spec.DataFrom[0].Extract.Key != "cht/prod" {
+		t.Errorf("ExternalSecret %+v", es)
+	}
+	if err := kustomize.Verify(built, "prod-couch", model.CredentialKeys); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(string(set[kustomize.OverlayDir(&envs[0])+"/README.md"]), "ExternalSecret") {
+		t.Error("README does not mention the ExternalSecret")
+	}
+}
