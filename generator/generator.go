@@ -9,6 +9,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/compose"
 	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/gitops"
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
@@ -78,6 +79,22 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 		}
 		if err := out.Merge(sets[i]); err != nil {
 			return nil, err
+		}
+	}
+	reconcilers, err := gitops.Render(envs)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.Merge(reconcilers); err != nil {
+		return nil, err
+	}
+	for _, dir := range reconcilers.Dirs() {
+		built, err := kustomize.Build(out, dir)
+		if err == nil && path.Dir(dir) == gitops.FluxDir {
+			err = gitops.VerifyFlux(built)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
 	for i := range envs {

@@ -32,7 +32,7 @@ var buildMu sync.Mutex
 func Build(set files.Set, dir string) (out []byte, err error) {
 	fs := filesys.MakeFsInMemory()
 	for _, p := range set.Paths() {
-		if !strings.HasPrefix(p, Root+"/") {
+		if !strings.HasSuffix(p, ".yaml") {
 			continue
 		}
 		if err := fs.WriteFile("/"+p, set[p]); err != nil {

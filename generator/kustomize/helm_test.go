@@ -144,6 +144,19 @@ var commonDifferences = []difference{
 		rb.Subjects[0].Namespace = ""
 		return had
 	}},
+	{"claims and volumes are marked so neither Flux nor Argo CD prunes or deletes CouchDB's data", eachOurs(func(o object) bool {
+		a := o.GetAnnotations()
+		if a["kustomize.toolkit.fluxcd.io/prune"] != "disabled" || a["argocd.argoproj.io/sync-options"] != "Prune=false,Delete=false" {
+			return false
+		}
+		delete(a, "kustomize.toolkit.fluxcd.io/prune")
+		delete(a, "argocd.argoproj.io/sync-options")
+		if len(a) == 0 {
+			a = nil
+		}
+		o.SetAnnotations(a)
+		return true
+	})},
 	{"the overlay owns its Namespace object so Flux/Argo CD can create and prune it", onlyIn(oursSet, "Namespace/")},
 	{"Git never holds secret values: the chart renders the credentials Secret, cht-gen expects it in the cluster (README, cht-gen secrets)", onlyIn(medicSet, "Secret/cht-couchdb-credentials")},
 }

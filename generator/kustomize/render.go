@@ -111,7 +111,7 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 	ns := e.Namespace
 	fqdn := func(svc string) string { return fmt.Sprintf("%s.%s.svc.cluster.local", svc, ns) }
 
-	if err := resource("namespace.yaml", M{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", M{{"name", ns}}}}); err != nil {
+	if err := resource("namespace.yaml", M{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", M{{"name", ns}, {"annotations", keep}}}}); err != nil {
 		return nil, err
 	}
 	data := M{}
@@ -263,6 +263,14 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 	return out, nil
 }
 
+// keep marks objects whose deletion loses CouchDB's data (the namespace,
+// claims and volumes): neither Flux nor Argo CD prunes or deletes them when
+// an environment leaves Git; an operator does, deliberately.
+var keep = M{
+	{"argocd.argoproj.io/sync-options", "Prune=false,Delete=false"},
+	{"kustomize.toolkit.fluxcd.io/prune", "disabled"},
+}
+
 // volumes are node n's claim, and for pre-existing data its volume.
 func volumes(e *model.Environment, n int) []any {
 	claim, pv := "couchdb-claim0", "couchdb-pv-"+e.Namespace
@@ -276,7 +284,7 @@ func volumes(e *model.Environment, n int) []any {
 	}
 	pvc := func(spec M) M {
 		return M{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"},
-			{"metadata", M{{"labels", labels(claim)}, {"name", claim}}}, {"spec", spec}}
+			{"metadata", M{{"annotations", keep}, {"labels", labels(claim)}, {"name", claim}}}, {"spec", spec}}
 	}
 	ex := st.Existing
 	if ex == nil {
@@ -306,7 +314,7 @@ func volumes(e *model.Environment, n int) []any {
 				{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", []string{nodes[n-1]}}}}}}}}}}}})
 		}
 	}
-	return []any{M{{"apiVersion", "v1"}, {"kind", "PersistentVolume"}, {"metadata", M{{"name", pv}}}, {"spec", pvSpec}}, pvc(spec)}
+	return []any{M{{"apiVersion", "v1"}, {"kind", "PersistentVolume"}, {"metadata", M{{"annotations", keep}, {"name", pv}}}, {"spec", pvSpec}}, pvc(spec)}
 }
 
 func ingress(e *model.Environment) M {

@@ -46,6 +46,7 @@ type Environment struct {
 	Branch           string      `json:"branch,omitempty"`
 	PathPrefix       string      `json:"pathPrefix,omitempty"`
 	ArgoCDMode       string      `json:"argocdMode,omitempty"`
+	RepoSecret       string      `json:"repoSecret,omitempty"`
 	Flux             Flux        `json:"flux"`
 	AlwaysPullImages bool        `json:"alwaysPullImages,omitempty"`
 	Ingress          Ingress     `json:"ingress"`

@@ -101,5 +101,27 @@ func clashes(envs []Environment) []Problem {
 		}
 		seen[key] = e.Name
 	}
+	// An ApplicationSet is one object per cluster over one repository, and
+	// its directory generator knows only the overlay's name.
+	sets := map[string]*Environment{}
+	for _, i := range names {
+		e := &envs[i]
+		if e.Target != Kubernetes || e.GitOps != "argocd" || e.ArgoCDMode != "applicationset" {
+			continue
+		}
+		if e.Namespace != "cht-"+e.Name {
+			out = append(out, Problem{Env: e.Name, Field: "namespace",
+				Message: fmt.Sprintf("is %q, but argocdMode \"applicationset\" derives namespaces from overlay names (cht-%s): drop namespace or use argocdMode \"application\"", e.Namespace, e.Name)})
+		}
+		first, ok := sets[e.Cluster]
+		if !ok {
+			sets[e.Cluster] = e
+			continue
+		}
+		if e.RepoURL != first.RepoURL || e.Branch != first.Branch || e.PathPrefix != first.PathPrefix {
+			out = append(out, Problem{Env: e.Name, Field: "repoURL",
+				Message: fmt.Sprintf("cluster %q has one ApplicationSet, over %s (branch %s, path %s) from environment %q: environments in it must share repoURL, branch and pathPrefix", e.Cluster, first.RepoURL, first.Branch, first.PathPrefix, first.Name)})
+		}
+	}
 	return out
 }

@@ -1,0 +1,110 @@
+package gitops
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// syncPolicy is automated sync with prune and self-heal, creating the
+// namespace. Applications carry no resources finalizer: deleting one leaves
+// CHT and its data running.
+func syncPolicy() M {
+	return M{
+		{"automated", M{{"prune", true}, {"selfHeal", true}}},
+		{"syncOptions", []string{"CreateNamespace=true"}},
+	}
+}
+
+// argocd renders argocd/<cluster>/: an Application per environment, or one
+// ApplicationSet whose git directory generator lists the overlays.
+func argocd(cluster string, envs []*model.Environment) (files.Set, error) {
+	dir := ArgoCDDir + "/" + cluster
+	out := files.Set{}
+	var resources []string
+	if envs[0].ArgoCDMode == "applicationset" {
+		resources = append(resources, "applicationset.yaml")
+		if err := add(out, dir+"/applicationset.yaml", header(envs), applicationSet(cluster, envs)); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, e := range envs {
+			name := "cht-" + e.Name + ".yaml"
+			resources = append(resources, name)
+			if err := add(out, dir+"/"+name, files.Header(source(e)), application(e)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := add(out, dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
+		return nil, err
+	}
+	return out, out.Add(dir+"/README.md", []byte(argoReadme(cluster, envs)))
+}
+
+func application(e *model.Environment) M {
+	return M{
+		{"apiVersion", "argoproj.io/v1alpha1"},
+		{"kind", "Application"},
+		{"metadata", M{{"name", "cht-" + e.Name}, {"namespace", ArgoCDNamespace}}},
+		{"spec", M{
+			{"project", "default"},
+			{"source", M{{"repoURL", e.RepoURL}, {"targetRevision", e.Branch}, {"path", OverlayPath(e)}}},
+			{"destination", M{{"server", inCluster}, {"namespace", e.Namespace}}},
+			{"syncPolicy", syncPolicy()},
+		}},
+	}
+}
+
+func applicationSet(cluster string, envs []*model.Environment) M {
+	e := envs[0]
+	var dirs []M
+	for _, e := range envs {
+		dirs = append(dirs, M{{"path", OverlayPath(e)}})
+	}
+	return M{
+		{"apiVersion", "argoproj.io/v1alpha1"},
+		{"kind", "ApplicationSet"},
+		{"metadata", M{{"name", "cht-" + cluster}, {"namespace", ArgoCDNamespace}}},
+		{"spec", M{
+			{"goTemplate", true},
+			{"goTemplateOptions", []string{"missingkey=error"}},
+			// Listed, not globbed: overlays of other clusters live beside these.
+			{"generators", []M{{{"git", M{{"repoURL", e.RepoURL}, {"revision", e.Branch}, {"directories", dirs}}}}}},
+			{"template", M{
+				{"metadata", M{{"name", "cht-{{.path.basename}}"}}},
+				{"spec", M{
+					{"project", "default"},
+					{"source", M{{"repoURL", e.RepoURL}, {"targetRevision", e.Branch}, {"path", "{{.path.path}}"}}},
+					{"destination", M{{"server", inCluster}, {"namespace", "cht-{{.path.basename}}"}}},
+					{"syncPolicy", syncPolicy()},
+				}},
+			}},
+			// An environment dropped from the list leaves CHT running.
+			{"syncPolicy", M{{"preserveResourcesOnDeletion", true}}},
+		}},
+	}
+}
+
+func argoReadme(cluster string, envs []*model.Environment) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("<!-- %s -->\n", strings.TrimSpace(strings.TrimPrefix(header(envs), "# ")))
+	w("# Argo CD on cluster %s\n\n", cluster)
+	if envs[0].ArgoCDMode == "applicationset" {
+		w("One `ApplicationSet` (namespace `%s`) whose git directory generator lists the\noverlays below; it makes one Application per environment.\n\n", ArgoCDNamespace)
+	} else {
+		w("One `Application` per CHT environment (namespace `%s`).\n\n", ArgoCDNamespace)
+	}
+	w("| environment | namespace | version | overlay |\n|---|---|---|---|\n")
+	for _, e := range envs {
+		w("| %s | %s | %s | `%s` |\n", e.Name, e.Namespace, e.Version, OverlayPath(e))
+	}
+	w("\nApply this folder once (`kubectl apply -k %s/%s/%s`), or point an app-of-apps at it.\n", envs[0].PathPrefix, ArgoCDDir, cluster)
+	w("Sync is automated with prune and self-heal. Create each environment's credentials\n")
+	w("Secret first (see the overlay's README). Namespaces, claims and volumes carry\n")
+	w("`argocd.argoproj.io/sync-options: Prune=false,Delete=false`: CouchDB's data outlives\nits Application.\n")
+	return b.String()
+}
