@@ -91,7 +91,7 @@ func applicationSet(cluster string, envs []*model.Environment) M {
 func argoReadme(cluster string, envs []*model.Environment) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("<!-- %s -->\n", strings.TrimSpace(strings.TrimPrefix(header(envs), "# ")))
+	b.WriteString(files.MarkdownHeader(sources(envs)))
 	w("# Argo CD on cluster %s\n\n", cluster)
 	if envs[0].ArgoCDMode == "applicationset" {
 		w("One `ApplicationSet` (namespace `%s`) whose git directory generator lists the\noverlays below; it makes one Application per environment.\n\n", ArgoCDNamespace)

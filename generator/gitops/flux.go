@@ -93,7 +93,7 @@ func fluxKustomization(e *model.Environment, sourceName string) M {
 func fluxReadme(cluster string, envs []*model.Environment) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("<!-- %s -->\n", strings.TrimSpace(strings.TrimPrefix(header(envs), "# ")))
+	b.WriteString(files.MarkdownHeader(sources(envs)))
 	w("# Flux on cluster %s\n\n", cluster)
 	w("One `Kustomization` per CHT environment (namespace `%s`), applying its overlay\n", FluxNamespace)
 	w("from Git with `prune` and `wait`, and the `GitRepository` they read.\n\n")

@@ -80,7 +80,9 @@ func OverlayPath(e *model.Environment) string {
 }
 
 // header names every environment file a shared file comes from.
-func header(envs []*model.Environment) string {
+func header(envs []*model.Environment) string { return files.Header(sources(envs)) }
+
+func sources(envs []*model.Environment) string {
 	seen := map[string]bool{}
 	var src []string
 	for _, e := range envs {
@@ -91,7 +93,7 @@ func header(envs []*model.Environment) string {
 		}
 	}
 	sort.Strings(src)
-	return files.Header(strings.Join(src, ", "))
+	return strings.Join(src, ", ")
 }
 
 func source(e *model.Environment) string {
