@@ -47,6 +47,7 @@ pull requests.`,
 	root.AddCommand(
 		newValidateCmd(s),
 		newRenderCmd(s),
+		newDiffCmd(s),
 		newSecretsCmd(s),
 		newSchemaCmd(s),
 	)

@@ -23,8 +23,11 @@ const (
 // UpgradeServiceImage is Medic's compose upgrade service image.
 const UpgradeServiceImage = "public.ecr.aws/s5s3h4s7/cht-upgrade-service"
 
+// Root holds one folder per compose environment below the output root.
+const Root = "compose"
+
 // Dir is where an environment's compose files go below the output root.
-func Dir(e *model.Environment) string { return "compose/" + e.Name }
+func Dir(e *model.Environment) string { return Root + "/" + e.Name }
 
 // Render returns the files of one compose environment, paths relative to
 // the output root. source names the environment file for the header.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/repo"
+)
+
+func newDiffCmd(s *shared) *cobra.Command {
+	var ef envFlags
+	var out, base string
+	var stat, exitCode bool
+	cmd := &cobra.Command{
+		Use:   "diff",
+		Short: "Show what the environments change, per environment, against a Git revision",
+		Long: `diff renders the environments in memory and compares them with the output
+committed at --base (default HEAD) in the Git repository holding --out. Both
+sides are fully built first (kustomize build of each overlay and reconciler
+folder, each Compose project loaded as docker compose config shows it), so the
+diff shows what reaches the cluster or VM.
+
+Each environment gets a summary line first, e.g.
+  prod: cht-api, cht-sentinel image 4.21.1 -> 4.22.0; 5 changed, 0 added, 0 removed
+then unified diffs of the objects that changed (omit them with --stat).
+Secrets never appear: the output holds none.`,
+		Example: `  cht-gen diff
+  cht-gen diff --base origin/main
+  cht-gen diff --stat --exit-code`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			res, _, err := ef.load(nil)
+			if err != nil {
+				return err
+			}
+			set, err := generator.Render(ctx, res, generator.Options{})
+			if err != nil {
+				return err
+			}
+			committed, err := repo.ReadCommitted(out, base)
+			if err != nil {
+				return err
+			}
+			before, err := diff.Build(ctx, committed)
+			if err != nil {
+				return fmt.Errorf("build %s at %s: %w", out, base, err)
+			}
+			after, err := diff.Build(ctx, set)
+			if err != nil {
+				return err
+			}
+			changes := diff.Compare(before, after, base, "working tree")
+			differ := false
+			for _, c := range changes {
+				fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
+				differ = differ || c.Diff != ""
+			}
+			if !stat {
+				for _, c := range changes {
+					if c.Diff != "" {
+						fmt.Fprintf(s.stdout, "\n%s", c.Diff)
+					}
+				}
+			}
+			if exitCode && differ {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, inside a Git work tree")
+	cmd.Flags().StringVar(&base, "base", "HEAD", "Git revision to compare with (branch, tag, commit, HEAD~1, origin/main)")
+	cmd.Flags().BoolVar(&stat, "stat", false, "print only the summary lines")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything differs")
+	return cmd
+}

@@ -1,0 +1,265 @@
+// Package diff compares two rendered trees the way a reviewer reads them:
+// per environment, the fully built manifests (kustomize build output, the
+// loaded Compose project), with a one-line summary of what changes.
+package diff
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"sigs.k8s.io/yaml"
+
+	"github.com/cht-gen/cht-gen/generator/compose"
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/gitops"
+	"github.com/cht-gen/cht-gen/generator/kustomize"
+)
+
+// Unit is one thing a reviewer compares: an environment or a cluster's
+// reconciler folder, built.
+type Unit struct {
+	Name    string // "prod", or "clusters/moh-eks"
+	Objects map[string]Object
+}
+
+// Object is one built object (or Compose service).
+type Object struct {
+	YAML   string
+	Images map[string]string // container or service name -> image
+}
+
+// Build builds every unit of a rendered tree.
+func Build(ctx context.Context, set files.Set) (map[string]*Unit, error) {
+	out := map[string]*Unit{}
+	for _, dir := range set.Dirs() {
+		var name string
+		switch {
+		case strings.HasPrefix(dir, kustomize.OverlaysDir+"/"):
+			name = path.Base(dir)
+		case strings.HasPrefix(dir, gitops.FluxDir+"/"), strings.HasPrefix(dir, gitops.ArgoCDDir+"/"):
+			name = dir
+		default:
+			continue // base and components are seen through the overlays
+		}
+		built, err := kustomize.Build(set, dir)
+		if err != nil {
+			return nil, err
+		}
+		u, err := kubernetesUnit(name, built)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = u
+	}
+	envs := map[string]bool{}
+	for _, p := range set.Paths() {
+		if parts := strings.Split(p, "/"); len(parts) >= 3 && parts[0] == compose.Root {
+			envs[parts[1]] = true
+		}
+	}
+	for env := range envs {
+		u, err := composeUnit(ctx, set, env)
+		if err != nil {
+			return nil, err
+		}
+		out[env] = u
+	}
+	return out, nil
+}
+
+func kubernetesUnit(name string, built []byte) (*Unit, error) {
+	docs, err := kustomize.SplitYAML(built)
+	if err != nil {
+		return nil, err
+	}
+	u := &Unit{Name: name, Objects: map[string]Object{}}
+	for _, d := range docs {
+		var o struct {
+			Kind     string
+			Metadata struct{ Name string }
+			Spec     struct {
+				Template struct {
+					Spec struct {
+						Containers []struct{ Name, Image string }
+					}
+				}
+			}
+		}
+		if err := yaml.Unmarshal(d, &o); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if o.Kind == "" {
+			continue
+		}
+		obj := Object{YAML: string(d), Images: map[string]string{}}
+		for _, c := range o.Spec.Template.Spec.Containers {
+			obj.Images[c.Name] = c.Image
+		}
+		u.Objects[o.Kind+"/"+o.Metadata.Name] = obj
+	}
+	return u, nil
+}
+
+// composeUnit loads each Compose project of an environment folder as
+// `docker compose config` shows it, with placeholder secrets.
+func composeUnit(ctx context.Context, set files.Set, env string) (*Unit, error) {
+	dir := compose.Root + "/" + env
+	u := &Unit{Name: env, Objects: map[string]Object{}}
+	projects := []struct {
+		sub   string
+		names []string
+	}{{".", []string{compose.CoreFile, compose.SingleFile, compose.ClusteredFile}},
+		{path.Dir(compose.UpgradeFile), []string{path.Base(compose.UpgradeFile)}},
+		{path.Dir(compose.CertbotFile), []string{path.Base(compose.CertbotFile)}}}
+	for _, p := range projects {
+		var names []string
+		for _, n := range p.names {
+			if _, ok := set[path.Join(dir, p.sub, n)]; ok {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		proj, err := compose.LoadProject(ctx, set, path.Join(dir, p.sub), path.Join("/srv/cht", env, p.sub), env, names, compose.DummySecrets())
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range proj.Services {
+			b, err := yaml.Marshal(s)
+			if err != nil {
+				return nil, err
+			}
+			key := "service/" + s.Name
+			if p.sub != "." {
+				key = p.sub + "/" + key
+			}
+			u.Objects[key] = Object{YAML: string(b), Images: map[string]string{s.Name: s.Image}}
+		}
+	}
+	return u, nil
+}
+
+// Change is what happens to one unit between two trees.
+type Change struct {
+	Name    string
+	Summary string // one line, without the name
+	Diff    string // unified diff of the changed objects; empty when unchanged
+}
+
+// Compare returns a Change for every unit in old or new, sorted by name.
+// aName and bName label the two sides in the unified diffs.
+func Compare(old, new map[string]*Unit, aName, bName string) []Change {
+	names := map[string]bool{}
+	for n := range old {
+		names[n] = true
+	}
+	for n := range new {
+		names[n] = true
+	}
+	var sorted []string
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	var out []Change
+	for _, n := range sorted {
+		out = append(out, compareUnit(n, old[n], new[n], aName, bName))
+	}
+	return out
+}
+
+func compareUnit(name string, a, b *Unit, aName, bName string) Change {
+	if a == nil {
+		a = &Unit{Objects: map[string]Object{}}
+	}
+	if b == nil {
+		b = &Unit{Objects: map[string]Object{}}
+	}
+	keys := map[string]bool{}
+	for k := range a.Objects {
+		keys[k] = true
+	}
+	for k := range b.Objects {
+		keys[k] = true
+	}
+	var sorted []string
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	var added, removed, changed int
+	images := map[string][]string{} // "old -> new" -> containers
+	var unified strings.Builder
+	for _, k := range sorted {
+		oa, inA := a.Objects[k]
+		ob, inB := b.Objects[k]
+		switch {
+		case !inA:
+			added++
+		case !inB:
+			removed++
+		case oa.YAML == ob.YAML:
+			continue
+		default:
+			changed++
+			for c, img := range ob.Images {
+				if old, ok := oa.Images[c]; ok && old != img {
+					key := imageChange(old, img)
+					images[key] = append(images[key], c)
+				}
+			}
+		}
+		d, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: difflib.SplitLines(oa.YAML), B: difflib.SplitLines(ob.YAML),
+			FromFile: aName + ": " + name + ": " + k, ToFile: bName + ": " + name + ": " + k, Context: 3,
+		})
+		unified.WriteString(d)
+	}
+	c := Change{Name: name, Diff: unified.String()}
+	switch {
+	case len(a.Objects) == 0 && len(b.Objects) > 0:
+		c.Summary = fmt.Sprintf("new (%d objects)", len(b.Objects))
+	case len(b.Objects) == 0 && len(a.Objects) > 0:
+		c.Summary = fmt.Sprintf("removed (%d objects)", len(a.Objects))
+	case added+removed+changed == 0:
+		c.Summary = "unchanged"
+	default:
+		var parts []string
+		var keys []string
+		for k := range images {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			cs := images[k]
+			sort.Strings(cs)
+			parts = append(parts, fmt.Sprintf("%s image %s", strings.Join(cs, ", "), k))
+		}
+		parts = append(parts, fmt.Sprintf("%d changed, %d added, %d removed", changed, added, removed))
+		c.Summary = strings.Join(parts, "; ")
+	}
+	return c
+}
+
+// imageChange is "old -> new", shortened to the tags when only they differ.
+func imageChange(old, new string) string {
+	on, ot, ok1 := cut(old)
+	nn, nt, ok2 := cut(new)
+	if ok1 && ok2 && on == nn {
+		return ot + " -> " + nt
+	}
+	return old + " -> " + new
+}
+
+func cut(image string) (name, tag string, ok bool) {
+	i := strings.LastIndex(image, ":")
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return image, "", false
+	}
+	return image[:i], image[i+1:], true
+}

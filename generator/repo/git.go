@@ -1,0 +1,95 @@
+package repo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/cht-gen/cht-gen/generator/files"
+)
+
+// ReadCommitted returns the files under dir as committed at ref (a branch,
+// tag, commit or expression like HEAD~1) in the Git repository holding
+// dir. A dir absent at ref gives an empty set.
+func ReadCommitted(dir, ref string) (files.Set, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	// dir may not exist yet: find the repository from its nearest parent.
+	start := abs
+	for {
+		if _, err := os.Stat(start); err == nil {
+			break
+		}
+		start = filepath.Dir(start)
+	}
+	r, err := git.PlainOpenWithOptions(start, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s is not in a Git repository: %w", dir, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	root, err := filepath.EvalSymlinks(wt.Filesystem.Root())
+	if err != nil {
+		return nil, err
+	}
+	if real, err := filepath.EvalSymlinks(start); err == nil {
+		rest, _ := filepath.Rel(start, abs)
+		abs = filepath.Join(real, rest)
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := r.ResolveRevision(plumbing.Revision(ref))
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	commit, err := r.CommitObject(*hash)
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", ref, err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, err
+	}
+	if rel != "." {
+		tree, err = tree.Tree(filepath.ToSlash(rel))
+		if errors.Is(err, object.ErrDirectoryNotFound) {
+			return files.Set{}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s at %s: %w", rel, ref, err)
+		}
+	}
+	out := files.Set{}
+	err = tree.Files().ForEach(func(f *object.File) error {
+		if f.Name == ManifestName {
+			return nil
+		}
+		rd, err := f.Reader()
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		b, err := io.ReadAll(rd)
+		if err != nil {
+			return err
+		}
+		out[f.Name] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", rel, ref, err)
+	}
+	return out, nil
+}
