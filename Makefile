@@ -7,6 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 KUSTOMIZE_VERSION := v5.8.2
 HELM_VERSION      := v3.22.0
+ACTIONLINT_VERSION := v1.7.12
 FUZZTIME  ?= 5s
 
 .DEFAULT_GOAL := test
@@ -23,10 +24,13 @@ render: build ## render the example environments into ./deploy
 validate: build ## validate the example environments
 	$(BIN)/cht-gen validate --environments environments
 
-tools: $(BIN)/kustomize $(BIN)/helm ## install the pinned kustomize and helm CLIs tests compare with
+tools: $(BIN)/kustomize $(BIN)/helm $(BIN)/actionlint ## install the pinned kustomize, helm and actionlint CLIs tests use
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(BIN)/actionlint:
+	GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # helm renders Medic's chart for the conformance test (about 1-2 min once).
 $(BIN)/helm:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,4 +120,31 @@ func snapshot(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+func TestWorkflowsPassActionlint(t *testing.T) {
+	bin, err := exec.LookPath("actionlint")
+	if err != nil {
+		t.Skip("actionlint not on PATH (make test installs it into ./bin)")
+	}
+	wf, _ := filepath.Glob("../../.github/workflows/*.yml")
+	if len(wf) < 2 {
+		t.Fatalf("workflows: %v", wf)
+	}
+	cmd := exec.Command(bin, wf...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("actionlint: %v\n%s", err, out)
+	}
+	bump, _ := os.ReadFile("../../.github/workflows/bump.yml")
+	for _, want := range []string{"schedule:", "workflow_dispatch:", "bin/cht-gen bump"} {
+		if !strings.Contains(string(bump), want) {
+			t.Errorf("bump.yml lacks %q", want)
+		}
+	}
+	ci, _ := os.ReadFile("../../.github/workflows/ci.yml")
+	for _, want := range []string{"pull_request:", "make test", "render --check", "cht-gen diff"} {
+		if !strings.Contains(string(ci), want) {
+			t.Errorf("ci.yml lacks %q", want)
+		}
+	}
 }
