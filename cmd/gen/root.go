@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,9 @@ pull requests.`,
 		newValidateCmd(s),
 		newRenderCmd(s),
 		newDiffCmd(s),
+		newReleasesCmd(s),
+		newBumpCmd(s),
+		newPromoteCmd(s),
 		newSecretsCmd(s),
 		newSchemaCmd(s),
 	)
@@ -76,7 +80,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cht-gen: %d error(s) in environments\n", len(le))
 		return 1
 	}
-	fmt.Fprintf(stderr, "cht-gen: %v\n", err)
+	msg := err.Error()
+	if tok := os.Getenv("GITHUB_TOKEN"); tok != "" {
+		msg = strings.ReplaceAll(msg, tok, "***") // never print the token
+	}
+	fmt.Fprintf(stderr, "cht-gen: %s\n", msg)
 	if isUsage(err) {
 		return 2
 	}

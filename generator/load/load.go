@@ -218,6 +218,15 @@ func unwrapPath(err error) error {
 
 // compileSchema builds the embedded schema and returns its #Root.
 func compileSchema(ctx *cue.Context) (cue.Value, error) {
+	v, err := schemaPackage(ctx)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	return v.LookupPath(cue.ParsePath("#Root")), nil
+}
+
+// schemaPackage builds the embedded schema package.
+func schemaPackage(ctx *cue.Context) (cue.Value, error) {
 	entries, err := fs.ReadDir(schema.Files, ".")
 	if err != nil {
 		return cue.Value{}, err
@@ -240,7 +249,7 @@ func compileSchema(ctx *cue.Context) (cue.Value, error) {
 	if err := v.Err(); err != nil {
 		return cue.Value{}, err
 	}
-	return v.LookupPath(cue.ParsePath("#Root")), nil
+	return v, nil
 }
 
 // fromCUE converts CUE errors. A position in the user's files is preferred;
@@ -443,4 +452,17 @@ func position(user cue.Value, p string) model.Position {
 
 func toPos(tp token.Pos) model.Position {
 	return model.Position{File: tp.Filename(), Line: tp.Line(), Col: tp.Column()}
+}
+
+// UpgradePaths returns the schema's upgrade path facts (#UpgradePaths).
+func UpgradePaths() ([]model.UpgradePath, error) {
+	v, err := schemaPackage(cuecontext.New())
+	if err != nil {
+		return nil, err
+	}
+	var out []model.UpgradePath
+	if err := v.LookupPath(cue.ParsePath("#UpgradePaths")).Decode(&out); err != nil {
+		return nil, fmt.Errorf("schema #UpgradePaths: %w", err)
+	}
+	return out, nil
 }

@@ -127,3 +127,31 @@ func (e *Environment) CouchDBServices() []string {
 	}
 	return out
 }
+
+// UpgradePath is one upgrade CHT does not support in one step (facts live
+// in the schema, cue/upgrades.cue).
+type UpgradePath struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Via    string `json:"via"`
+	Reason string `json:"reason"`
+}
+
+// BlockedUpgrade returns the path that forbids going from -> to directly.
+func BlockedUpgrade(paths []UpgradePath, from, to *semver.Version) (*UpgradePath, error) {
+	for i := range paths {
+		p := &paths[i]
+		f, err := semver.NewConstraint(p.From)
+		if err != nil {
+			return nil, fmt.Errorf("upgrade path from %q: %w", p.From, err)
+		}
+		t, err := semver.NewConstraint(p.To)
+		if err != nil {
+			return nil, fmt.Errorf("upgrade path to %q: %w", p.To, err)
+		}
+		if f.Check(from) && t.Check(to) {
+			return p, nil
+		}
+	}
+	return nil, nil
+}

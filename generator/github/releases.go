@@ -1,0 +1,60 @@
+package github
+
+import (
+	"context"
+	"sort"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// CHT Core's repository.
+const (
+	CoreOwner = "medic"
+	CoreRepo  = "cht-core"
+)
+
+// Release is one CHT Core 4.x release.
+type Release struct {
+	Version    string
+	Prerelease bool
+	URL        string // release notes
+}
+
+// Releases lists CHT Core 4.x releases, newest first. Drafts, tags that are
+// not 4.x versions and (unless beta) pre-releases are left out.
+func (c *Client) Releases(ctx context.Context, beta bool) ([]Release, error) {
+	var out []Release
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.gh.Repositories.ListReleases(ctx, CoreOwner, CoreRepo, opts)
+		if err != nil {
+			return nil, c.explain("list CHT Core releases", err)
+		}
+		for _, r := range page {
+			if r.GetDraft() {
+				continue
+			}
+			v, err := model.ParseVersion(r.GetTagName())
+			if err != nil {
+				continue
+			}
+			pre := r.GetPrerelease() || v.Prerelease() != ""
+			if pre && !beta {
+				continue
+			}
+			out = append(out, Release{Version: v.String(), Prerelease: pre, URL: r.GetHTMLURL()})
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, _ := model.ParseVersion(out[i].Version)
+		b, _ := model.ParseVersion(out[j].Version)
+		return a.GreaterThan(b)
+	})
+	return out, nil
+}
