@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/generator/repo"
 )
 
 // envFlags is the --environments flag every command that reads
@@ -28,7 +28,7 @@ func (f *envFlags) load(names []string) (*load.Result, []model.Environment, erro
 	if !info.IsDir() {
 		return nil, nil, fmt.Errorf("environments directory %s is not a directory", f.dir)
 	}
-	res, err := load.Load(os.DirFS(f.dir), filepath.ToSlash(filepath.Clean(f.dir)))
+	res, err := load.Load(os.DirFS(f.dir), repo.DisplayPath(f.dir))
 	if err != nil {
 		return nil, nil, err
 	}

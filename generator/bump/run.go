@@ -88,7 +88,7 @@ func Run(ctx context.Context, targets []Target, o Options) (*Result, error) {
 // apply edits envDir's files, re-renders into outDir, and returns the
 // per-environment changes of the built output.
 func apply(ctx context.Context, envDir, outDir string, targets []Target) ([]diff.Change, error) {
-	display := filepath.ToSlash(filepath.Clean(envDir))
+	display := repo.DisplayPath(envDir)
 	before, err := loadRender(ctx, envDir, display)
 	if err != nil {
 		return nil, err
@@ -302,7 +302,8 @@ func push(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	defer os.RemoveAll(tmp)
 	o.log("cloning %s (%s) into a temporary work tree", o.Remote, base)
 	clone, err := git.PlainCloneContext(ctx, tmp, false, &git.CloneOptions{
-		URL: url, Auth: auth, ReferenceName: plumbing.NewBranchReferenceName(base), SingleBranch: true,
+		// All branches: an earlier run's bump branch is compared, not re-pushed.
+		URL: url, Auth: auth, ReferenceName: plumbing.NewBranchReferenceName(base),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clone %s branch %s: %w", o.Remote, base, o.redact(err))
@@ -338,7 +339,7 @@ func push(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if same, err := sameTreeOnRemote(ctx, clone, refs, branch, commit, auth, o); err != nil {
+	if same, err := sameTreeOnRemote(clone, branch, commit); err != nil {
 		return nil, err
 	} else if !same {
 		o.log("pushing %s", branch)
@@ -366,22 +367,17 @@ func push(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	return res, nil
 }
 
-// sameTreeOnRemote reports whether the remote branch already has commit's tree.
-func sameTreeOnRemote(ctx context.Context, clone *git.Repository, refs []*plumbing.Reference, branch string, commit plumbing.Hash, auth transport.AuthMethod, o Options) (bool, error) {
-	var remoteHash plumbing.Hash
-	for _, r := range refs {
-		if r.Name() == plumbing.NewBranchReferenceName(branch) {
-			remoteHash = r.Hash()
-		}
-	}
-	if remoteHash.IsZero() {
+// sameTreeOnRemote reports whether the remote branch (fetched by the
+// clone) already has commit's tree.
+func sameTreeOnRemote(clone *git.Repository, branch string, commit plumbing.Hash) (bool, error) {
+	ref, err := clone.Reference(plumbing.NewRemoteReferenceName("origin", branch), true)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return false, nil
 	}
-	spec := config.RefSpec("+refs/heads/" + branch + ":refs/remotes/origin/" + branch)
-	if err := clone.FetchContext(ctx, &git.FetchOptions{RefSpecs: []config.RefSpec{spec}, Auth: auth}); err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return false, fmt.Errorf("fetch %s: %w", branch, o.redact(err))
+	if err != nil {
+		return false, err
 	}
-	theirs, err := clone.CommitObject(remoteHash)
+	theirs, err := clone.CommitObject(ref.Hash())
 	if err != nil {
 		return false, err
 	}

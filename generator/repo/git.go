@@ -93,3 +93,32 @@ func ReadCommitted(dir, ref string) (files.Set, error) {
 	}
 	return out, nil
 }
+
+// DisplayPath is how dir is named in headers and messages: relative to the
+// Git work tree holding it, so output does not depend on where cht-gen ran
+// (a clone in a temporary directory renders the same bytes); dir as given
+// outside Git.
+func DisplayPath(dir string) string {
+	clean := filepath.ToSlash(filepath.Clean(dir))
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return clean
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	for root := abs; ; {
+		if _, err := os.Lstat(filepath.Join(root, ".git")); err == nil {
+			rel, err := filepath.Rel(root, abs)
+			if err != nil {
+				return clean
+			}
+			return filepath.ToSlash(rel)
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			return clean
+		}
+		root = parent
+	}
+}
