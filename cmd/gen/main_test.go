@@ -43,6 +43,9 @@ func TestCLI_ExamplesValidateAndRender(t *testing.T) {
 	if code, _, errs := runCLI(t, "render", "--environments", "../../environments", "--out", dir); code != 0 || !strings.Contains(errs, " 0 changed") {
 		t.Fatalf("second render: exit %d, want 0 changed: %s", code, errs)
 	}
+	if stray, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".*")); len(stray) > 0 {
+		t.Errorf("render left %v beside the output", stray)
+	}
 	if after := snapshot(t, dir); after != before {
 		t.Errorf("re-render with no change rewrote files:\nbefore %s\nafter  %s", before, after)
 	}

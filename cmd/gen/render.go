@@ -59,6 +59,9 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				fmt.Fprintf(s.stderr, "%s is up to date (%d files)\n", out, len(set))
 				return nil
 			}
+			if err := cmd.Context().Err(); err != nil {
+				return fmt.Errorf("interrupted before writing: %s is unchanged", out)
+			}
 			changes, err := repo.Write(out, set, repo.Options{})
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -61,10 +62,14 @@ pull requests.`,
 // run executes cht-gen and returns its exit code: 0 success, 1 a problem
 // in the input or drift found, 2 usage errors.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := &shared{stdout: stdout, stderr: stderr, stdin: stdin}
 	root := newRootCmd(s)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

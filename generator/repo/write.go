@@ -74,6 +74,11 @@ func Write(dir string, set files.Set, opts Options) ([]Change, error) {
 	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
 		return nil, fmt.Errorf("output %s exists and is not a directory", dir)
 	}
+	unlock, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	changes, err := Diff(dir, set)
 	if err != nil {
 		return nil, fmt.Errorf("read output %s: %w", dir, err)
