@@ -52,7 +52,7 @@ update: ## regenerate golden files
 	CHT_UPDATE=1 PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
 
 bench: ## Go benchmarks of load and render
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=1x -count=3 ./generator/
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'

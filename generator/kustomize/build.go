@@ -31,8 +31,10 @@ var buildMu sync.Mutex
 // on an in-memory filesystem, and returns the YAML stream.
 func Build(set files.Set, dir string) (out []byte, err error) {
 	fs := filesys.MakeFsInMemory()
-	for _, p := range set.Paths() {
-		if !strings.HasSuffix(p, ".yaml") {
+	// Only what dir can reference: itself, the base and the components.
+	// Copying the whole set made N overlays cost N² file writes.
+	for p := range set {
+		if !strings.HasSuffix(p, ".yaml") || !(strings.HasPrefix(p, dir+"/") || strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Root+"/components/")) {
 			continue
 		}
 		if err := fs.WriteFile("/"+p, set[p]); err != nil {
