@@ -135,10 +135,7 @@ func upgradeServiceTag(envs []model.Environment) string {
 }
 
 func renderOne(ctx context.Context, e *model.Environment) (files.Set, error) {
-	source := e.Source.File
-	if source == "" {
-		source = path.Join("environments", e.Name+".cue")
-	}
+	source := e.SourceFile()
 	switch e.Target {
 	case model.Compose:
 		set, err := compose.Render(e, source)

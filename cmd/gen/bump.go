@@ -164,24 +164,23 @@ GITHUB_API_URL selects GitHub Enterprise.`,
 				return err
 			}
 			var gh *github.Client
-			var releases map[bool][]github.Release
+			var releases []github.Release
 			if f.push || latest {
 				if gh, err = githubClient(); err != nil {
 					return err
 				}
 			}
 			if latest {
-				releases = map[bool][]github.Release{}
-				for _, beta := range []bool{false, true} {
-					if releases[beta], err = gh.Releases(cmd.Context(), beta); err != nil {
-						return err
-					}
+				// One listing with pre-releases serves every channel: the
+				// policy refuses pre-releases to stable environments.
+				if releases, err = gh.Releases(cmd.Context(), true); err != nil {
+					return err
 				}
 			}
 			var targets []bump.Target
 			for i := range envs {
 				e := &envs[i]
-				t, ok, err := target(e, to, releases, pol)
+				t, ok, err := target(e, to, latest, releases, pol)
 				if err != nil {
 					return err
 				}
@@ -214,10 +213,10 @@ GITHUB_API_URL selects GitHub Enterprise.`,
 }
 
 // target decides e's next version: to, or the latest release it may take.
-func target(e *model.Environment, to string, releases map[bool][]github.Release, pol bump.Policy) (bump.Target, bool, error) {
+func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
 	t := bump.Target{Env: e.Name, From: e.Version}
-	if releases != nil {
-		rel, ok, err := pol.Latest(e, releases[e.Channel == "beta"])
+	if latest {
+		rel, ok, err := pol.Latest(e, releases)
 		if err != nil || !ok {
 			return t, false, err
 		}
@@ -255,7 +254,7 @@ moves prod to the same version, with the same policy checks and checklist.`,
 			if err != nil {
 				return err
 			}
-			t, ok, err := target(to, from.Version, nil, pol)
+			t, ok, err := target(to, from.Version, false, nil, pol)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -18,11 +17,11 @@ import (
 const testToken = "ghs_sentinelTOKENdo-not-print"
 
 // remoteSetup is a bare repository on disk as origin (default branch main)
-// and a clone of it as the user's work tree, holding the examples rendered.
+// and the user's work tree (hostingRepo) pushed to it.
 func remoteSetup(t *testing.T) (work, bare string) {
 	t.Helper()
-	root := t.TempDir()
-	bare, work = filepath.Join(root, "origin.git"), filepath.Join(root, "work")
+	work, _ = hostingRepo(t)
+	bare = filepath.Join(t.TempDir(), "origin.git")
 	b, err := git.PlainInit(bare, true)
 	if err != nil {
 		t.Fatal(err)
@@ -30,25 +29,11 @@ func remoteSetup(t *testing.T) (work, bare string) {
 	if err := b.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, plumbing.NewBranchReferenceName("main"))); err != nil {
 		t.Fatal(err)
 	}
-	r, err := git.PlainInitWithOptions(work, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}})
+	r, err := git.PlainOpen(work)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
-		t.Fatal(err)
-	}
-	src, _ := filepath.Glob("../../environments/*.cue")
-	os.MkdirAll(filepath.Join(work, "environments"), 0o755)
-	for _, f := range src {
-		b, _ := os.ReadFile(f)
-		os.WriteFile(filepath.Join(work, "environments", filepath.Base(f)), b, 0o644)
-	}
-	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy")); code != 0 {
-		t.Fatal(errs)
-	}
-	wt, _ := r.Worktree()
-	wt.AddWithOptions(&git.AddOptions{All: true})
-	if _, err := wt.Commit("examples", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.org", When: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Push(&git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"refs/heads/main:refs/heads/main"}}); err != nil {

@@ -8,15 +8,16 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// hostingRepo is a Git repository in a temp dir holding a copy of the
-// example environments, rendered and committed.
+// hostingRepo is a Git repository (branch main) in a temp dir holding a
+// copy of the example environments, rendered and committed.
 func hostingRepo(t *testing.T) (dir string, commit func(msg string)) {
 	t.Helper()
 	dir = t.TempDir()
-	r, err := git.PlainInit(dir, false)
+	r, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/github"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/repo"
@@ -120,7 +121,7 @@ func apply(ctx context.Context, envDir, outDir string, targets []Target) ([]diff
 	return out, nil
 }
 
-func loadRender(ctx context.Context, envDir, display string) (map[string][]byte, error) {
+func loadRender(ctx context.Context, envDir, display string) (files.Set, error) {
 	res, err := load.Load(os.DirFS(envDir), display)
 	if err != nil {
 		return nil, err
@@ -255,22 +256,13 @@ func push(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if o.Remote == "" {
 		o.Remote = "origin"
 	}
-	user, err := git.PlainOpenWithOptions(o.EnvDir, &git.PlainOpenOptions{DetectDotGit: true})
+	user, root, envRel, err := repo.OpenWorkTree(o.EnvDir)
 	if err != nil {
-		return nil, fmt.Errorf("--push: %s is not in a Git repository: %w", o.EnvDir, err)
+		return nil, fmt.Errorf("--push: %w", err)
 	}
-	wt, err := user.Worktree()
-	if err != nil {
-		return nil, err
-	}
-	root := wt.Filesystem.Root()
-	envRel, err := relTo(root, o.EnvDir)
-	if err != nil {
-		return nil, err
-	}
-	outRel, err := relTo(root, o.OutDir)
-	if err != nil {
-		return nil, err
+	_, outRoot, outRel, err := repo.OpenWorkTree(o.OutDir)
+	if err != nil || outRoot != root {
+		return nil, fmt.Errorf("--push: %s is outside the Git work tree %s", o.OutDir, root)
 	}
 	remote, err := user.Remote(o.Remote)
 	if err != nil {
@@ -315,7 +307,7 @@ func push(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	if err := cwt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(branch), Create: true}); err != nil {
 		return nil, err
 	}
-	changes, err := apply(ctx, filepath.Join(tmp, envRel), filepath.Join(tmp, outRel), targets)
+	changes, err := apply(ctx, filepath.Join(tmp, filepath.FromSlash(envRel)), filepath.Join(tmp, filepath.FromSlash(outRel)), targets)
 	if err != nil {
 		return nil, err
 	}
@@ -395,24 +387,6 @@ func defaultBranch(refs []*plumbing.Reference) string {
 		}
 	}
 	return "main"
-}
-
-func relTo(root, p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	if r, err := filepath.EvalSymlinks(root); err == nil {
-		root = r
-	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		abs = filepath.Join(dir, filepath.Base(abs))
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return "", fmt.Errorf("%s is outside the Git work tree %s", p, root)
-	}
-	return rel, nil
 }
 
 var repoPath = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(\.git)?/?$`)

@@ -6,7 +6,9 @@ package diff
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -154,20 +156,8 @@ type Change struct {
 // Compare returns a Change for every unit in old or new, sorted by name.
 // aName and bName label the two sides in the unified diffs.
 func Compare(old, new map[string]*Unit, aName, bName string) []Change {
-	names := map[string]bool{}
-	for n := range old {
-		names[n] = true
-	}
-	for n := range new {
-		names[n] = true
-	}
-	var sorted []string
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
 	var out []Change
-	for _, n := range sorted {
+	for _, n := range unionKeys(old, new) {
 		out = append(out, compareUnit(n, old[n], new[n], aName, bName))
 	}
 	return out
@@ -180,22 +170,10 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 	if b == nil {
 		b = &Unit{Objects: map[string]Object{}}
 	}
-	keys := map[string]bool{}
-	for k := range a.Objects {
-		keys[k] = true
-	}
-	for k := range b.Objects {
-		keys[k] = true
-	}
-	var sorted []string
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
 	var added, removed, changed int
 	images := map[string][]string{} // "old -> new" -> containers
 	var unified strings.Builder
-	for _, k := range sorted {
+	for _, k := range unionKeys(a.Objects, b.Objects) {
 		oa, inA := a.Objects[k]
 		ob, inB := b.Objects[k]
 		switch {
@@ -230,12 +208,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		c.Summary = "unchanged"
 	default:
 		var parts []string
-		var keys []string
-		for k := range images {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(images)) {
 			cs := images[k]
 			sort.Strings(cs)
 			parts = append(parts, fmt.Sprintf("%s image %s", strings.Join(cs, ", "), k))
@@ -244,6 +217,22 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		c.Summary = strings.Join(parts, "; ")
 	}
 	return c
+}
+
+// unionKeys are the keys of a and b, sorted, each once.
+func unionKeys[V any](a, b map[string]V) []string {
+	return slices.Compact(slices.Sorted(func(yield func(string) bool) {
+		for k := range a {
+			if !yield(k) {
+				return
+			}
+		}
+		for k := range b {
+			if !yield(k) {
+				return
+			}
+		}
+	}))
 }
 
 // imageChange is "old -> new", shortened to the tags when only they differ.

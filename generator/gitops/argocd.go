@@ -33,7 +33,7 @@ func argocd(cluster string, envs []*model.Environment) (files.Set, error) {
 		for _, e := range envs {
 			name := "cht-" + e.Name + ".yaml"
 			resources = append(resources, name)
-			if err := add(out, dir+"/"+name, files.Header(source(e)), application(e)); err != nil {
+			if err := add(out, dir+"/"+name, files.Header(e.SourceFile()), application(e)); err != nil {
 				return nil, err
 			}
 		}

@@ -8,9 +8,15 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
-// source is one GitRepository: a repository, branch and credentials.
+// gitSource is one GitRepository: a repository, branch and credentials.
 type gitSource struct {
 	name, url, branch, secret string
+}
+
+// sourceKey tells GitRepositories apart: environments sharing repository,
+// branch and credentials share one.
+func sourceKey(e *model.Environment) string {
+	return FluxURL(e.RepoURL) + "\x00" + e.Branch + "\x00" + e.RepoSecret
 }
 
 // flux renders clusters/<cluster>/: one GitRepository per distinct source,
@@ -22,7 +28,7 @@ func flux(cluster string, envs []*model.Environment) (files.Set, error) {
 	sourceOf := map[string]*gitSource{}
 	names := map[string]bool{}
 	for _, e := range envs {
-		key := FluxURL(e.RepoURL) + "\x00" + e.Branch + "\x00" + e.RepoSecret
+		key := sourceKey(e)
 		if sourceOf[key] != nil {
 			continue
 		}
@@ -56,10 +62,10 @@ func flux(cluster string, envs []*model.Environment) (files.Set, error) {
 		return nil, err
 	}
 	for _, e := range envs {
-		s := sourceOf[FluxURL(e.RepoURL)+"\x00"+e.Branch+"\x00"+e.RepoSecret]
+		s := sourceOf[sourceKey(e)]
 		name := "cht-" + e.Name + ".yaml"
 		resources = append(resources, name)
-		if err := add(out, dir+"/"+name, files.Header(source(e)), fluxKustomization(e, s.name)); err != nil {
+		if err := add(out, dir+"/"+name, files.Header(e.SourceFile()), fluxKustomization(e, s.name)); err != nil {
 			return nil, err
 		}
 	}

@@ -86,7 +86,7 @@ func sources(envs []*model.Environment) string {
 	seen := map[string]bool{}
 	var src []string
 	for _, e := range envs {
-		s := source(e)
+		s := e.SourceFile()
 		if !seen[s] {
 			seen[s] = true
 			src = append(src, s)
@@ -94,13 +94,6 @@ func sources(envs []*model.Environment) string {
 	}
 	sort.Strings(src)
 	return strings.Join(src, ", ")
-}
-
-func source(e *model.Environment) string {
-	if e.Source.File != "" {
-		return e.Source.File
-	}
-	return path.Join("environments", e.Name+".cue")
 }
 
 func add(set files.Set, p, header string, docs ...any) error {

@@ -118,6 +118,24 @@ func eachOurs(f func(o object) bool) func(ours, medic map[string]object) bool {
 	}
 }
 
+// drop removes key/value pairs from m (value "" matches any non-empty
+// value) when every pair is there, and says whether it did; an object with
+// only some of them keeps them, so the comparison shows it. nil when m empties.
+func drop(m map[string]string, pairs ...string) (map[string]string, bool) {
+	for i := 0; i < len(pairs); i += 2 {
+		if v := m[pairs[i]]; v == "" || pairs[i+1] != "" && v != pairs[i+1] {
+			return m, false
+		}
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		delete(m, pairs[i])
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	return m, true
+}
+
 var commonDifferences = []difference{
 	{"the overlay sets the namespace on every object (kustomize namespace:); helm template leaves it to --namespace", eachOurs(func(o object) bool {
 		had := o.GetNamespace() != ""
@@ -125,13 +143,7 @@ var commonDifferences = []difference{
 		return had
 	})},
 	{"the overlay labels every object app.kubernetes.io/part-of=cht and instance=<env> (metadata only, selectors unchanged)", eachOurs(func(o object) bool {
-		l := o.GetLabels()
-		had := l["app.kubernetes.io/part-of"] != "" && l["app.kubernetes.io/instance"] != ""
-		delete(l, "app.kubernetes.io/part-of")
-		delete(l, "app.kubernetes.io/instance")
-		if len(l) == 0 {
-			l = nil
-		}
+		l, had := drop(o.GetLabels(), "app.kubernetes.io/part-of", "", "app.kubernetes.io/instance", "")
 		o.SetLabels(l)
 		return had
 	})},
@@ -145,17 +157,9 @@ var commonDifferences = []difference{
 		return had
 	}},
 	{"claims and volumes are marked so neither Flux nor Argo CD prunes or deletes CouchDB's data", eachOurs(func(o object) bool {
-		a := o.GetAnnotations()
-		if a["kustomize.toolkit.fluxcd.io/prune"] != "disabled" || a["argocd.argoproj.io/sync-options"] != "Prune=false,Delete=false" {
-			return false
-		}
-		delete(a, "kustomize.toolkit.fluxcd.io/prune")
-		delete(a, "argocd.argoproj.io/sync-options")
-		if len(a) == 0 {
-			a = nil
-		}
+		a, had := drop(o.GetAnnotations(), "kustomize.toolkit.fluxcd.io/prune", "disabled", "argocd.argoproj.io/sync-options", "Prune=false,Delete=false")
 		o.SetAnnotations(a)
-		return true
+		return had
 	})},
 	{"the overlay owns its Namespace object so Flux/Argo CD can create and prune it", onlyIn(oursSet, "Namespace/")},
 	{"Git never holds secret values: the chart renders the credentials Secret, cht-gen expects it in the cluster (README, cht-gen secrets)", onlyIn(medicSet, "Secret/cht-couchdb-credentials")},

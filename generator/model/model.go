@@ -56,6 +56,15 @@ type Environment struct {
 	Source Position `json:"-"`
 }
 
+// SourceFile names the file e is declared in, for headers: the loader's
+// position, or environments/<name>.cue for environments built in code.
+func (e *Environment) SourceFile() string {
+	if e.Source.File != "" {
+		return e.Source.File
+	}
+	return "environments/" + e.Name + ".cue"
+}
+
 // Position is a place in an environment file.
 type Position struct {
 	File string

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -18,35 +19,7 @@ import (
 // tag, commit or expression like HEAD~1) in the Git repository holding
 // dir. A dir absent at ref gives an empty set.
 func ReadCommitted(dir, ref string) (files.Set, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	// dir may not exist yet: find the repository from its nearest parent.
-	start := abs
-	for {
-		if _, err := os.Stat(start); err == nil {
-			break
-		}
-		start = filepath.Dir(start)
-	}
-	r, err := git.PlainOpenWithOptions(start, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return nil, fmt.Errorf("%s is not in a Git repository: %w", dir, err)
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return nil, err
-	}
-	root, err := filepath.EvalSymlinks(wt.Filesystem.Root())
-	if err != nil {
-		return nil, err
-	}
-	if real, err := filepath.EvalSymlinks(start); err == nil {
-		rest, _ := filepath.Rel(start, abs)
-		abs = filepath.Join(real, rest)
-	}
-	rel, err := filepath.Rel(root, abs)
+	r, _, rel, err := OpenWorkTree(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +36,7 @@ func ReadCommitted(dir, ref string) (files.Set, error) {
 		return nil, err
 	}
 	if rel != "." {
-		tree, err = tree.Tree(filepath.ToSlash(rel))
+		tree, err = tree.Tree(rel)
 		if errors.Is(err, object.ErrDirectoryNotFound) {
 			return files.Set{}, nil
 		}
@@ -92,6 +65,44 @@ func ReadCommitted(dir, ref string) (files.Set, error) {
 		return nil, fmt.Errorf("read %s at %s: %w", rel, ref, err)
 	}
 	return out, nil
+}
+
+// OpenWorkTree opens the Git repository holding dir (which need not exist
+// yet) and returns its work tree root and dir's slash path below it.
+func OpenWorkTree(dir string) (r *git.Repository, root, rel string, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", "", err
+	}
+	// Open from the nearest existing folder; resolve its symlinks so the
+	// path compares with the work tree's real root.
+	start := abs
+	for {
+		if _, err := os.Stat(start); err == nil {
+			break
+		}
+		start = filepath.Dir(start)
+	}
+	r, err = git.PlainOpenWithOptions(start, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, "", "", fmt.Errorf("%s is not in a Git repository: %w", dir, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, "", "", err
+	}
+	if root, err = filepath.EvalSymlinks(wt.Filesystem.Root()); err != nil {
+		return nil, "", "", err
+	}
+	if real, err := filepath.EvalSymlinks(start); err == nil {
+		rest, _ := filepath.Rel(start, abs)
+		abs = filepath.Join(real, rest)
+	}
+	rel, err = filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, "", "", fmt.Errorf("%s is outside the Git work tree %s", dir, root)
+	}
+	return r, root, filepath.ToSlash(rel), nil
 }
 
 // DisplayPath is how dir is named in headers and messages: relative to the
