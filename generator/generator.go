@@ -39,28 +39,21 @@ func (e *RenderError) Unwrap() error { return e.Err }
 func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, error) {
 	envs := res.Environments
 	sets := make([]files.Set, len(envs))
-	errs := make([]error, len(envs))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i := range envs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			e := &envs[i]
-			set, err := renderOne(ctx, e)
-			if err != nil {
-				errs[i] = &RenderError{Env: e.Name, Source: e.Source, Err: err}
-				return
-			}
-			sets[i] = set
-			if opts.Progress != nil {
-				opts.Progress("rendered %s (%s, %d files)", e.Name, e.Target, len(set))
-			}
-		}(i)
+	err := eachParallel(len(envs), func(i int) error {
+		e := &envs[i]
+		set, err := renderOne(ctx, e)
+		if err != nil {
+			return &RenderError{Env: e.Name, Source: e.Source, Err: err}
+		}
+		sets[i] = set
+		if opts.Progress != nil {
+			opts.Progress("rendered %s (%s, %d files)", e.Name, e.Target, len(set))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	out := files.Set{}
 	if hasTarget(envs, model.Kubernetes) {
 		shared, err := kustomize.RenderShared(upgradeServiceTag(envs))
@@ -71,12 +64,7 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 			return nil, err
 		}
 	}
-	// Overlays build against the shared base, so they are checked once
-	// every file is in the set.
 	for i := range envs {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
 		if err := out.Merge(sets[i]); err != nil {
 			return nil, err
 		}
@@ -88,29 +76,73 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	if err := out.Merge(reconcilers); err != nil {
 		return nil, err
 	}
-	for _, dir := range reconcilers.Dirs() {
-		built, err := kustomize.Build(out, dir)
-		if err == nil && path.Dir(dir) == gitops.FluxDir {
+	// Overlays build against the shared base, so they are checked once
+	// every file is in the set; out is only read from here on.
+	dirs := reconcilers.Dirs()
+	err = eachParallel(len(dirs), func(i int) error {
+		built, err := kustomize.Build(out, dirs[i])
+		if err == nil && path.Dir(dirs[i]) == gitops.FluxDir {
 			err = gitops.VerifyFlux(built)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
+			return fmt.Errorf("%s: %w", dirs[i], err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range envs {
+	err = eachParallel(len(envs), func(i int) error {
 		e := &envs[i]
 		if e.Target != model.Kubernetes {
-			continue
+			return nil
 		}
-		built, err := kustomize.Build(out, kustomize.OverlayDir(e))
+		built, err := kustomize.BuildJSON(out, kustomize.OverlayDir(e))
 		if err == nil {
-			err = kustomize.Verify(built, e.Credentials.SecretName, model.CredentialKeys)
+			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)
 		}
 		if err != nil {
-			return nil, &RenderError{Env: e.Name, Source: e.Source, Err: err}
+			return &RenderError{Env: e.Name, Source: e.Source, Err: err}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachParallel runs f(0..n-1) on as many goroutines as there are cores and
+// returns the error of the lowest index, so a failing set of environments
+// always reports the same one.
+func eachParallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return firstNonNil(errs)
+}
+
+func firstNonNil(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func hasTarget(envs []model.Environment, t model.Target) bool {

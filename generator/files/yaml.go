@@ -3,7 +3,9 @@ package files
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -66,12 +68,56 @@ func toNode(v any) (*yaml.Node, error) {
 			return nil, err
 		}
 		return n.(*yaml.Node), nil
+	case string:
+		return stringNode(t), nil
+	case int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(t)}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}, nil
+	case []string:
+		return seqNode(t)
+	case []any:
+		return seqNode(t)
+	case []Map:
+		return seqNode(t)
 	}
+	// Node.Encode marshals to text and parses it back: correct for
+	// anything, but it was a tenth of a render, so it is the fallback.
 	n := &yaml.Node{}
 	if err := n.Encode(v); err != nil {
 		return nil, err
 	}
 	return n, nil
+}
+
+func seqNode[T any](items []T) (*yaml.Node, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	for i, item := range items {
+		c, err := toNode(item)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		n.Content = append(n.Content, c)
+	}
+	return n, nil
+}
+
+// YAML 1.1 readers take these plain scalars for booleans and sexagesimal
+// numbers; yaml.v3 quotes them when it marshals a string but not when it
+// writes a !!str node, so stringNode quotes them the same way.
+var (
+	oldBools = map[string]bool{"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "n": true, "N": true, "no": true, "No": true, "NO": true, "on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true}
+	base60   = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`)
+)
+
+// stringNode is what Node.Encode makes of a string: plain unless it would
+// read back as another type (the encoder then double-quotes a !!str node).
+func stringNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if oldBools[s] || base60.MatchString(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }
 
 // YAML encodes documents as kyaml does (two spaces, compact sequences); several documents are
