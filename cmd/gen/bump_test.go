@@ -89,7 +89,7 @@ func TestCLI_BumpOpensThenUpdatesAPullRequest(t *testing.T) {
 	if cue != strings.Replace(string(orig), `version: "4.21.1"`, `version: "4.22.0"`, 1) {
 		t.Errorf("pushed cluster.cue is not the original with one version changed:\n%s", cue)
 	}
-	if k, _ := fileAt(t, bare, branch, "deploy/kubernetes/overlays/prod/kustomization.yaml"); !strings.Contains(k, `newTag: "4.22.0"`) {
+	if k, _ := fileAt(t, bare, branch, "deploy/kubernetes/overlays/prod/patch-api.yaml"); !strings.Contains(k, "public.ecr.aws/medic/cht-api:4.22.0") {
 		t.Errorf("pushed overlay not re-rendered:\n%s", k)
 	}
 	if first.Author.Name != "cht-gen" || !strings.HasPrefix(first.Message, "Bump prod to CHT 4.22.0\n") || strings.Contains(first.Message, testToken) {

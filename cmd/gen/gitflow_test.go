@@ -65,7 +65,7 @@ func TestCLI_CheckAndDiffOnAGitRepository(t *testing.T) {
 	os.WriteFile(cue, []byte(strings.Replace(string(b), `version: "4.21.1"`, `version: "4.22.0"`, 1)), 0o644)
 
 	code, stdout, _ = cli("render", "--check")
-	if code != 1 || !strings.Contains(stdout, "stale   "+out+"/kubernetes/overlays/prod/kustomization.yaml") {
+	if code != 1 || !strings.Contains(stdout, "stale   "+out+"/kubernetes/overlays/prod/patch-api.yaml") {
 		t.Errorf("check after a bump: exit %d\n%s", code, stdout)
 	}
 	code, stdout, _ = cli("diff", "--exit-code")

@@ -249,7 +249,7 @@ func couchdbNode(e *model.Environment, n int) []M {
 	}
 	container := M{
 		{"name", "cht-" + name},
-		{"image", "cht-couchdb"},
+		{"image", e.Image("couchdb")},
 	}
 	if e.AlwaysPullImages {
 		container = append(container, KV{"imagePullPolicy", "Always"})

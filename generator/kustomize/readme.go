@@ -67,7 +67,7 @@ func readme(e *model.Environment, source string) string {
 	}
 
 	w("\n## Files\n\n")
-	w("- `kustomization.yaml`: the overlay over `../../base`; image tags in `images:`.\n")
+	w("- `kustomization.yaml`: the overlay over `../../base`; images pinned in the `patch-*.yaml` files.\n")
 	w("- `namespace.yaml`, `couchdb-servers-configmap.yaml`, `storage.yaml`")
 	if e.CouchDB.Clustered() {
 		w(", `couchdb.yaml` (nodes 1..%d)", e.CouchDB.Nodes)
