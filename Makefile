@@ -51,8 +51,9 @@ test: tools fmt-check vet ## install test tools, gofmt check, go vet, go test
 update: ## regenerate golden files
 	CHT_UPDATE=1 PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
 
-bench: ## Go benchmarks of load and render
+bench: ## Go benchmarks of load and render, then the CLI timed against helm template (README, Performance)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime=1x -count=3 ./generator/
+	scripts/bench-cli.sh
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'
