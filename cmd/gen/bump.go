@@ -100,7 +100,11 @@ func (f *pushFlags) policy() (bump.Policy, error) {
 
 // runBump runs one bump and reports it.
 func runBump(ctx context.Context, s *shared, targets []bump.Target, o bump.Options) error {
+	// Edits, renders, the temporary clone and the push: a signal waits
+	// for them (ctx, cancelled by it, cuts network retries short).
+	writing.Lock()
 	res, err := bump.Run(ctx, targets, o)
+	writing.Unlock()
 	if err != nil {
 		return err
 	}

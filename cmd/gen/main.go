@@ -9,18 +9,37 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 )
 
+// writing is held while cht-gen changes files (render's swap, bump's
+// edits): a signal that arrives then waits for it to end, so the output is
+// the previous tree or the new one, whole. Outside it nothing is half
+// done, and a signal ends cht-gen at once, even in the middle of a CUE
+// evaluation or a kustomize build that cannot be interrupted.
+var writing sync.Mutex
+
 func main() {
-	// SIGINT/SIGTERM cancel the context: render stops before swapping its
-	// temporary tree in, so the previous output stays whole.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	tuneGC()
 	stopProfile := startProfile(os.Getenv("CHT_GEN_CPUPROFILE"))
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		cancel() // network calls and the pre-write check see it
+		writing.Lock()
+		stopProfile()
+		fmt.Fprintf(os.Stderr, "cht-gen: %v: stopped, nothing was left half-written\n", sig)
+		code := 130 // 128 + SIGINT
+		if sig == syscall.SIGTERM {
+			code = 143
+		}
+		os.Exit(code)
+	}()
 	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
-	stop()
 	os.Exit(code)
 }
 
@@ -52,8 +71,11 @@ func startProfile(path string) (stop func()) {
 		fmt.Fprintln(os.Stderr, "cht-gen: CHT_GEN_CPUPROFILE:", err)
 		return func() {}
 	}
+	var once sync.Once
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
 	}
 }

@@ -59,6 +59,8 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				fmt.Fprintf(s.stderr, "%s is up to date (%d files)\n", out, len(set))
 				return nil
 			}
+			writing.Lock()
+			defer writing.Unlock()
 			if err := cmd.Context().Err(); err != nil {
 				return fmt.Errorf("interrupted before writing: %s is unchanged", out)
 			}

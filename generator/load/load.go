@@ -58,6 +58,11 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
+	return withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
+}
+
+// evaluate unifies the parsed files with the schema and decodes them.
+func evaluate(files []*ast.File, display string) (*Result, error) {
 	ctx := cuecontext.New()
 	root, err := compileSchema(ctx)
 	if err != nil {

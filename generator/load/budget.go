@@ -1,0 +1,64 @@
+package load
+
+import (
+	"fmt"
+	"runtime/metrics"
+	"time"
+
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// Budget bounds one evaluation of an environments directory. CUE always
+// terminates, but a few lines can ask for exponentially much work (a list
+// made of two copies of the previous one, forty times over); real
+// environment sets take well under a second and a few hundred MiB even at
+// a thousand environments.
+type Budget struct {
+	Time time.Duration
+	Heap uint64 // bytes of heap objects
+}
+
+// Limits is the budget Load enforces. The heap bound sits below the CLI's
+// 900 MiB soft memory limit, past which the collector would slow an
+// explosion down instead of letting it reach the bound.
+var Limits = Budget{Time: 20 * time.Second, Heap: 512 << 20}
+
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+// withinBudget runs eval and gives up when Limits are exceeded. CUE's
+// evaluator cannot be interrupted, so the abandoned goroutine runs on
+// until the process exits: callers that get the budget error should exit,
+// as the CLI does.
+func withinBudget(display string, eval func() (*Result, error)) (*Result, error) {
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := eval()
+		done <- result{res, err}
+	}()
+	deadline := time.NewTimer(Limits.Time)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	sample := []metrics.Sample{{Name: heapMetric}}
+	over := func(what string) error {
+		return Errors{errorf(model.Position{File: display}, "",
+			"evaluating the environments used more than %s: look for comprehensions or references that multiply (a list built from copies of another, repeatedly); environment files need nothing of the kind", what)}
+	}
+	for {
+		select {
+		case r := <-done:
+			return r.res, r.err
+		case <-deadline.C:
+			return nil, over(Limits.Time.String())
+		case <-tick.C:
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > Limits.Heap {
+				return nil, over(fmt.Sprintf("%d MiB of memory", Limits.Heap>>20))
+			}
+		}
+	}
+}
