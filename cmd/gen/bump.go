@@ -159,6 +159,9 @@ GITHUB_API_URL selects GitHub Enterprise.`,
 			if all == (len(args) > 0) {
 				return errors.New("invalid argument: name environments or pass --all")
 			}
+			if err := f.checkOut(f.out); err != nil {
+				return err
+			}
 			_, envs, err := f.load(args)
 			if err != nil {
 				return err
@@ -249,6 +252,9 @@ moves prod to the same version, with the same policy checks and checklist.`,
 		Example: `  cht-gen promote staging prod --push`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.checkOut(f.out); err != nil {
+				return err
+			}
 			_, envs, err := f.load(args)
 			if err != nil {
 				return err

@@ -33,6 +33,9 @@ Secrets never appear: the output holds none.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := ef.checkOut(out); err != nil {
+				return err
+			}
 			res, _, err := ef.load(nil)
 			if err != nil {
 				return err

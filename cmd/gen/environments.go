@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +19,58 @@ type envFlags struct{ dir string }
 
 func (f *envFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.dir, "environments", "e", "environments", "directory of *.cue environment files (CUE package environments)")
+}
+
+// checkOut refuses an output directory that is a file or overlaps the
+// environments directory: rendered YAML would mix with the files cht-gen
+// reads, and the swap that replaces the output as a whole would carry the
+// environments with it.
+func (f *envFlags) checkOut(out string) error {
+	if info, err := os.Stat(out); err == nil && !info.IsDir() {
+		return fmt.Errorf("--out %s exists and is not a directory: name a directory (cht-gen creates it)", out)
+	}
+	env, err := realPath(f.dir)
+	if err != nil {
+		return err
+	}
+	o, err := realPath(out)
+	if err != nil {
+		return err
+	}
+	const fix = "keep them side by side, e.g. environments/ and deploy/"
+	switch {
+	case o == env:
+		return fmt.Errorf("--out %s is the environments directory: %s", out, fix)
+	case within(o, env):
+		return fmt.Errorf("--out %s is inside the environments directory %s: %s", out, f.dir, fix)
+	case within(env, o):
+		return fmt.Errorf("the environments directory %s is inside --out %s, which render replaces as a whole: %s", f.dir, out, fix)
+	}
+	return nil
+}
+
+// realPath is p absolute with symbolic links resolved as far as p exists.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if dir == filepath.Dir(dir) {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
+// within reports whether p is strictly below dir.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // load reads the environments directory; names, when given, must exist.

@@ -29,6 +29,9 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
   cht-gen render --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := ef.checkOut(out); err != nil {
+				return err
+			}
 			res, _, err := ef.load(nil)
 			if err != nil {
 				return err

@@ -79,6 +79,8 @@ func TestLoad_BadInputs(t *testing.T) {
 			[]string{"environments.dev.couchdb.password: field not allowed"}},
 		{"namespace clash on one cluster", map[string]string{"a.cue": head + gitops + k8s("uat", "") + k8s("prod", "\tnamespace: \"cht-uat\"\n")},
 			[]string{"envs/a.cue:3:15: environments.uat.namespace: namespace \"cht-uat\" on cluster \"default\" is already used by environment \"prod\""}},
+		{"host of another environment", map[string]string{"a.cue": head + "environments: a: {target: \"compose\", version: \"4.22.0\", host: \"cht.example.org\"}\nenvironments: b: {target: \"compose\", version: \"4.22.0\", host: \"cht.example.org\"}\n"},
+			[]string{"envs/a.cue:3:57: environments.b.host: \"cht.example.org\" is already the host of environment \"a\""}},
 		{"missing repoURL", map[string]string{"a.cue": head + k8s("prod", "")},
 			[]string{"envs/a.cue:2:15: environments.prod.repoURL: required field is missing: Kubernetes environments are reconciled from Git"}},
 		{"port out of range", map[string]string{"a.cue": env("\tnginx: httpPort: 70000\n")},

@@ -101,6 +101,22 @@ func clashes(envs []Environment) []Problem {
 		}
 		seen[key] = e.Name
 	}
+	// A copied environment whose host was not changed would take the other
+	// one's traffic (ingress rules, certificates, DNS).
+	hosts := map[string]string{}
+	for _, i := range names {
+		e := &envs[i]
+		h := strings.ToLower(e.Host)
+		if h == "localhost" || h == "127.0.0.1" {
+			continue
+		}
+		if other, ok := hosts[h]; ok {
+			out = append(out, Problem{Env: e.Name, Field: "host",
+				Message: fmt.Sprintf("%q is already the host of environment %q: each CHT instance needs its own host name", e.Host, other)})
+			continue
+		}
+		hosts[h] = e.Name
+	}
 	// An ApplicationSet is one object per cluster over one repository, and
 	// its directory generator knows only the overlay's name.
 	sets := map[string]*Environment{}

@@ -19,13 +19,13 @@ import (
 // tag, commit or expression like HEAD~1) in the Git repository holding
 // dir. A dir absent at ref gives an empty set.
 func ReadCommitted(dir, ref string) (files.Set, error) {
-	r, _, rel, err := OpenWorkTree(dir)
+	r, root, rel, err := OpenWorkTree(dir)
 	if err != nil {
 		return nil, err
 	}
 	hash, err := r.ResolveRevision(plumbing.Revision(ref))
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", ref, err)
+		return nil, fmt.Errorf("--base %s: no such revision in the Git repository at %s (%v): name a branch, tag or commit, e.g. main, origin/main, HEAD~1", ref, root, err)
 	}
 	commit, err := r.CommitObject(*hash)
 	if err != nil {
