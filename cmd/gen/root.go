@@ -69,7 +69,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	s := &shared{stdout: stdout, stderr: stderr, stdin: stdin}
 	root := newRootCmd(s)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
@@ -91,6 +91,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	fmt.Fprintf(stderr, "cht-gen: %s\n", msg)
 	if isUsage(err) {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return 2
 	}
 	return 1

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -39,9 +40,17 @@ the operator (on the VM, or encrypted with SOPS), never in Git.
 				_, err := s.stdout.Write(body)
 				return err
 			}
+			if env, err := realPath(ef.dir); err == nil {
+				if o, err := realPath(out); err == nil && within(o, env) {
+					return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, ef.dir, args[0])
+				}
+			}
 			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("--out %s: folder %s does not exist: create it first (mode 0700)", out, filepath.Dir(out))
 			}
 			if err != nil {
 				return err

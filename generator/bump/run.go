@@ -266,7 +266,7 @@ func push(ctx context.Context, targets []Target, o Options) (*Result, error) {
 	}
 	remote, err := user.Remote(o.Remote)
 	if err != nil {
-		return nil, fmt.Errorf("--push: remote %q: %w", o.Remote, err)
+		return nil, fmt.Errorf("--push: remote %q: %w (add it with git remote add %s URL, or name another with --remote)", o.Remote, err, o.Remote)
 	}
 	url := remote.Config().URLs[0]
 	auth := o.auth(url)

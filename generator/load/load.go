@@ -1,6 +1,7 @@
 package load
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -58,7 +59,38 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	return withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
+	res, err := withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
+	var diags Errors
+	if errors.As(err, &diags) {
+		err = locate(diags, files, display)
+	}
+	return res, err
+}
+
+// locate gives a position to diagnostics CUE left without one (a
+// structural cycle through hidden fields, say): the top-level declaration
+// of the path's first label, or else the directory.
+func locate(errs Errors, files []*ast.File, display string) Errors {
+	for i := range errs {
+		d := &errs[i]
+		if d.Pos.File != "" {
+			continue
+		}
+		d.Pos = model.Position{File: display}
+		first, _, _ := strings.Cut(d.Path, ".")
+	found:
+		for _, f := range files {
+			for _, decl := range f.Decls {
+				if fd, ok := decl.(*ast.Field); ok {
+					if name, _, _ := ast.LabelName(fd.Label); name == first && first != "" {
+						d.Pos = toPos(fd.Pos())
+						break found
+					}
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // evaluate unifies the parsed files with the schema and decodes them.

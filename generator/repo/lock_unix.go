@@ -21,7 +21,7 @@ func lock(dir string) (unlock func(), err error) {
 	name := filepath.Join(parent, "."+filepath.Base(filepath.Clean(dir))+".cht-gen.lock")
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+		return nil, explainPermission(fmt.Errorf("lock %s: %w", dir, err), dir)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()

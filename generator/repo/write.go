@@ -102,7 +102,7 @@ func Write(dir string, set files.Set, opts Options) ([]Change, error) {
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".cht-gen-*")
 	if err != nil {
-		return nil, fmt.Errorf("create temporary output beside %s: %w", dir, err)
+		return nil, explainPermission(fmt.Errorf("create temporary output beside %s: %w", dir, err), dir)
 	}
 	ok := false
 	defer func() {
@@ -163,6 +163,14 @@ func Write(dir string, set files.Set, opts Options) ([]Change, error) {
 	}
 	ok = true
 	return changes, nil
+}
+
+// explainPermission says what a permission error means for the swap.
+func explainPermission(err error, dir string) error {
+	if !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	return fmt.Errorf("%w: cht-gen builds the new tree beside %s and swaps it in, so it needs write access to %s and to %s itself", err, dir, filepath.Dir(filepath.Clean(dir)), dir)
 }
 
 // swap replaces dir with tmp: two renames, the old tree kept until the new
