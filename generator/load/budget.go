@@ -46,7 +46,7 @@ func withinBudget(display string, eval func() (*Result, error)) (*Result, error)
 	sample := []metrics.Sample{{Name: heapMetric}}
 	over := func(what string) error {
 		return Errors{errorf(model.Position{File: display}, "",
-			"evaluating the environments used more than %s: look for comprehensions or references that multiply (a list built from copies of another, repeatedly); environment files need nothing of the kind", what)}
+			"evaluating the environments used more than %s: look for comprehensions or references that multiply (a list built from copies of another, repeatedly) or very large values; environment files need nothing of the kind", what)}
 	}
 	for {
 		select {

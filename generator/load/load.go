@@ -220,12 +220,33 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 			diags = append(diags, errorf(toPos(imp.Pos()), "", "imports are not supported in environment files: cht-gen unifies them with its embedded schema itself (run `cht-gen schema` for a file that makes `cue vet` work)"))
 			continue
 		}
+		if l := longList(f); l != nil {
+			diags = append(diags, errorf(toPos(l.Pos()), "", "a list of %d elements: environment files hold short lists (at most %d); CUE takes minutes over lists of tens of thousands", len(l.Elts), MaxListLen))
+			continue
+		}
 		files = append(files, f)
 	}
 	if len(files) == 0 && len(diags) == 0 {
 		diags = append(diags, errorf(dirPos, "", "no *.cue files: an environments directory holds CUE files of package %s (see environments/ in the cht-gen repository)", PackageName))
 	}
 	return files, diags
+}
+
+// MaxListLen bounds a list literal: the longest real list is a few
+// CouchDB nodes or labels, and an 80,000-element list of strings (800 KB)
+// kept CUE busy for more than 20 s.
+const MaxListLen = 1000
+
+// longList is the first list literal in f longer than MaxListLen.
+func longList(f *ast.File) *ast.ListLit {
+	var found *ast.ListLit
+	ast.Walk(f, func(n ast.Node) bool {
+		if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > MaxListLen && found == nil {
+			found = l
+		}
+		return found == nil
+	}, nil)
+	return found
 }
 
 func invalidUTF8(src []byte) (line, col int) {
