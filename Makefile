@@ -9,6 +9,7 @@ KUSTOMIZE_VERSION := v5.8.2
 HELM_VERSION      := v3.22.0
 ACTIONLINT_VERSION := v1.7.12
 FUZZTIME  ?= 5s
+LONG_FUZZTIME ?= 5m
 
 .DEFAULT_GOAL := test
 .PHONY: all build render validate test vet fmt fmt-check tools bench fuzz update help
@@ -45,8 +46,13 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: tools fmt-check vet ## install test tools, gofmt check, go vet, go test
+test: tools fmt-check vet ## install test tools, gofmt check, go vet, go test, a short fuzz run
 	PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz LONG_FUZZTIME=$(FUZZTIME)
+
+fuzz: ## fuzz loading and rendering (LONG_FUZZTIME each, default 5m; make test runs FUZZTIME=5s)
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(LONG_FUZZTIME) ./generator/load/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(LONG_FUZZTIME) ./generator/
 
 update: ## regenerate golden files
 	CHT_UPDATE=1 PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
