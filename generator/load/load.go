@@ -59,7 +59,13 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	res, err := withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
+	size := 0
+	for _, f := range files {
+		if end := f.End(); end.IsValid() {
+			size += end.Offset()
+		}
+	}
+	res, err := withinBudget(display, size, func() (*Result, error) { return evaluate(files, display) })
 	var diags Errors
 	if errors.As(err, &diags) {
 		err = locate(diags, files, display)
