@@ -43,11 +43,25 @@ func fuzzEnv(kind, minor, patch, nodes uint8, name, host, size, class, subPath, 
 // built with krusty and decoded strictly, every Compose project is loaded
 // with compose-go. Seeds: below and testdata/fuzz/FuzzRender.
 func FuzzRender(f *testing.F) {
-	f.Add(uint8(0), uint8(22), uint8(0), uint8(1), "dev", "localhost", "20Gi", "", "data", "admin", "latest", false, true)
-	f.Add(uint8(1), uint8(21), uint8(1), uint8(3), "prod", "cht.example.org", "100Gi", "gp3", "data", "medic", "0.32", true, false)
-	f.Add(uint8(2), uint8(4), uint8(0), uint8(1), "old", "old.example.org", "1Gi", "local-path", "", "medic", "0.32", false, true)
-	f.Add(uint8(3), uint8(22), uint8(0), uint8(5), "cht-a", "a.example.org", "500Mi", "ebs-gp2", "couch/data", "medic", "0.32", false, false)
-	f.Add(uint8(0), uint8(0), uint8(0), uint8(16), "n16", "n16.example.org", "1Ti", "", "", "medic", "x", false, false)
+	type seed struct {
+		kind, minor, patch, nodes                   uint8
+		name, host, size, class, subPath, user, tag string
+		pull, upgrade                               bool
+	}
+	for _, s := range []seed{
+		{0, 22, 0, 1, "dev", "localhost", "20Gi", "", "data", "admin", "latest", false, true},
+		{1, 21, 1, 3, "prod", "cht.example.org", "100Gi", "gp3", "data", "medic", "0.32", true, false},
+		{2, 4, 0, 1, "old", "old.example.org", "1Gi", "local-path", "", "medic", "0.32", false, true},
+		{3, 22, 0, 5, "cht-a", "a.example.org", "500Mi", "ebs-gp2", "couch/data", "medic", "0.32", false, false},
+		{0, 0, 0, 16, "n16", "n16.example.org", "1Ti", "", "", "medic", "x", false, false},
+	} {
+		// A seed that no longer validates would leave the property untested.
+		src := fuzzEnv(s.kind, s.minor, s.patch, s.nodes, s.name, s.host, s.size, s.class, s.subPath, s.user, s.tag, s.pull, s.upgrade)
+		if _, err := load.Load(fstest.MapFS{"env.cue": {Data: []byte(src)}}, "environments"); err != nil {
+			f.Fatalf("seed %s does not validate: %v", s.name, err)
+		}
+		f.Add(s.kind, s.minor, s.patch, s.nodes, s.name, s.host, s.size, s.class, s.subPath, s.user, s.tag, s.pull, s.upgrade)
+	}
 	f.Fuzz(func(t *testing.T, kind, minor, patch, nodes uint8, name, host, size, class, subPath, user, tag string, pull, upgrade bool) {
 		src := fuzzEnv(kind, minor, patch, nodes, name, host, size, class, subPath, user, tag, pull, upgrade)
 		res, err := load.Load(fstest.MapFS{"env.cue": {Data: []byte(src)}}, "environments")

@@ -29,13 +29,8 @@ func main() {
 
 func run(n int, out, helmValues string) error {
 	fsys := synth.Environments(n)
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.CopyFS(out, fsys); err != nil {
 		return err
-	}
-	for name, f := range fsys {
-		if err := os.WriteFile(filepath.Join(out, name), f.Data, 0o644); err != nil {
-			return err
-		}
 	}
 	if helmValues == "" {
 		return nil
