@@ -198,7 +198,7 @@ func badInputCases() []badCase {
 		// bump and promote
 		{name: "bump an unknown environment", args: []string{"bump", "nope", "--to", "4.22.0"},
 			want: []string{`no environment "nope"`}},
-		{name: "bump to 5.x", args: []string{"bump", "prod", "--to", "5.0.0"}, want: []string{"5.x release", "4.x only"}},
+		{name: "bump to 6.x", args: []string{"bump", "prod", "--to", "6.0.0"}, want: []string{"6.x release", "4.x and 5.x"}},
 		{name: "bump to a non-version", args: []string{"bump", "prod", "--to", "latest"}, want: []string{`"latest" is not a semantic version`, "4.22.0"}},
 		{name: "bump downgrade", args: []string{"bump", "prod", "--to", "4.20.0"}, want: []string{"older than its current 4.21.1", "--allow-downgrade"}},
 		{name: "bump to a pre-release on stable", args: []string{"bump", "prod", "--to", "4.22.0-beta.1"}, want: []string{"stable channel", `channel: "beta"`}},

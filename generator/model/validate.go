@@ -20,7 +20,7 @@ func (p Problem) Error() string {
 	return fmt.Sprintf("environments.%s.%s: %s", p.Env, p.Field, p.Message)
 }
 
-// Validate checks what the schema cannot: the 4.x rule with its reason,
+// Validate checks what the schema cannot: the 4.x/5.x rule with its reason,
 // version constraints, list lengths that depend on the node count, and
 // clashes between environments (namespaces on a shared cluster).
 func Validate(envs []Environment) []Problem {
@@ -69,7 +69,9 @@ func Validate(envs []Environment) []Problem {
 					add(e, "couchdb.placement.nodes", "is required with existing hostPaths: a local volume lives on one Kubernetes node, name it per CouchDB node")
 				}
 			}
-			if e.UpgradeService.Enabled {
+			if e.UpgradeService.Enabled && v != nil && !e.Has(KubernetesUpgradeService) {
+				add(e, "upgradeService.enabled", "CHT %s has no upgrade service on Kubernetes: Medic's 5.x chart dropped it and the admin app only stages upgrades; remove upgradeService.enabled and upgrade with a version bump in Git", e.Version)
+			} else if e.UpgradeService.Enabled {
 				out = append(out, Problem{Env: e.Name, Field: "upgradeService.enabled", Warning: true,
 					Message: fmt.Sprintf("the upgrade service patches Deployment images in place and %s reverts them to what Git says, leaving CHT half-upgraded (cht-core #10186); upgrade with a version bump in Git instead", e.GitOps)})
 			}

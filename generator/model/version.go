@@ -6,37 +6,30 @@ import (
 	"github.com/Masterminds/semver/v3"
 )
 
-// Facts about Medic's published 4.x hosting files that changed between
-// releases, read off the reference files (see README "Ground truth").
-var (
-	// From 4.2.0 images live in public.ecr.aws/medic tagged <version>;
-	// before, in public.ecr.aws/s5s3h4s7 tagged <version>-<version>.
-	medicRegistrySince = semver.MustParse("4.2.0")
-	// 4.0.x named cluster nodes couchdb.N, defaulted COUCHDB_LOG_LEVEL to
-	// error and hard-coded CLUSTER_PEER_IPS; 4.5.0 has couchdb-N.local.
-	localNodeNamesSince = semver.MustParse("4.1.0")
-	// The 1G memory limit on haproxy: absent in 4.0.0, present in 4.5.0.
-	haproxyMemoryLimitSince = semver.MustParse("4.5.0")
-	// DOCKER_DNS_RESOLVER=true on haproxy: absent in 4.5.0, present in 4.22.0.
-	dockerDNSResolverSince = semver.MustParse("4.22.0")
-)
-
 const (
 	medicRegistry       = "public.ecr.aws/medic"
 	legacyMedicRegistry = "public.ecr.aws/s5s3h4s7"
 )
 
-// ParseVersion parses a CHT version and insists on 4.x, saying why.
+// Supported CHT major lines. 3.x is end of life and not containerised;
+// 6.x does not exist yet, so nothing is known of its files.
+const (
+	firstMajor = 4
+	lastMajor  = 5
+)
+
+// ParseVersion parses a CHT version and insists on a line cht-gen renders
+// (4.x or 5.x), saying why.
 func ParseVersion(s string) (*semver.Version, error) {
 	v, err := semver.StrictNewVersion(s)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a semantic version (want 4.x.y, e.g. 4.22.0 or 4.19.0-beta.1)", s)
+		return nil, fmt.Errorf("%q is not a semantic version (want 4.x.y or 5.x.y, e.g. 5.2.0, 4.22.0 or 5.1.0-beta.1)", s)
 	}
 	switch {
-	case v.Major() < 4:
-		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x only (3.x is end of life and uses a different, non-container topology)", s, v.Major())
-	case v.Major() > 4:
-		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x only (5.x changed the topology and dropped the upgrade service from Helm)", s, v.Major())
+	case v.Major() < firstMajor:
+		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x and 5.x (3.x is end of life and uses a different, non-container topology)", s, v.Major())
+	case v.Major() > lastMajor:
+		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x and 5.x; no %d.x hosting files exist to render from", s, v.Major(), v.Major())
 	}
 	return v, nil
 }
@@ -50,20 +43,12 @@ func (e *Environment) version() *semver.Version {
 	return v
 }
 
-// before reports whether the environment's version sorts before since,
-// counting pre-releases of a version as that version's line.
-func (e *Environment) before(since *semver.Version) bool {
-	v := e.version()
-	core := semver.New(v.Major(), v.Minor(), v.Patch(), "", "")
-	return core.LessThan(since)
-}
-
 // ImageRegistry is the registry CHT images are pulled from.
 func (e *Environment) ImageRegistry() string {
 	switch {
 	case e.Registry != "":
 		return e.Registry
-	case e.before(medicRegistrySince):
+	case !e.Has(MedicRegistry):
 		return legacyMedicRegistry
 	default:
 		return medicRegistry
@@ -72,7 +57,7 @@ func (e *Environment) ImageRegistry() string {
 
 // ImageTag is the tag Medic published this version's images under.
 func (e *Environment) ImageTag() string {
-	if e.before(medicRegistrySince) {
+	if !e.Has(MedicRegistry) {
 		return e.Version + "-" + e.Version
 	}
 	return e.Version
@@ -104,10 +89,10 @@ func (e *Environment) Compose() ComposeFacts {
 		NodeService:        func(n int) string { return fmt.Sprintf("couchdb-%d.local", n) },
 		DefaultLogLevel:    "info",
 		PeerIPsOverridable: true,
-		HAProxyMemoryLimit: !e.before(haproxyMemoryLimitSince),
-		DockerDNSResolver:  !e.before(dockerDNSResolverSince),
+		HAProxyMemoryLimit: e.Has(HAProxyMemoryLimit),
+		DockerDNSResolver:  e.Has(DockerDNSResolver),
 	}
-	if e.before(localNodeNamesSince) {
+	if !e.Has(LocalNodeNames) {
 		f.NodeService = func(n int) string { return fmt.Sprintf("couchdb.%d", n) }
 		f.DefaultLogLevel = "error"
 		f.PeerIPsOverridable = false

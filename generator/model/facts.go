@@ -1,0 +1,78 @@
+package model
+
+import "github.com/Masterminds/semver/v3"
+
+// Fact is one detail of Medic's hosting files that changed between CHT
+// releases. Every per-version difference the renderers know of is a Fact in
+// the table below, read off Medic's files under ../shared/reference/cht
+// (README, "Ground truth"); renderers ask Environment.Has instead of
+// comparing versions themselves.
+type Fact int
+
+const (
+	// Images live in public.ecr.aws/medic tagged <version>; before 4.2.0 in
+	// public.ecr.aws/s5s3h4s7 tagged <version>-<version>.
+	MedicRegistry Fact = iota
+	// Compose cluster nodes are couchdb-N.local, COUCHDB_LOG_LEVEL defaults
+	// to info and CLUSTER_PEER_IPS is overridable; 4.0.x had couchdb.N,
+	// error and hard-coded peers.
+	LocalNodeNames
+	// Compose haproxy has a 1G memory limit: absent in 4.0.0, in 4.5.0.
+	HAProxyMemoryLimit
+	// Compose haproxy sets DOCKER_DNS_RESOLVER=true: absent in 4.5.0, in 4.22.0.
+	DockerDNSResolver
+	// CouchDB's full-text search runs in nouveau (cht-couchdb-nouveau,
+	// port 5987, data in <couchdb data>/nouveau): 5.0.0.
+	Nouveau
+	// Compose: the healthcheck service is in cht-core.yml (4.x); from 5.0.0
+	// it is only in the clustered CouchDB file.
+	HealthcheckInCoreFile
+	// Kubernetes: Medic's chart deploys the upgrade service (Role,
+	// RoleBinding, ServiceAccount, Deployment, Service) and API reads
+	// UPGRADE_SERVICE_URL; the 5.x chart has none ("Stage" only).
+	KubernetesUpgradeService
+	// Kubernetes: nouveau is a second container of the CouchDB pod (node 1
+	// when clustered) instead of its own Deployment (cht-core #10481): 5.1.0.
+	NouveauInCouchDBPod
+	// Kubernetes: Deployments use the Recreate strategy: 5.1.0.
+	RecreateStrategy
+	// Kubernetes: API and Sentinel read NODE_ENV and LOG_LEVEL: 5.2.0.
+	NodeEnvAndLogLevel
+)
+
+// factRange is where a Fact holds: from since (inclusive) to until
+// (exclusive); nil means unbounded.
+type factRange struct{ since, until *semver.Version }
+
+func since(v string) factRange { return factRange{since: semver.MustParse(v)} }
+func until(v string) factRange { return factRange{until: semver.MustParse(v)} }
+
+// facts is the table. Where the exact first version is unknown between two
+// reference releases, the comment says which were compared.
+var facts = map[Fact]factRange{
+	MedicRegistry:            since("4.2.0"),
+	LocalNodeNames:           since("4.1.0"),
+	HAProxyMemoryLimit:       since("4.5.0"),  // compared 4.0.0 and 4.5.0
+	DockerDNSResolver:        since("4.22.0"), // compared 4.5.0 and 4.22.0
+	Nouveau:                  since("5.0.0"),
+	HealthcheckInCoreFile:    until("5.0.0"),
+	KubernetesUpgradeService: until("5.0.0"),
+	NouveauInCouchDBPod:      since("5.1.0"),
+	RecreateStrategy:         since("5.1.0"),
+	NodeEnvAndLogLevel:       since("5.2.0"),
+}
+
+// Has reports whether Medic's files of the environment's version have f,
+// counting a pre-release of a version as that version's line.
+func (e *Environment) Has(f Fact) bool {
+	r, ok := facts[f]
+	if !ok {
+		panic("model: fact without a version range")
+	}
+	v := e.version()
+	core := semver.New(v.Major(), v.Minor(), v.Patch(), "", "")
+	if r.since != nil && core.LessThan(r.since) {
+		return false
+	}
+	return r.until == nil || core.LessThan(r.until)
+}
