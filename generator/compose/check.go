@@ -66,7 +66,13 @@ func Check(ctx context.Context, e *model.Environment, set files.Set) error {
 	if err != nil {
 		return err
 	}
-	want := append([]string{"api", "haproxy", "healthcheck", "nginx", "sentinel"}, e.CouchDBServices()...)
+	want := append([]string{"api", "haproxy", "nginx", "sentinel"}, e.CouchDBServices()...)
+	if e.Has(model.HealthcheckInCoreFile) || e.CouchDB.Clustered() {
+		want = append(want, "healthcheck")
+	}
+	if e.Has(model.Nouveau) {
+		want = append(want, "nouveau")
+	}
 	sort.Strings(want)
 	got := main.ServiceNames()
 	sort.Strings(got)

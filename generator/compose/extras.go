@@ -134,6 +134,9 @@ func (r renderer) readme() string {
 	if e.Nginx.TLS.Mode == model.TLSAutoGenerate {
 		fmt.Fprintf(&b, "5. Let's Encrypt: once nginx runs, `docker compose -p %s-certbot -f certbot/docker-compose.yml up -d`.\n\n", e.Project)
 	}
+	if e.Has(model.Nouveau) {
+		b.WriteString(r.nouveauReadme())
+	}
 	fmt.Fprintf(&b, `## Following the repository
 
 There is no reconciler on a VM. The upgrade path is a reviewed change in Git:

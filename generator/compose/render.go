@@ -192,22 +192,6 @@ func (r renderer) core() files.Map {
 	}, deploy(e.HAProxy.Resources, haproxyLimit))
 	haproxy = append(haproxy, files.KV{"expose", []files.Quoted{files.Quoted(port)}})
 
-	healthEnv := []files.Quoted{
-		files.Quoted("COUCHDB_SERVERS=" + v("COUCHDB_SERVERS", r.servers())),
-		files.Quoted("COUCHDB_USER=" + user),
-		files.Quoted("COUCHDB_PASSWORD=${COUCHDB_PASSWORD}"),
-	}
-	if e.Healthcheck.LogLevel != "" {
-		healthEnv = append(healthEnv, files.Quoted("HEALTHCHECK_LOG_LEVEL="+v("HEALTHCHECK_LOG_LEVEL", e.Healthcheck.LogLevel)))
-	}
-	healthcheck := withDeploy(files.Map{
-		{"image", e.Image("haproxy-healthcheck")},
-		{"restart", "always"},
-		{"environment", healthEnv},
-		{"logging", r.logging()},
-		{"networks", []string{"cht-net"}},
-	}, deploy(e.Healthcheck.Resources, ""))
-
 	couchURL := func(password string) string {
 		return "COUCH_URL=http://" + user + ":" + password + "@haproxy:" + port + "/medic"
 	}
@@ -279,14 +263,13 @@ func (r renderer) core() files.Map {
 			}},
 		}
 	}
+	services := files.Map{{"haproxy", haproxy}}
+	if e.Has(model.HealthcheckInCoreFile) {
+		services = append(services, files.KV{"healthcheck", r.healthcheck()})
+	}
+	services = append(services, files.KV{"api", api}, files.KV{"sentinel", sentinel}, files.KV{"nginx", nginx})
 	return files.Map{
-		{"services", files.Map{
-			{"haproxy", haproxy},
-			{"healthcheck", healthcheck},
-			{"api", api},
-			{"sentinel", sentinel},
-			{"nginx", nginx},
-		}},
+		{"services", services},
 		{"networks", r.network()},
 		{"volumes", files.Map{{"cht-ssl", ssl}}},
 	}
@@ -305,6 +288,27 @@ func (r renderer) dataPath(n int) (variable, def string) {
 		def = e.CouchDB.DataPaths[n-1]
 	}
 	return variable, def
+}
+
+// healthcheck is Medic's haproxy-healthcheck service: in cht-core.yml
+// (4.x) or in the clustered CouchDB file (5.x).
+func (r renderer) healthcheck() files.Map {
+	e := r.e
+	env := []files.Quoted{
+		files.Quoted("COUCHDB_SERVERS=" + v("COUCHDB_SERVERS", r.servers())),
+		files.Quoted("COUCHDB_USER=" + v("COUCHDB_USER", e.CouchDB.User)),
+		files.Quoted("COUCHDB_PASSWORD=${COUCHDB_PASSWORD}"),
+	}
+	if e.Healthcheck.LogLevel != "" {
+		env = append(env, files.Quoted("HEALTHCHECK_LOG_LEVEL="+v("HEALTHCHECK_LOG_LEVEL", e.Healthcheck.LogLevel)))
+	}
+	return withDeploy(files.Map{
+		{"image", e.Image("haproxy-healthcheck")},
+		{"restart", "always"},
+		{"environment", env},
+		{"logging", r.logging()},
+		{"networks", []string{"cht-net"}},
+	}, deploy(e.Healthcheck.Resources, ""))
 }
 
 func (r renderer) couchdb() files.Map {
@@ -330,14 +334,17 @@ func (r renderer) couchdb() files.Map {
 		return env
 	}
 	svc := func(env []files.Quoted, volumes []string) files.Map {
-		return withDeploy(files.Map{
+		m := files.Map{
 			{"image", e.Image("couchdb")},
 			{"volumes", volumes},
 			{"environment", env},
 			{"restart", "always"},
-			{"logging", r.logging()},
-			{"networks", files.Map{{"cht-net", nil}}},
-		}, deploy(e.CouchDB.Resources, ""))
+		}
+		if e.Has(model.Nouveau) {
+			m = append(m, files.KV{"depends_on", []string{"nouveau"}})
+		}
+		m = append(m, files.KV{"logging", r.logging()}, files.KV{"networks", files.Map{{"cht-net", nil}}})
+		return withDeploy(m, deploy(e.CouchDB.Resources, ""))
 	}
 	services := files.Map{}
 	if !e.CouchDB.Clustered() {
@@ -368,6 +375,12 @@ func (r renderer) couchdb() files.Map {
 			}
 			services = append(services, files.KV{name, svc(ulimit(env), volumes)})
 		}
+	}
+	if e.Has(model.Nouveau) {
+		services = append(services, files.KV{"nouveau", r.nouveau()})
+	}
+	if e.CouchDB.Clustered() && !e.Has(model.HealthcheckInCoreFile) {
+		services = append(services, files.KV{"healthcheck", r.healthcheck()})
 	}
 	return files.Map{
 		{"services", services},
