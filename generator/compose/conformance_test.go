@@ -3,8 +3,11 @@ package compose_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/generator/secrets"
 )
 
 // referenceDir is Medic's published files, beside the repository.
@@ -37,14 +41,15 @@ func loadEnv(t *testing.T, src string) *model.Environment {
 	return &res.Environments[0]
 }
 
-// medic reads Medic's compose files of a version: the rendered 4.22.0
-// files, or a release template filled as scripts/build/index.js does.
+// medic reads Medic's compose files of a version: the files as Medic
+// publishes them (rendered-docker-compose/, for 4.22.0 and 5.x), or else a
+// release template filled as scripts/build/index.js does.
 func medic(t *testing.T, version string, clustered bool) files.Set {
 	dir := referenceDir(t)
 	set := files.Set{}
-	if version == "4.22.0" {
+	if _, err := os.Stat(filepath.Join(dir, version, "rendered-docker-compose")); err == nil {
 		for _, n := range []string{"cht-core.yml", "cht-couchdb.yml", "cht-couchdb-clustered.yml"} {
-			b, err := os.ReadFile(filepath.Join(dir, "4.22.0", "rendered-docker-compose", n))
+			b, err := os.ReadFile(filepath.Join(dir, version, "rendered-docker-compose", n))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,17 +117,28 @@ func flat(p *types.Project) map[string]string {
 		for _, port := range s.Ports {
 			out[name+".port."+fmt.Sprint(port.Target)] = port.Published
 		}
-		for d := range s.DependsOn {
-			out[name+".depends_on."+d] = "yes"
+		for d, dep := range s.DependsOn {
+			out[name+".depends_on."+d] = fmt.Sprint(dep.Condition, " required=", dep.Required, " restart=", dep.Restart)
+		}
+		for _, port := range s.Ports {
+			out[name+".port."+fmt.Sprint(port.Target)+".protocol"] = port.Protocol + " " + port.Mode + " " + port.HostIP
 		}
 	}
 	for n, net := range p.Networks {
-		out["network."+n] = net.Name
+		out["network."+n] = net.Name + " driver=" + net.Driver + fmt.Sprint(" external=", net.External)
 	}
 	for n := range p.Volumes {
 		out["volume."+n] = "yes"
 	}
 	return out
+}
+
+// cluster5x is the reviewed difference of every 5.x cluster: Medic's
+// healthcheck moved into cht-couchdb-clustered.yml, where its template
+// already defaults COUCHDB_SERVERS to the cluster, so only haproxy (in the
+// shared cht-core.yml) differs.
+var cluster5x = map[string]string{
+	"haproxy.env.COUCHDB_SERVERS": "Medic publishes one cht-core.yml defaulting to couchdb and has clustered operators set COUCHDB_SERVERS in .env; cht-gen renders the cluster's node list as the default",
 }
 
 func TestCompose_MatchesMedic(t *testing.T) {
@@ -143,6 +159,15 @@ func TestCompose_MatchesMedic(t *testing.T) {
 			"healthcheck.env.COUCHDB_SERVERS": "as for haproxy",
 		}},
 		{"4.5.0 three nodes", "4.5.0", 3, nil},
+		// CHT 5.x against Medic's published files of the same version:
+		// nouveau, CouchDB depends_on nouveau, healthcheck only in the
+		// clustered CouchDB file.
+		{"5.0.0 single node", "5.0.0", 1, nil},
+		{"5.0.0 three nodes", "5.0.0", 3, cluster5x},
+		{"5.1.0 single node", "5.1.0", 1, nil},
+		{"5.1.0 three nodes", "5.1.0", 3, cluster5x},
+		{"5.2.0 single node", "5.2.0", 1, nil},
+		{"5.2.0 three nodes", "5.2.0", 3, cluster5x},
 		{"4.0.0 single node", "4.0.0", 1, nil},
 		{"4.0.0 three nodes", "4.0.0", 3, nil},
 	}
@@ -248,6 +273,60 @@ func TestCompose_FiveNodeCluster(t *testing.T) {
 	}
 }
 
+// A 5.x cluster larger than Medic's three nodes: one nouveau serves all
+// nodes and keeps its indexes in node 1's data folder; every node waits for
+// it; the healthcheck, in the clustered file, watches every node.
+func TestCompose_FiveNodeCluster5x(t *testing.T) {
+	e := loadEnv(t, `environments: big: {target: "compose", version: "5.2.0", host: "big.example.org", couchdb: {nodes: 5, dataPaths: ["/d/1", "/d/2", "/d/3", "/d/4", "/d/5"]}}`)
+	set, err := compose.Render(e, "envs/a.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compose.Check(context.Background(), e, set); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(set["compose/big/cht-core.yml"]), "cht-haproxy-healthcheck") {
+		t.Error("5.x cht-core.yml has the healthcheck service; Medic moved it to the clustered CouchDB file")
+	}
+	p, err := compose.LoadProject(context.Background(), set, compose.Dir(e), "/srv/cht/big", "big", []string{compose.CoreFile, compose.ClusteredFile}, compose.DummySecrets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv := p.Services["nouveau"]
+	if nv.Image != "public.ecr.aws/medic/cht-couchdb-nouveau:5.2.0" || len(nv.Volumes) != 1 || nv.Volumes[0].Source != "/d/1/nouveau" || nv.Volumes[0].Target != "/data/nouveau" {
+		t.Errorf("nouveau = %s %+v", nv.Image, nv.Volumes)
+	}
+	for _, n := range e.CouchDBServices() {
+		if _, ok := p.Services[n].DependsOn["nouveau"]; !ok {
+			t.Errorf("%s does not depend on nouveau", n)
+		}
+	}
+	if v := p.Services["healthcheck"].Environment["COUCHDB_SERVERS"]; v == nil || *v != strings.Join(e.CouchDBServices(), ",") {
+		t.Errorf("healthcheck COUCHDB_SERVERS = %v", v)
+	}
+	readme := string(set["compose/big/README.md"])
+	for _, want := range []string{"`/d/1/nouveau`", "`/d/5`: couchdb-5.local data (`DB5_DATA`)", "disk room for the nouveau indexes", "preparing-for-5"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README does not say %q", want)
+		}
+	}
+}
+
+// The 4.x README is unchanged: the nouveau data section is 5.x only.
+func TestCompose_ReadmeNouveauOnly5x(t *testing.T) {
+	for version, want := range map[string]bool{"4.22.0": false, "5.0.0": true} {
+		e := loadEnv(t, fmt.Sprintf(`environments: vm: {target: "compose", version: %q, host: "vm.example.org"}`, version))
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme := string(set["compose/vm/README.md"])
+		if got := strings.Contains(readme, "`/srv/cht/vm/srv/nouveau`"); got != want {
+			t.Errorf("%s README mentions nouveau data: %v, want %v", version, got, want)
+		}
+	}
+}
+
 // Traps from Medic's trackers that the published files fall into.
 func TestCompose_Traps(t *testing.T) {
 	ctx := context.Background()
@@ -334,4 +413,153 @@ func TestCompose_Traps(t *testing.T) {
 			}
 		}
 	})
+}
+
+// varRef is ${NAME}, ${NAME:-default} or ${NAME:?message} in a compose file.
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])[^}]*)?\}`)
+
+// variables lists the variables the files read, each with how, sorted and
+// joined by "+": "default", "plain" (empty when unset), "required".
+func variables(docs ...[]byte) map[string]string {
+	kinds := map[string]map[string]bool{}
+	for _, doc := range docs {
+		for _, m := range varRef.FindAllSubmatch(doc, -1) {
+			name := string(m[1])
+			if kinds[name] == nil {
+				kinds[name] = map[string]bool{}
+			}
+			kinds[name][map[string]string{"": "plain", ":-": "default", "-": "default", ":?": "required", "?": "required"}[string(m[2])]] = true
+		}
+	}
+	out := map[string]string{}
+	for name, set := range kinds {
+		out[name] = strings.Join(slices.Sorted(maps.Keys(set)), "+")
+	}
+	return out
+}
+
+// The variables an operator's .env and the upgrade service set must mean
+// the same in cht-gen's files as in Medic's: same names, read the same way.
+func TestCompose_VariablesMatchMedic(t *testing.T) {
+	for _, version := range []string{"4.22.0", "5.0.0", "5.1.0", "5.2.0"} {
+		for _, nodes := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
+				ref := medic(t, version, nodes > 1)
+				e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "test-nginx.dev.medicmobile.org", couchdb: nodes: %d}`, version, nodes))
+				ours, err := compose.Render(e, "envs/a.cue")
+				if err != nil {
+					t.Fatal(err)
+				}
+				couch := compose.SingleFile
+				if nodes > 1 {
+					couch = compose.ClusteredFile
+				}
+				want := variables(ref["medic/"+compose.CoreFile], ref["medic/"+couch])
+				got := variables(ours[compose.Dir(e)+"/"+compose.CoreFile], ours[compose.Dir(e)+"/"+couch])
+				for name, kind := range want {
+					if got[name] != kind {
+						t.Errorf("${%s}: Medic reads it as %s, cht-gen as %q", name, kind, got[name])
+					}
+				}
+				for name, kind := range got {
+					if _, ok := want[name]; !ok {
+						t.Errorf("${%s} (%s): cht-gen reads a variable Medic's %s files do not", name, kind, version)
+					}
+				}
+			})
+		}
+	}
+}
+
+// What an operator fills (.env.example, `cht-gen secrets`) must cover every
+// variable Medic's 5.x files read without a default.
+func TestCompose_SecretsCoverMedic5x(t *testing.T) {
+	for _, version := range []string{"5.0.0", "5.1.0", "5.2.0"} {
+		t.Run(version, func(t *testing.T) {
+			ref := medic(t, version, false)
+			var docs [][]byte
+			for _, b := range ref {
+				docs = append(docs, b)
+			}
+			e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "vm.example.org"}`, version))
+			set, err := compose.Render(e, "a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			example := string(set[compose.Dir(e)+"/"+compose.EnvExample])
+			generated, err := secrets.Generate(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			needed := 0
+			for name, kind := range variables(docs...) {
+				if kind == "default" {
+					continue
+				}
+				needed++
+				t.Logf("Medic's %s files read ${%s} without a default (%s)", version, name, kind)
+				if !slices.Contains(compose.SecretVars, name) {
+					t.Errorf("Medic's %s files read ${%s} without a default, but it is not in compose.SecretVars", version, name)
+				}
+				if !strings.Contains(example, "\n"+name+"=\n") {
+					t.Errorf(".env.example does not ask for %s", name)
+				}
+				if !regexp.MustCompile(`(?m)^` + name + `=[^\s]+$`).Match(generated) {
+					t.Errorf("cht-gen secrets does not set %s", name)
+				}
+			}
+			if needed == 0 {
+				t.Fatal("found no variable without a default in Medic's files: the reader is broken")
+			}
+		})
+	}
+}
+
+// Medic's upgrade service overwrites files by name and passes its own
+// environment to docker compose: 5.x keeps the 4.x file names, and
+// cht-gen's upgrade service passes at least what Medic's does (COUCHDB_DATA
+// and DB1_DATA place nouveau's data too).
+func TestCompose_UpgradeService5x(t *testing.T) {
+	dir := referenceDir(t)
+	for _, version := range []string{"5.0.0", "5.1.0", "5.2.0"} {
+		entries, err := os.ReadDir(filepath.Join(dir, version, "rendered-docker-compose"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, en := range entries {
+			names = append(names, en.Name())
+		}
+		sort.Strings(names)
+		want := []string{compose.CoreFile, compose.ClusteredFile, compose.SingleFile}
+		sort.Strings(want)
+		if !slices.Equal(names, want) {
+			t.Errorf("Medic's %s compose files are %v, cht-gen renders %v", version, names, want)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "..", "cht-upgrade-service", "docker-compose.yml"))
+	if err != nil {
+		t.Skipf("Medic's cht-upgrade-service compose file: %v", err)
+	}
+	p, err := compose.LoadProject(context.Background(), files.Set{"m/docker-compose.yml": b}, "m", "/srv/up", "up", []string{"docker-compose.yml"},
+		map[string]string{"DOCKER_CONFIG_PATH": "/c", "CHT_COMPOSE_PATH": "/p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nodes := range []int{1, 3} {
+		e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: "5.2.0", host: "vm.example.org", couchdb: nodes: %d}`, nodes))
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, err := compose.LoadProject(context.Background(), set, compose.Dir(e)+"/upgrade-service", "/srv/up", "up", []string{"docker-compose.yml"}, compose.DummySecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name := range p.Services["cht-upgrade-service"].Environment {
+			if _, ok := ours.Services["cht-upgrade-service"].Environment[name]; !ok {
+				t.Errorf("%d node(s): Medic's upgrade service passes %s, cht-gen's does not", nodes, name)
+			}
+		}
+	}
 }
