@@ -563,3 +563,27 @@ func TestCompose_UpgradeService5x(t *testing.T) {
 		}
 	}
 }
+
+// A 5.x single node has no healthcheck service: settings for it are
+// reported as having no effect instead of being dropped silently.
+func TestCompose_HealthcheckSettingsSingleNode5xWarn(t *testing.T) {
+	for _, tc := range []struct {
+		version, couchdb string
+		warn             bool
+	}{
+		{"5.2.0", "nodes: 1", true},
+		{"5.2.0", "nodes: 3", false},
+		{"4.22.0", "nodes: 1", false},
+	} {
+		src := fmt.Sprintf("package environments\nenvironments: vm: {target: \"compose\", version: %q, host: \"vm.example.org\", couchdb: %s, healthcheck: logLevel: \"DEBUG\"}\n", tc.version, tc.couchdb)
+		res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte(src)}}, "envs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := len(res.Warnings) == 1 && strings.Contains(res.Warnings[0].String(), "envs/a.cue:2:") &&
+			strings.Contains(res.Warnings[0].String(), "healthcheck.logLevel: has no effect")
+		if got != tc.warn || (!tc.warn && len(res.Warnings) != 0) {
+			t.Errorf("%s %s: warnings %v, want warning %v", tc.version, tc.couchdb, res.Warnings, tc.warn)
+		}
+	}
+}

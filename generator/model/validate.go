@@ -56,6 +56,19 @@ func Validate(envs []Environment) []Problem {
 			if e.Nginx.HTTPPort == e.Nginx.HTTPSPort {
 				add(e, "nginx.httpsPort", "is the same port as nginx.httpPort (%d)", e.Nginx.HTTPPort)
 			}
+			if v != nil && !e.CouchDB.Clustered() && !e.Has(HealthcheckInCoreFile) {
+				field := ""
+				switch {
+				case e.Healthcheck.LogLevel != "":
+					field = "healthcheck.logLevel"
+				case e.Healthcheck.Resources.Limits != nil || e.Healthcheck.Resources.Requests != nil:
+					field = "healthcheck.resources"
+				}
+				if field != "" {
+					out = append(out, Problem{Env: e.Name, Field: field, Warning: true,
+						Message: fmt.Sprintf("has no effect: CHT %s runs the healthcheck service on Compose only with a CouchDB cluster (Medic's single-node files have none)", e.Version)})
+				}
+			}
 		}
 		if e.Target == Kubernetes {
 			if l := len(e.CouchDB.Placement.Nodes); l != 0 && l != n {
