@@ -305,7 +305,7 @@ func TestCompose_FiveNodeCluster5x(t *testing.T) {
 		t.Errorf("healthcheck COUCHDB_SERVERS = %v", v)
 	}
 	readme := string(set["compose/big/README.md"])
-	for _, want := range []string{"`/d/1/nouveau`", "`/d/5`: couchdb-5.local data (`DB5_DATA`)", "disk room for the nouveau indexes", "preparing-for-5"} {
+	for _, want := range []string{"`/d/1/nouveau`", "`/d/5`: couchdb-5.local data (`DB5_DATA`)", "Leave disk room for the nouveau indexes", "preparing-for-5"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README does not say %q", want)
 		}

@@ -34,9 +34,9 @@ func (r renderer) nouveauData() string {
 // the disk needs room for them (and for the reindexing after 4.x -> 5.x).
 func (r renderer) nouveauReadme() string {
 	variable, def := r.dataPath(1)
-	node := "CouchDB's"
+	node, shared := "CouchDB's", ""
 	if r.e.CouchDB.Clustered() {
-		node = "node 1's (" + r.e.CouchDBServices()[0] + ")"
+		node, shared = "node 1's ("+r.e.CouchDBServices()[0]+")", "; one nouveau serves every node"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Data\n\n")
@@ -44,10 +44,10 @@ func (r renderer) nouveauReadme() string {
 		nodeVar, nodeDef := r.dataPath(i + 1)
 		fmt.Fprintf(&b, "- `%s`: %s data (`%s`)\n", nodeDef, r.e.CouchDBServices()[i], nodeVar)
 	}
-	fmt.Fprintf(&b, "- `%s/nouveau`: nouveau's full-text search indexes (CHT 5.x), inside %s\n  data folder (`${%s}/nouveau`); one nouveau service serves every node.\n\n", strings.TrimRight(def, "/"), node, variable)
-	b.WriteString("Keep disk room for the nouveau indexes beside CouchDB's data, and before\n" +
-		"moving from 4.x to 5.x for up to 5 times the space CouchDB uses now while the\n" +
-		"views are rebuilt (Medic, \"Preparing for 5.0\":\n" +
+	fmt.Fprintf(&b, "- `%s/nouveau`: nouveau's full-text search indexes (CHT 5.x), inside\n  %s data folder (`${%s}/nouveau`)%s.\n\n", strings.TrimRight(def, "/"), node, variable, shared)
+	b.WriteString("Leave disk room for the nouveau indexes beside CouchDB's data. Before moving\n" +
+		"from 4.x to 5.x, have up to 5 times the space CouchDB uses now free: the views\n" +
+		"are rebuilt (Medic, \"Preparing for 5.0\":\n" +
 		"https://docs.communityhealthtoolkit.org/hosting/cht/migration/preparing-for-5/).\n\n")
 	return b.String()
 }
