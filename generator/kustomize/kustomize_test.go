@@ -32,7 +32,7 @@ func loadEnvs(t *testing.T, src string) []model.Environment {
 
 func render(t *testing.T, envs []model.Environment) files.Set {
 	t.Helper()
-	set, err := kustomize.RenderShared("0.32")
+	set, err := kustomize.RenderShared("0.32", envs)
 	if err != nil {
 		t.Fatal(err)
 	}
