@@ -78,7 +78,7 @@ var rollingNoSurge = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge
 // nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
-	nodeEnv                                                                  bool
+	nodeEnv                                                                   bool
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
@@ -287,6 +287,7 @@ func nouveau(e *model.Environment) []M {
 	d := deployment("cht-couchdb-nouveau", "nouveau", M{{"type", "Recreate"}}, []M{nouveauContainer(e)}, pod...)
 	return []M{d, svc}
 }
+
 // upgradeService is Medic's Kubernetes upgrade service with its RBAC.
 func upgradeService(tag string) []M {
 	d := deployment("upgrade-service", "upgrade-service", rollingNoSurge, []M{{
@@ -370,7 +371,11 @@ func couchdbNode(e *model.Environment, n int) []M {
 		containers = append(containers, nouveauContainer(e))
 	}
 	d := deployment("cht-"+name, name, M{{"type", "Recreate"}}, containers, extra...)
-	s := service(name, name, []M{port(fmt.Sprintf("couchdb%d-service", n), 5984), port("cluster-api", 5986), port("epmd", 4369), port("erlang", 9100)})
+	ports := []M{port(fmt.Sprintf("couchdb%d-service", n), 5984), port("cluster-api", 5986), port("epmd", 4369), port("erlang", 9100)}
+	if e.Has(model.CoreHelmChart) {
+		ports = append(ports[:1:1], ports[2:]...) // CouchDB 3 has no node-local port 5986
+	}
+	s := service(name, name, ports)
 	return []M{d, s}
 }
 
