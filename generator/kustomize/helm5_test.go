@@ -59,9 +59,9 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-k3s-k3d.yaml",
 				"--set", "environment=remote", "--set", "cache_images=false",
 				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
-			diffs: []difference{
-				{"the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node, which local-path claims never use; GitOps engines do not run helm hooks", onlyIn(medicSet, "Job/create-directory-")},
-				{"Medic's k3s Ingress routes every host without TLS (a local-cluster convenience); cht-gen routes only the environment's host, with its TLS Secret and class, so environments sharing a cluster do not take each other's traffic", func(ours, medic map[string]object) bool {
+			diffs: append(k3sNouveau50(version),
+				difference{"the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node, which local-path claims never use; GitOps engines do not run helm hooks", onlyIn(medicSet, "Job/create-directory-")},
+				difference{"Medic's k3s Ingress routes every host without TLS (a local-cluster convenience); cht-gen routes only the environment's host, with its TLS Secret and class, so environments sharing a cluster do not take each other's traffic", func(ours, medic map[string]object) bool {
 					o, ok1 := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
 					m, ok2 := medic["Ingress/api-ingress"].(*networkingv1.Ingress)
 					if !ok1 || !ok2 || m.Spec.TLS != nil || len(m.Spec.Rules) != 1 || m.Spec.Rules[0].Host != "" || o.Spec.TLS == nil {
@@ -70,7 +70,26 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 					o.Spec.TLS, o.Spec.IngressClassName, o.Spec.Rules[0].Host = nil, nil, ""
 					return true
 				}},
-			},
+			),
+		}, {
+			name: "one node on GKE, GCE ingress, standard-rwo claim",
+			env: `environments: gke: {target: "kubernetes", version: "` + version + `", host: "gke.example.org",
+	couchdb: storage: {size: "100Mi", class: "standard-rwo"},
+	ingress: {provider: "gke", staticIPName: "cht-api-ip", managedCertificate: "cht-api-cert"}}`,
+			values: []string{"-f", "values/deployment-single.yaml", "-f", "values/platform-gke.yaml", "--set", "couchdb_data.preExistingDataAvailable=false"},
+		}, {
+			name: "three nodes on EKS, existing EBS volumes, CouchDB data in subfolder couchdb",
+			env: `environments: ebs: {target: "kubernetes", version: "` + version + `", host: "ebs.example.org",
+	couchdb: {nodes: 3, storage: {size: "100Mi", subPath: "couchdb", existing: ebsVolumeIDs: ["vol-0a1", "vol-0b2", "vol-0c3"]},
+		placement: {nodes: ["eks-a", "eks-b", "eks-c"], tolerations: [{key: "dev-couchdb-only", operator: "Equal", value: "true", effect: "NoSchedule"}]}},
+	ingress: {provider: "alb", groupName: "dev-cht-alb", tags: "Environment=dev,Team=QA", certificateArn: "arn:aws:iam::720541322708:server-certificate/x"}}`,
+			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-eks.yaml",
+				"--set", "ingress.annotations.certificate=arn:aws:iam::720541322708:server-certificate/x",
+				"--set", "couchdb_data.preExistingDataAvailable=true", "--set", "couchdb_data.dataPathOnDiskForCouchDB=couchdb",
+				"--set", "ebs.preExistingEBSVolumeSize=100Mi", "--set", "ebs.preExistingEBSVolumeID-1=vol-0a1",
+				"--set", "ebs.preExistingEBSVolumeID-2=vol-0b2", "--set", "ebs.preExistingEBSVolumeID-3=vol-0c3",
+				"--set", "nodes.node-1=eks-a", "--set", "nodes.node-2=eks-b", "--set", "nodes.node-3=eks-c"},
+			diffs: []difference{preExistingClaimRef},
 		}} {
 			t.Run(version+"/"+tc.name, func(t *testing.T) {
 				helm, chart := chart5(t, version)
@@ -114,11 +133,12 @@ func differences5(version string, clustered bool) []difference {
 			difference{"Medic's 5.0.0 chart rolls CouchDB out with RollingUpdate, which starts a second CouchDB on the same ReadWriteOnce volume before stopping the first; cht-gen keeps Recreate (cht-chart-4x, and Medic's own chart from 5.1.0)", func(ours, medic map[string]object) bool {
 				found := false
 				for k, o := range medic {
-					if d, ok := o.(*appsv1.Deployment); ok && strings.HasPrefix(k, couchdb) && d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType {
-						if ours[k].(*appsv1.Deployment).Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
-							ours[k].(*appsv1.Deployment).Spec.Strategy.Type = appsv1.RollingUpdateDeploymentStrategyType
-							found = true
-						}
+					d, ok := o.(*appsv1.Deployment)
+					our, has := ours[k].(*appsv1.Deployment)
+					if ok && has && strings.HasPrefix(k, couchdb) && d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType &&
+						our.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+						our.Spec.Strategy.Type = appsv1.RollingUpdateDeploymentStrategyType
+						found = true
 					}
 				}
 				return found
@@ -132,20 +152,34 @@ func differences5(version string, clustered bool) []difference {
 				return true
 			}},
 		)
-		if clustered {
-			out = append(out, difference{"on k3s Medic's 5.0.0 nouveau mounts host directory local_storage.preExistingDiskPath-1 (/var/lib/couchdb1 by default) on whichever node it lands; cht-gen mounts CouchDB node 1's claim like on every other platform, so the index stays with the data it indexes", func(ours, medic map[string]object) bool {
-				m, ok1 := medic["Deployment/cht-couchdb-nouveau"].(*appsv1.Deployment)
-				o, ok2 := ours["Deployment/cht-couchdb-nouveau"].(*appsv1.Deployment)
-				if !ok1 || !ok2 || len(m.Spec.Template.Spec.Volumes) != 1 || m.Spec.Template.Spec.Volumes[0].HostPath == nil {
-					return false
-				}
-				m.Spec.Template.Spec.Volumes = o.Spec.Template.Spec.Volumes
-				m.Spec.Template.Spec.Containers[0].VolumeMounts[0].Name = o.Spec.Template.Spec.Volumes[0].Name
-				return true
-			}})
-		}
 	}
 	return out
 }
 
-var _ = corev1.PersistentVolumeClaim{}
+var preExistingClaimRef = difference{"pre-existing volumes carry a claimRef so no other claim can take a volume holding CouchDB data", func(ours, _ map[string]object) bool {
+	found := false
+	for _, o := range ours {
+		if pv, ok := o.(*corev1.PersistentVolume); ok && pv.Spec.ClaimRef != nil {
+			pv.Spec.ClaimRef = nil
+			found = true
+		}
+	}
+	return found
+}}
+
+// k3sNouveau50 is the reviewed difference of a 5.0.0 environment on k3s.
+func k3sNouveau50(version string) []difference {
+	if version != "5.0.0" {
+		return nil
+	}
+	return []difference{{"on k3s Medic's 5.0.0 nouveau mounts host directory local_storage.preExistingDiskPath-1 (/var/lib/couchdb1 by default) on whichever node it lands; cht-gen mounts CouchDB's claim (node 1's) like on every other platform, so the index stays with the data it indexes", func(ours, medic map[string]object) bool {
+		m, ok1 := medic["Deployment/cht-couchdb-nouveau"].(*appsv1.Deployment)
+		o, ok2 := ours["Deployment/cht-couchdb-nouveau"].(*appsv1.Deployment)
+		if !ok1 || !ok2 || len(m.Spec.Template.Spec.Volumes) != 1 || m.Spec.Template.Spec.Volumes[0].HostPath == nil {
+			return false
+		}
+		m.Spec.Template.Spec.Volumes = o.Spec.Template.Spec.Volumes
+		m.Spec.Template.Spec.Containers[0].VolumeMounts[0].Name = o.Spec.Template.Spec.Volumes[0].Name
+		return true
+	}}}
+}
