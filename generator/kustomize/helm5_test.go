@@ -72,11 +72,12 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 				}},
 			),
 		}, {
-			name: "one node on GKE, GCE ingress, standard-rwo claim",
+			name: "one node on GKE, pinned to a node, GCE ingress, standard-rwo claim",
 			env: `environments: gke: {target: "kubernetes", version: "` + version + `", host: "gke.example.org",
-	couchdb: storage: {size: "100Mi", class: "standard-rwo"},
+	couchdb: {storage: {size: "100Mi", class: "standard-rwo"}, placement: nodes: ["gke-a"]},
 	ingress: {provider: "gke", staticIPName: "cht-api-ip", managedCertificate: "cht-api-cert"}}`,
-			values: []string{"-f", "values/deployment-single.yaml", "-f", "values/platform-gke.yaml", "--set", "couchdb_data.preExistingDataAvailable=false"},
+			values: []string{"-f", "values/deployment-single.yaml", "-f", "values/platform-gke.yaml", "--set", "couchdb_data.preExistingDataAvailable=false",
+				"--set-json", `nodes={"single_node_deploy": "gke-a"}`}, // the values file's nodes: is null
 		}, {
 			name: "three nodes on EKS, existing EBS volumes, CouchDB data in subfolder couchdb",
 			env: `environments: ebs: {target: "kubernetes", version: "` + version + `", host: "ebs.example.org",
