@@ -61,15 +61,7 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
 			diffs: append(k3sNouveau50(version),
 				difference{"the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node, which local-path claims never use; GitOps engines do not run helm hooks", onlyIn(medicSet, "Job/create-directory-")},
-				difference{"Medic's k3s Ingress routes every host without TLS (a local-cluster convenience); cht-gen routes only the environment's host, with its TLS Secret and class, so environments sharing a cluster do not take each other's traffic", func(ours, medic map[string]object) bool {
-					o, ok1 := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
-					m, ok2 := medic["Ingress/api-ingress"].(*networkingv1.Ingress)
-					if !ok1 || !ok2 || m.Spec.TLS != nil || len(m.Spec.Rules) != 1 || m.Spec.Rules[0].Host != "" || o.Spec.TLS == nil {
-						return false
-					}
-					o.Spec.TLS, o.Spec.IngressClassName, o.Spec.Rules[0].Host = nil, nil, ""
-					return true
-				}},
+				k3sIngress,
 			),
 		}, {
 			name: "one node on GKE, pinned to a node, GCE ingress, standard-rwo claim",
@@ -91,6 +83,31 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 				"--set", "ebs.preExistingEBSVolumeID-2=vol-0b2", "--set", "ebs.preExistingEBSVolumeID-3=vol-0c3",
 				"--set", "nodes.node-1=eks-a", "--set", "nodes.node-2=eks-b", "--set", "nodes.node-3=eks-c"},
 			diffs: []difference{preExistingClaimRef},
+		}, {
+			name: "three nodes on k3s, existing host directories",
+			env: `environments: dirs: {target: "kubernetes", version: "` + version + `", host: "dirs.example.org",
+	couchdb: {nodes: 3, storage: {size: "100Mi", existing: hostPaths: ["/srv/couch1", "/srv/couch2", "/srv/couch3"]}, placement: nodes: ["k3s-a", "k3s-b", "k3s-c"]},
+	ingress: {provider: "traefik", tlsSecretName: "api-tls-secret"}}`,
+			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-k3s-k3d.yaml",
+				"--set", "environment=remote", "--set", "couchdb_data.preExistingDataAvailable=true",
+				"--set", "local_storage.preExistingDiskPath-1=/srv/couch1", "--set", "local_storage.preExistingDiskPath-2=/srv/couch2",
+				"--set", "local_storage.preExistingDiskPath-3=/srv/couch3",
+				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
+			diffs: append(k3sNouveau50(version), preExistingClaimRef, k3sIngress,
+				difference{"Medic's 5.x k3s volumes are hostPath volumes of class local-path while their claims ask for class \"\", so Kubernetes never binds them; cht-gen keeps cht-chart-4x's local volumes, of the claims' class and pinned to each CouchDB node, so a node's directory is only ever used by its CouchDB", func(ours, medic map[string]object) bool {
+					found := false
+					for k, o := range ours {
+						pv, ok := o.(*corev1.PersistentVolume)
+						m, ok2 := medic[k].(*corev1.PersistentVolume)
+						if !ok || !ok2 || pv.Spec.Local == nil || m.Spec.HostPath == nil || m.Spec.HostPath.Path != pv.Spec.Local.Path || m.Spec.StorageClassName != "local-path" {
+							continue
+						}
+						m.Spec.PersistentVolumeSource, m.Spec.StorageClassName, m.Spec.NodeAffinity = pv.Spec.PersistentVolumeSource, pv.Spec.StorageClassName, pv.Spec.NodeAffinity
+						found = true
+					}
+					return found
+				}},
+			),
 		}} {
 			t.Run(version+"/"+tc.name, func(t *testing.T) {
 				helm, chart := chart5(t, version)
@@ -184,3 +201,13 @@ func k3sNouveau50(version string) []difference {
 		return true
 	}}}
 }
+
+var k3sIngress = difference{"Medic's k3s Ingress routes every host without TLS (a local-cluster convenience); cht-gen routes only the environment's host, with its TLS Secret and class, so environments sharing a cluster do not take each other's traffic", func(ours, medic map[string]object) bool {
+	o, ok1 := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
+	m, ok2 := medic["Ingress/api-ingress"].(*networkingv1.Ingress)
+	if !ok1 || !ok2 || m.Spec.TLS != nil || len(m.Spec.Rules) != 1 || m.Spec.Rules[0].Host != "" || o.Spec.TLS == nil {
+		return false
+	}
+	o.Spec.TLS, o.Spec.IngressClassName, o.Spec.Rules[0].Host = nil, nil, ""
+	return true
+}}

@@ -192,16 +192,7 @@ func TestKustomize_MatchesHelmTemplate(t *testing.T) {
 			"nodes.node-1=k3s-a", "nodes.node-2=k3s-b", "nodes.node-3=k3s-c", "cache_images=false"},
 		diffs: []difference{
 			{"the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node; GitOps engines do not run helm hooks, so the README of a hostPath environment asks for the directories instead", onlyIn(medicSet, "Job/create-directory-")},
-			{"pre-existing volumes carry a claimRef so no other claim can take a volume holding CouchDB data", func(ours, _ map[string]object) bool {
-				found := false
-				for k, o := range ours {
-					if pv, ok := o.(*corev1.PersistentVolume); ok && strings.HasPrefix(k, "PersistentVolume/") && pv.Spec.ClaimRef != nil {
-						pv.Spec.ClaimRef = nil
-						found = true
-					}
-				}
-				return found
-			}},
+			preExistingClaimRef,
 			{"the Ingress names its class (traefik) instead of relying on the cluster's default class", func(ours, _ map[string]object) bool {
 				in, ok := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
 				if !ok || in.Spec.IngressClassName == nil {
