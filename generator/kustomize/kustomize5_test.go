@@ -76,6 +76,15 @@ environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.o
 		if !bytes.Equal(set[p], b) {
 			t.Errorf("%s changes when 5.x environments join", p)
 		}
+		if strings.HasPrefix(p, kustomize.Base5Dir+"/") || strings.HasPrefix(p, kustomize.Single5Dir+"/") || strings.HasPrefix(p, kustomize.RecreateDir+"/") {
+			t.Errorf("4.x environments alone render 5.x's %s", p)
+		}
+	}
+	only5 := loadEnvs(t, src5)
+	for p := range render(t, only5) {
+		if strings.HasPrefix(p, kustomize.BaseDir+"/") || strings.HasPrefix(p, kustomize.SingleDir+"/") || strings.HasPrefix(p, kustomize.UpgradeDir+"/") {
+			t.Errorf("5.x environments alone render 4.x's %s", p)
+		}
 	}
 	for _, tc := range []struct {
 		env                        string

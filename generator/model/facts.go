@@ -39,7 +39,10 @@ const (
 	// Kubernetes: nouveau is a second container of the CouchDB pod (node 1
 	// when clustered) instead of its own Deployment (cht-core #10481): 5.1.0.
 	NouveauInCouchDBPod
-	// Kubernetes: Deployments use the Recreate strategy: 5.1.0.
+	// Kubernetes: every Deployment (api, sentinel, haproxy, healthcheck,
+	// CouchDB) uses the Recreate strategy: 5.1.0. The 5.0.0 chart has
+	// RollingUpdate for api and CouchDB and none for the others; cht-gen
+	// keeps CouchDB on Recreate on every line (one writer per volume).
 	RecreateStrategy
 	// Kubernetes: API and Sentinel read NODE_ENV and LOG_LEVEL: 5.2.0.
 	NodeEnvAndLogLevel
