@@ -54,15 +54,9 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 			env: `environments: three: {target: "kubernetes", version: "` + version + `", host: "three.example.org", alwaysPullImages: true,
 	couchdb: {nodes: 3, storage: {size: "100Mi", class: "local-path"}, placement: nodes: ["k3s-a", "k3s-b", "k3s-c"]},
 	ingress: {provider: "traefik", tlsSecretName: "api-tls-secret"}}`,
-			// environment=remote: "local" is Medic's CI (an nginx admission
-			// webhook Service, no directory Jobs).
-			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-k3s-k3d.yaml",
-				"--set", "environment=remote", "--set", "cache_images=false",
+			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-k3s-k3d.yaml", "--set", "cache_images=false",
 				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
-			diffs: append(k3sNouveau50(version),
-				difference{"the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node, which local-path claims never use; GitOps engines do not run helm hooks", onlyIn(medicSet, "Job/create-directory-")},
-				k3sIngress,
-			),
+			diffs: append(k3sNouveau50(version), k3sIngress, k3sAdmissionService),
 		}, {
 			name: "one node on GKE, pinned to a node, GCE ingress, standard-rwo claim",
 			env: `environments: gke: {target: "kubernetes", version: "` + version + `", host: "gke.example.org",
@@ -88,12 +82,11 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 			env: `environments: dirs: {target: "kubernetes", version: "` + version + `", host: "dirs.example.org",
 	couchdb: {nodes: 3, storage: {size: "100Mi", existing: hostPaths: ["/srv/couch1", "/srv/couch2", "/srv/couch3"]}, placement: nodes: ["k3s-a", "k3s-b", "k3s-c"]},
 	ingress: {provider: "traefik", tlsSecretName: "api-tls-secret"}}`,
-			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-k3s-k3d.yaml",
-				"--set", "environment=remote", "--set", "couchdb_data.preExistingDataAvailable=true",
+			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-k3s-k3d.yaml", "--set", "couchdb_data.preExistingDataAvailable=true",
 				"--set", "local_storage.preExistingDiskPath-1=/srv/couch1", "--set", "local_storage.preExistingDiskPath-2=/srv/couch2",
 				"--set", "local_storage.preExistingDiskPath-3=/srv/couch3",
 				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
-			diffs: append(k3sNouveau50(version), preExistingClaimRef, k3sIngress,
+			diffs: append(k3sNouveau50(version), preExistingClaimRef, k3sIngress, k3sAdmissionService,
 				difference{"Medic's 5.x k3s volumes are hostPath volumes of class local-path while their claims ask for class \"\", so Kubernetes never binds them; cht-gen keeps cht-chart-4x's local volumes, of the claims' class and pinned to each CouchDB node, so a node's directory is only ever used by its CouchDB", func(ours, medic map[string]object) bool {
 					found := false
 					for k, o := range ours {
@@ -211,3 +204,5 @@ var k3sIngress = difference{"Medic's k3s Ingress routes every host without TLS (
 	o.Spec.TLS, o.Spec.IngressClassName, o.Spec.Rules[0].Host = nil, nil, ""
 	return true
 }}
+
+var k3sAdmissionService = difference{"Medic's k3s values (environment: local) add Service ingress-nginx-controller-admission, which the chart says is only for local development and CI; cht-gen renders no CI objects", onlyIn(medicSet, "Service/ingress-nginx-controller-admission")}
