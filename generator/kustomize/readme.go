@@ -144,8 +144,7 @@ func nouveauSection(w func(string, ...any), e *model.Environment) {
 	default:
 		w("beside CouchDB's data (subPath `%s`).\n", sp)
 	}
-	w("Give that volume room: moving\n")
-	w("to 5.x rebuilds views and builds the nouveau indexes, and Medic asks for up to\n")
-	w("5 times the disk CouchDB uses before the upgrade\n")
-	w("(https://docs.communityhealthtoolkit.org/hosting/cht/migration/preparing-for-5/).\n")
+	w("Give that volume room: moving to 5.x rebuilds views and builds the nouveau\n")
+	w("indexes, and Medic asks for up to 5 times the disk CouchDB uses before the\n")
+	w("upgrade (https://docs.communityhealthtoolkit.org/hosting/cht/migration/preparing-for-5/).\n")
 }
