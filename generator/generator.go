@@ -56,7 +56,7 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	}
 	out := files.Set{}
 	if hasTarget(envs, model.Kubernetes) {
-		shared, err := kustomize.RenderShared(upgradeServiceTag(envs))
+		shared, err := kustomize.RenderShared(upgradeServiceTag(envs), envs)
 		if err != nil {
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func build(set files.Set, dir string) (rm resmap.ResMap, err error) {
 	// Only what dir can reference: itself, the base and the components.
 	// Copying the whole set made N overlays cost N² file writes.
 	for p := range set {
-		if !strings.HasSuffix(p, ".yaml") || !(strings.HasPrefix(p, dir+"/") || strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Root+"/components/")) {
+		if !strings.HasSuffix(p, ".yaml") || !(strings.HasPrefix(p, dir+"/") || strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Base5Dir+"/") || strings.HasPrefix(p, Root+"/components/")) {
 			continue
 		}
 		if err := fs.WriteFile("/"+p, set[p]); err != nil {

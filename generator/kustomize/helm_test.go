@@ -147,6 +147,16 @@ var commonDifferences = []difference{
 		o.SetLabels(l)
 		return had
 	})},
+	{"claims and volumes are marked so neither Flux nor Argo CD prunes or deletes CouchDB's data", eachOurs(func(o object) bool {
+		a, had := drop(o.GetAnnotations(), "kustomize.toolkit.fluxcd.io/prune", "disabled", "argocd.argoproj.io/sync-options", "Prune=false,Delete=false")
+		o.SetAnnotations(a)
+		return had
+	})},
+	{"the overlay owns its Namespace object so Flux/Argo CD can create and prune it", onlyIn(oursSet, "Namespace/")},
+	{"Git never holds secret values: the chart renders the credentials Secret, cht-gen expects it in the cluster (README, cht-gen secrets)", onlyIn(medicSet, "Secret/cht-couchdb-credentials")},
+}
+
+var upgradeServiceDifferences = []difference{
 	{"kustomize fills the namespace of the upgrade service's RoleBinding subject; the API server defaults it to the same namespace for Medic's", func(ours, _ map[string]object) bool {
 		rb, ok := ours["RoleBinding/deployment-manager-cht"].(*rbacv1.RoleBinding)
 		if !ok || len(rb.Subjects) != 1 {
@@ -156,13 +166,6 @@ var commonDifferences = []difference{
 		rb.Subjects[0].Namespace = ""
 		return had
 	}},
-	{"claims and volumes are marked so neither Flux nor Argo CD prunes or deletes CouchDB's data", eachOurs(func(o object) bool {
-		a, had := drop(o.GetAnnotations(), "kustomize.toolkit.fluxcd.io/prune", "disabled", "argocd.argoproj.io/sync-options", "Prune=false,Delete=false")
-		o.SetAnnotations(a)
-		return had
-	})},
-	{"the overlay owns its Namespace object so Flux/Argo CD can create and prune it", onlyIn(oursSet, "Namespace/")},
-	{"Git never holds secret values: the chart renders the credentials Secret, cht-gen expects it in the cluster (README, cht-gen secrets)", onlyIn(medicSet, "Secret/cht-couchdb-credentials")},
 }
 
 func TestKustomize_MatchesHelmTemplate(t *testing.T) {
@@ -189,16 +192,7 @@ func TestKustomize_MatchesHelmTemplate(t *testing.T) {
 			"nodes.node-1=k3s-a", "nodes.node-2=k3s-b", "nodes.node-3=k3s-c", "cache_images=false"},
 		diffs: []difference{
 			{"the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node; GitOps engines do not run helm hooks, so the README of a hostPath environment asks for the directories instead", onlyIn(medicSet, "Job/create-directory-")},
-			{"pre-existing volumes carry a claimRef so no other claim can take a volume holding CouchDB data", func(ours, _ map[string]object) bool {
-				found := false
-				for k, o := range ours {
-					if pv, ok := o.(*corev1.PersistentVolume); ok && strings.HasPrefix(k, "PersistentVolume/") && pv.Spec.ClaimRef != nil {
-						pv.Spec.ClaimRef = nil
-						found = true
-					}
-				}
-				return found
-			}},
+			preExistingClaimRef,
 			{"the Ingress names its class (traefik) instead of relying on the cluster's default class", func(ours, _ map[string]object) bool {
 				in, ok := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
 				if !ok || in.Spec.IngressClassName == nil {
@@ -228,35 +222,43 @@ func TestKustomize_MatchesHelmTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("helm template: %v", err)
 			}
-			ours, medic := decodeAll(t, built), decodeAll(t, medicYAML)
-			for _, d := range append(append([]difference{}, commonDifferences...), tc.diffs...) {
-				if !d.apply(ours, medic) {
-					t.Errorf("reviewed difference no longer applies, drop it: %s", d.why)
-				}
-			}
-			var keys []string
-			for k := range ours {
-				keys = append(keys, k)
-			}
-			for k := range medic {
-				if _, ok := ours[k]; !ok {
-					keys = append(keys, k)
-				}
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				o, m := ours[k], medic[k]
-				switch {
-				case m == nil:
-					t.Errorf("%s: rendered by cht-gen, not by Medic's chart", k)
-				case o == nil:
-					t.Errorf("%s: rendered by Medic's chart, not by cht-gen", k)
-				default:
-					if d := cmp.Diff(m, o); d != "" {
-						t.Errorf("%s differs from Medic's chart (-chart +cht-gen):\n%s", k, d)
-					}
-				}
-			}
+			diffs := append(append([]difference{}, upgradeServiceDifferences...), tc.diffs...)
+			compareWithChart(t, decodeAll(t, built), decodeAll(t, medicYAML), diffs)
 		})
+	}
+}
+
+// compareWithChart applies the common and the given reviewed differences,
+// failing for each that no longer applies, then compares what is left
+// object by object.
+func compareWithChart(t *testing.T, ours, medic map[string]object, diffs []difference) {
+	t.Helper()
+	for _, d := range append(append([]difference{}, commonDifferences...), diffs...) {
+		if !d.apply(ours, medic) {
+			t.Errorf("reviewed difference no longer applies, drop it: %s", d.why)
+		}
+	}
+	var keys []string
+	for k := range ours {
+		keys = append(keys, k)
+	}
+	for k := range medic {
+		if _, ok := ours[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		o, m := ours[k], medic[k]
+		switch {
+		case m == nil:
+			t.Errorf("%s: rendered by cht-gen, not by Medic's chart", k)
+		case o == nil:
+			t.Errorf("%s: rendered by Medic's chart, not by cht-gen", k)
+		default:
+			if d := cmp.Diff(m, o); d != "" {
+				t.Errorf("%s differs from Medic's chart (-chart +cht-gen):\n%s", k, d)
+			}
+		}
 	}
 }

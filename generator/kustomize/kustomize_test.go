@@ -32,7 +32,7 @@ func loadEnvs(t *testing.T, src string) []model.Environment {
 
 func render(t *testing.T, envs []model.Environment) files.Set {
 	t.Helper()
-	set, err := kustomize.RenderShared("0.32")
+	set, err := kustomize.RenderShared("0.32", envs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,20 +192,29 @@ func TestKustomize_CLIBuildsTheSameOverlay(t *testing.T) {
 	if err != nil {
 		t.Skip("kustomize CLI not on PATH (make test installs it into ./bin)")
 	}
-	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org", couchdb: nodes: 3, ingress: provider: "alb"}`)
-	set := render(t, envs)
-	dir := t.TempDir()
-	for p, b := range set {
-		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
-		os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	}
-	out, err := exec.Command(bin, "build", filepath.Join(dir, kustomize.OverlayDir(&envs[0]))).CombinedOutput()
-	if err != nil {
-		t.Fatalf("kustomize build: %v\n%s", err, out)
-	}
-	in, _ := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
-	if !bytes.Equal(out, in) {
-		t.Errorf("kustomize CLI and krusty disagree:\nCLI:\n%s\nkrusty:\n%s", out, in)
+	for _, tc := range []struct{ version, couchdb string }{
+		{"4.22.0", "nodes: 3"},
+		{"5.0.0", "nodes: 3"},
+		{"5.2.0", "nodes: 3"},
+		{"5.2.0", "nodes: 1"},
+	} {
+		t.Run(tc.version+"/"+tc.couchdb, func(t *testing.T) {
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "`+tc.version+`", host: "prod.example.org", couchdb: `+tc.couchdb+`, ingress: provider: "alb"}`)
+			set := render(t, envs)
+			dir := t.TempDir()
+			for p, b := range set {
+				os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+				os.WriteFile(filepath.Join(dir, p), b, 0o644)
+			}
+			out, err := exec.Command(bin, "build", filepath.Join(dir, kustomize.OverlayDir(&envs[0]))).CombinedOutput()
+			if err != nil {
+				t.Fatalf("kustomize build: %v\n%s", err, out)
+			}
+			in, _ := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
+			if !bytes.Equal(out, in) {
+				t.Errorf("kustomize CLI and krusty disagree:\nCLI:\n%s\nkrusty:\n%s", out, in)
+			}
+		})
 	}
 }
 

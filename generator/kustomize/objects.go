@@ -31,9 +31,9 @@ func configEnv(name string) M {
 
 func value(name, v string) M { return M{{"name", name}, {"value", files.Quoted(v)}} }
 
-// deployment is Medic's Deployment shape: one container, label cht.service.
-func deployment(name, svc string, strategy M, container M, podExtra ...KV) M {
-	spec := M{{"containers", []M{container}}}
+// deployment is Medic's Deployment shape: label cht.service, its containers.
+func deployment(name, svc string, strategy M, containers []M, podExtra ...KV) M {
+	spec := M{{"containers", containers}}
 	spec = append(spec, podExtra...)
 	spec = append(spec, KV{"restartPolicy", "Always"})
 	return M{
@@ -52,12 +52,13 @@ func deployment(name, svc string, strategy M, container M, podExtra ...KV) M {
 	}
 }
 
-func service(name, svc string, ports []M) M {
+// service is Medic's Service shape; spec is what comes before its ports.
+func service(name, svc string, ports []M, spec ...KV) M {
 	return M{
 		{"apiVersion", "v1"},
 		{"kind", "Service"},
 		{"metadata", M{{"labels", labels(svc)}, {"name", name}}},
-		{"spec", M{{"ports", ports}, {"selector", labels(svc)}}},
+		{"spec", M(append(spec, KV{"ports", ports}, KV{"selector", labels(svc)}))},
 	}
 }
 
@@ -73,8 +74,11 @@ var rollingNoSurge = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge
 
 // envValues are what Medic's env lists depend on: the namespace's service
 // addresses, the Secret name and the schema's settings.
+// upgradeURL is empty where Medic's chart has no upgrade service (5.x);
+// nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
+	nodeEnv                                                                   bool
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
@@ -88,19 +92,30 @@ var baseValues = envValues{
 	couchdbSvc:  "couchdb",
 }
 
+// baseValues5 are base-5's placeholders: 5.x has no upgrade service.
+var baseValues5 = func() envValues { v := baseValues; v.upgradeURL = ""; return v }()
+
 // Medic's env lists, in the chart's order. Overlay patches repeat the whole
 // list because a strategic merge moves patched entries to the front.
 func apiEnv(v envValues) []M {
-	return []M{
-		value("BUILDS_URL", v.buildsURL),
-		secretEnv("COUCH_URL", v.secret),
-		value("UPGRADE_SERVICE_URL", v.upgradeURL),
-		value("API_PORT", "5988"),
+	env := append(nodeEnv(v), value("BUILDS_URL", v.buildsURL), secretEnv("COUCH_URL", v.secret))
+	if v.upgradeURL != "" {
+		env = append(env, value("UPGRADE_SERVICE_URL", v.upgradeURL))
 	}
+	return append(env, value("API_PORT", "5988"))
 }
 
 func sentinelEnv(v envValues) []M {
-	return []M{value("API_HOST", v.apiHost), secretEnv("COUCH_URL", v.secret), value("API_PORT", "5988")}
+	return append(nodeEnv(v), value("API_HOST", v.apiHost), secretEnv("COUCH_URL", v.secret), value("API_PORT", "5988"))
+}
+
+// nodeEnv is what Medic's 5.2 chart sets first for API and Sentinel, at
+// its defaults (values api/sentinel node_env and log_level).
+func nodeEnv(v envValues) []M {
+	if !v.nodeEnv {
+		return nil
+	}
+	return []M{value("NODE_ENV", "production"), value("LOG_LEVEL", "info")}
 }
 
 func haproxyEnv(v envValues) []M {
@@ -130,32 +145,38 @@ func couchdbSingleEnv(v envValues) []M {
 }
 
 // baseObjects are Medic's api, sentinel, haproxy and healthcheck, with the
-// namespace-dependent values left for the overlay to patch.
-func baseObjects() map[string][]M {
-	v := baseValues
-	api := deployment("cht-api", "api", rollingNoSurge, M{
+// namespace-dependent values left for the overlay to patch: cht-chart-4x's
+// shape, or with core the shape of cht-core's 5.0.0 chart (components and
+// overlays add what later 5.x versions change).
+func baseObjects(core bool) map[string][]M {
+	v, apiStrategy, apiSvc, stopNow := baseValues, rollingNoSurge, M{}, []KV(nil)
+	if core {
+		v, apiStrategy = baseValues5, M{{"type", "RollingUpdate"}}
+		apiSvc, stopNow = M{{"type", "ClusterIP"}}, []KV{terminateNow}
+	}
+	api := deployment("cht-api", "api", apiStrategy, []M{{
 		{"env", apiEnv(v)},
 		{"image", "cht-api"},
 		{"name", "cht-api"},
 		{"ports", []M{{{"containerPort", 5988}}}},
-	})
-	sentinel := deployment("cht-sentinel", "sentinel", M{}, M{
+	}}, stopNow...)
+	sentinel := deployment("cht-sentinel", "sentinel", M{}, []M{{
 		{"env", sentinelEnv(v)},
 		{"image", "cht-sentinel"},
 		{"name", "cht-sentinel"},
-	})
-	haproxy := deployment("cht-haproxy", "haproxy", M{}, M{
+	}})
+	haproxy := deployment("cht-haproxy", "haproxy", M{}, []M{{
 		{"env", haproxyEnv(v)},
 		{"image", "cht-haproxy"},
 		{"name", "cht-haproxy"},
 		{"ports", []M{{{"containerPort", 5984}}}},
-	}, KV{"hostname", "haproxy"})
-	healthcheck := deployment("cht-haproxy-healthcheck", "healthcheck", M{}, M{
+	}}, append(stopNow, KV{"hostname", "haproxy"})...)
+	healthcheck := deployment("cht-haproxy-healthcheck", "healthcheck", M{}, []M{{
 		{"env", healthcheckEnv(v)},
 		{"image", "cht-haproxy-healthcheck"},
 		{"name", "cht-haproxy-healthcheck"},
 		{"ports", []M{{{"containerPort", 5555}}}},
-	})
+	}})
 	// Medic's healthcheck Service carries no labels, only the selector.
 	healthcheckSvc := M{
 		{"apiVersion", "v1"},
@@ -164,16 +185,26 @@ func baseObjects() map[string][]M {
 		{"spec", M{{"ports", []M{{{"protocol", "TCP"}, {"port", 5555}, {"targetPort", 5555}}}}, {"selector", labels("healthcheck")}}},
 	}
 	return map[string][]M{
-		"api.yaml":         {api, service("api", "api", []M{{{"port", 5988}, {"targetPort", 5988}}})},
+		"api.yaml":         {api, service("api", "api", []M{{{"port", 5988}, {"targetPort", 5988}}}, apiSvc...)},
 		"sentinel.yaml":    {sentinel},
 		"haproxy.yaml":     {haproxy, service("haproxy", "haproxy", []M{{{"name", "5984"}, {"port", 5984}, {"targetPort", 5984}}})},
 		"healthcheck.yaml": {healthcheck, healthcheckSvc},
 	}
 }
 
-// couchdbSingle is Medic's single-node CouchDB (component couchdb-single).
-func couchdbSingle() []M {
-	d := deployment("cht-couchdb", "couchdb", M{{"type", "Recreate"}}, M{
+// terminateNow is cht-core's chart's terminationGracePeriodSeconds: 0.
+var terminateNow = KV{"terminationGracePeriodSeconds", 0}
+
+// couchdbSingle is Medic's single-node CouchDB (component couchdb-single,
+// or with core couchdb-single-5). Its strategy is Recreate on every line:
+// a rolling update would start a second CouchDB on the same volume.
+func couchdbSingle(core bool) []M {
+	pod := []KV{{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}},
+		{"volumes", []M{{{"name", "couchdb-claim0"}, {"persistentVolumeClaim", M{{"claimName", "couchdb-claim0"}}}}}}}
+	if core {
+		pod = append([]KV{terminateNow}, pod...)
+	}
+	d := deployment("cht-couchdb", "couchdb", M{{"type", "Recreate"}}, []M{{
 		{"env", couchdbSingleEnv(baseValues)},
 		{"image", "cht-couchdb"},
 		{"name", "cht-couchdb"},
@@ -182,15 +213,84 @@ func couchdbSingle() []M {
 			{{"mountPath", "/opt/couchdb/data"}, {"name", "couchdb-claim0"}, {"subPath", "data"}},
 			{{"mountPath", "/opt/couchdb/etc/local.d"}, {"name", "couchdb-claim0"}, {"subPath", "local.d"}},
 		}},
-	}, KV{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}},
-		KV{"volumes", []M{{{"name", "couchdb-claim0"}, {"persistentVolumeClaim", M{{"claimName", "couchdb-claim0"}}}}}})
+	}}, pod...)
 	s := service("couchdb", "couchdb", []M{port("couchdb-service", 5984), port("epmd", 4369), port("erlang", 9100)})
 	return []M{d, s}
 }
 
+// recreatePatch turns the base's api, sentinel, haproxy and healthcheck to
+// the Recreate strategy (component recreate, model.RecreateStrategy).
+func recreatePatch() M {
+	return M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", "cht-services"}}},
+		{"spec", M{{"strategy", M{{"type", "Recreate"}}}}}}
+}
+
+// couchdbPod is the cht.service label of the CouchDB pod nouveau belongs
+// to, and nouveauClaim the claim it shares: node 1's when clustered.
+func couchdbPod(e *model.Environment) string {
+	if e.CouchDB.Clustered() {
+		return "couchdb-1"
+	}
+	return "couchdb"
+}
+
+func nouveauClaim(e *model.Environment) string { return couchdbPod(e) + "-claim0" }
+
+// nouveauContainer is Medic's cht-couchdb-nouveau container. Its index data
+// goes in the claim's subfolder "data" whatever CouchDB's subPath, as in
+// Medic's chart (with the default subPath that is CouchDB's data folder).
+func nouveauContainer(e *model.Environment) M {
+	c := M{{"name", "cht-couchdb-nouveau"}, {"image", e.Image("couchdb-nouveau")}}
+	if e.AlwaysPullImages {
+		c = append(c, KV{"imagePullPolicy", "Always"})
+	}
+	return append(c, KV{"ports", []M{{{"containerPort", 5987}}}},
+		KV{"volumeMounts", []M{{{"mountPath", "/data/nouveau"}, {"name", nouveauClaim(e)}, {"subPath", "data"}}}})
+}
+
+// nouveau is Medic's Service nouveau and, before model.NouveauInCouchDBPod
+// (5.0.x), its own Deployment cht-couchdb-nouveau.
+func nouveau(e *model.Environment) []M {
+	selector := "nouveau"
+	if e.Has(model.NouveauInCouchDBPod) {
+		selector = couchdbPod(e)
+	}
+	svc := M{
+		{"apiVersion", "v1"},
+		{"kind", "Service"},
+		{"metadata", M{{"labels", labels("nouveau")}, {"name", "nouveau"}}},
+		{"spec", M{{"ports", []M{port("nouveau-service", 5987)}}, {"selector", labels(selector)}}},
+	}
+	if e.Has(model.NouveauInCouchDBPod) {
+		return []M{svc}
+	}
+	var pod []KV
+	if e.CouchDB.Clustered() {
+		// Medic's chart pins the pod only for a single node.
+		for _, kv := range placement(e, 1) {
+			if kv[0] == "tolerations" {
+				pod = append(pod, kv)
+			}
+		}
+	} else {
+		pod = placement(e, 1)
+	}
+	// The claim is ReadWriteOnce: a pod on another node than CouchDB's
+	// could never mount it.
+	claim := nouveauClaim(e)
+	pod = append(pod,
+		KV{"affinity", M{{"podAffinity", M{{"requiredDuringSchedulingIgnoredDuringExecution", []M{{
+			{"labelSelector", M{{"matchLabels", labels(couchdbPod(e))}}},
+			{"topologyKey", "kubernetes.io/hostname"},
+		}}}}}}},
+		KV{"volumes", []M{{{"name", claim}, {"persistentVolumeClaim", M{{"claimName", claim}}}}}})
+	d := deployment("cht-couchdb-nouveau", "nouveau", M{{"type", "Recreate"}}, []M{nouveauContainer(e)}, pod...)
+	return []M{d, svc}
+}
+
 // upgradeService is Medic's Kubernetes upgrade service with its RBAC.
 func upgradeService(tag string) []M {
-	d := deployment("upgrade-service", "upgrade-service", rollingNoSurge, M{
+	d := deployment("upgrade-service", "upgrade-service", rollingNoSurge, []M{{
 		{"image", "medicmobile/upgrade-service:" + tag},
 		{"name", "upgrade-service"},
 		{"env", []M{
@@ -199,7 +299,7 @@ func upgradeService(tag string) []M {
 			value("UPGRADE_SERVICE_PORT", "5008"),
 		}},
 		{"ports", []M{{{"containerPort", 5008}}}},
-	}, KV{"serviceAccountName", "cht-upgrade-service-user"})
+	}}, KV{"serviceAccountName", "cht-upgrade-service-user"})
 	svc := M{
 		{"apiVersion", "v1"},
 		{"kind", "Service"},
@@ -259,11 +359,23 @@ func couchdbNode(e *model.Environment, n int) []M {
 		container = append(container, KV{"resources", r})
 	}
 	container = append(container, KV{"volumeMounts", dataMounts(e, n, claim)})
-	extra := []KV{{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}}}
+	var extra []KV
+	if e.Has(model.CoreHelmChart) {
+		extra = append(extra, terminateNow)
+	}
+	extra = append(extra, KV{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}})
 	extra = append(extra, placement(e, n)...)
 	extra = append(extra, KV{"volumes", []M{{{"name", claim}, {"persistentVolumeClaim", M{{"claimName", claim}}}}}})
-	d := deployment("cht-"+name, name, M{{"type", "Recreate"}}, container, extra...)
-	s := service(name, name, []M{port(fmt.Sprintf("couchdb%d-service", n), 5984), port("cluster-api", 5986), port("epmd", 4369), port("erlang", 9100)})
+	containers := []M{container}
+	if n == 1 && e.Has(model.NouveauInCouchDBPod) {
+		containers = append(containers, nouveauContainer(e))
+	}
+	d := deployment("cht-"+name, name, M{{"type", "Recreate"}}, containers, extra...)
+	ports := []M{port(fmt.Sprintf("couchdb%d-service", n), 5984), port("cluster-api", 5986), port("epmd", 4369), port("erlang", 9100)}
+	if e.Has(model.CoreHelmChart) {
+		ports = append(ports[:1:1], ports[2:]...) // CouchDB 3 has no node-local port 5986
+	}
+	s := service(name, name, ports)
 	return []M{d, s}
 }
 

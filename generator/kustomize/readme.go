@@ -58,7 +58,12 @@ func readme(e *model.Environment, source string) string {
 	w("\n## Upgrades\n\n")
 	w("The version lives in Git: `cht-gen bump %s --to <version>` opens a pull request;\n", e.Name)
 	w("merging it is the upgrade. ")
-	if e.UpgradeService.Enabled {
+	if !e.Has(model.KubernetesUpgradeService) {
+		w("From CHT 5.0 there is no upgrade service on Kubernetes: Medic's\n")
+		w("chart dropped it and the admin app only offers \"Stage\" (cht-core #10186). Stage the\n")
+		w("target version there and merge once staging has finished, so the new views are\n")
+		w("built before the new version starts.\n")
+	} else if e.UpgradeService.Enabled {
 		w("Medic's upgrade service is enabled here: an upgrade started in the\n")
 		w("CHT admin app patches Deployments that %s then reverts. Upgrade through Git.\n", e.GitOps)
 	} else {
@@ -66,11 +71,22 @@ func readme(e *model.Environment, source string) string {
 		w("revert what it patches (cht-core #10186).\n")
 	}
 
+	if e.Has(model.Nouveau) {
+		nouveauSection(w, e)
+	}
+
 	w("\n## Files\n\n")
-	w("- `kustomization.yaml`: the overlay over `../../base`; images pinned in the `patch-*.yaml` files.\n")
+	base := "base"
+	if e.Has(model.CoreHelmChart) {
+		base = "base-5"
+	}
+	w("- `kustomization.yaml`: the overlay over `../../%s`; images pinned in the `patch-*.yaml` files.\n", base)
 	w("- `namespace.yaml`, `couchdb-servers-configmap.yaml`, `storage.yaml`")
 	if e.CouchDB.Clustered() {
 		w(", `couchdb.yaml` (nodes 1..%d)", e.CouchDB.Nodes)
+	}
+	if e.Has(model.Nouveau) {
+		w(", `nouveau.yaml`")
 	}
 	if e.Ingress.Enabled {
 		w(", `ingress.yaml`")
@@ -101,4 +117,34 @@ func storageSummary(e *model.Environment) string {
 	default:
 		return fmt.Sprintf("%s, default class", st.Size)
 	}
+}
+
+// nouveauSection says where nouveau runs and what disk room it needs.
+func nouveauSection(w func(string, ...any), e *model.Environment) {
+	pod, node := "`cht-couchdb`", "CouchDB's volume"
+	if e.CouchDB.Clustered() {
+		pod, node = "`cht-couchdb-1`", "CouchDB node 1's volume"
+	}
+	w("\n## Nouveau\n\n")
+	w("CouchDB's full-text search runs in nouveau (image `cht-couchdb-nouveau`, Service\n")
+	if e.Has(model.NouveauInCouchDBPod) {
+		w("`nouveau`, port 5987), a second container of the CouchDB pod %s.\n", pod)
+	} else {
+		w("`nouveau`, port 5987), in its own Deployment `cht-couchdb-nouveau`, scheduled on\n")
+		w("the node of the CouchDB pod %s because it shares its ReadWriteOnce claim\n", pod)
+		w("(from CHT 5.1.0 it is a container of that pod).\n")
+	}
+	w("Its indexes live on %s, in the volume's `data` folder (Medic's chart\n", node)
+	w("mounts it at `/data/nouveau` with subPath `data`), ")
+	switch sp := e.CouchDB.Storage.NodeSubPath(1); sp {
+	case "data":
+		w("which is also CouchDB's data folder.\n")
+	case "":
+		w("a subfolder of CouchDB's data, which fills the volume.\n")
+	default:
+		w("beside CouchDB's data (subPath `%s`).\n", sp)
+	}
+	w("Give that volume room: moving to 5.x rebuilds views and builds the nouveau\n")
+	w("indexes, and Medic asks for up to 5 times the disk CouchDB uses before the\n")
+	w("upgrade (https://docs.communityhealthtoolkit.org/hosting/cht/migration/preparing-for-5/).\n")
 }

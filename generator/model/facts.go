@@ -31,10 +31,18 @@ const (
 	// RoleBinding, ServiceAccount, Deployment, Service) and API reads
 	// UPGRADE_SERVICE_URL; the 5.x chart has none ("Stage" only).
 	KubernetesUpgradeService
+	// Kubernetes: Medic's chart is cht-core's scripts/build/helm, not
+	// helm-charts' cht-chart-4x: API, HAProxy and CouchDB pods stop with
+	// terminationGracePeriodSeconds 0, the api Service names type ClusterIP,
+	// tolerations only when set, API's strategy has no rollingUpdate bounds.
+	CoreHelmChart
 	// Kubernetes: nouveau is a second container of the CouchDB pod (node 1
 	// when clustered) instead of its own Deployment (cht-core #10481): 5.1.0.
 	NouveauInCouchDBPod
-	// Kubernetes: Deployments use the Recreate strategy: 5.1.0.
+	// Kubernetes: every Deployment (api, sentinel, haproxy, healthcheck,
+	// CouchDB) uses the Recreate strategy: 5.1.0. The 5.0.0 chart has
+	// RollingUpdate for api and CouchDB and none for the others; cht-gen
+	// keeps CouchDB on Recreate on every line (one writer per volume).
 	RecreateStrategy
 	// Kubernetes: API and Sentinel read NODE_ENV and LOG_LEVEL: 5.2.0.
 	NodeEnvAndLogLevel
@@ -57,6 +65,7 @@ var facts = map[Fact]factRange{
 	Nouveau:                  since("5.0.0"),
 	HealthcheckInCoreFile:    until("5.0.0"),
 	KubernetesUpgradeService: until("5.0.0"),
+	CoreHelmChart:            since("5.0.0"), // compared cht-chart-4x (4.22.0) and cht-core 5.0.0
 	NouveauInCouchDBPod:      since("5.1.0"),
 	RecreateStrategy:         since("5.1.0"),
 	NodeEnvAndLogLevel:       since("5.2.0"),

@@ -1,0 +1,230 @@
+package kustomize_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/cht-gen/cht-gen/generator/kustomize"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+func build(t *testing.T, set map[string][]byte, e *model.Environment) []byte {
+	t.Helper()
+	built, err := kustomize.Build(set, kustomize.OverlayDir(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kustomize.Verify(built, e.Credentials.SecretName, model.CredentialKeys); err != nil {
+		t.Fatalf("%s: %v", e.Name, err)
+	}
+	return built
+}
+
+func envNamed(envs []model.Environment, name string) *model.Environment {
+	for i := range envs {
+		if envs[i].Name == name {
+			return &envs[i]
+		}
+	}
+	return nil
+}
+
+func container(d *appsv1.Deployment, name string) *corev1.Container {
+	for i, c := range d.Spec.Template.Spec.Containers {
+		if c.Name == name {
+			return &d.Spec.Template.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+func hasEnv(c *corev1.Container, name string) bool {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Tenants of one cluster on different lines: each overlay gets exactly its
+// version's objects, and a 4.x overlay builds byte for byte as it does with
+// no 5.x neighbour.
+func TestKustomize_LinesShareACluster(t *testing.T) {
+	src4 := `environments: old: {target: "kubernetes", version: "4.22.0", host: "old.example.org", upgradeService: enabled: true}
+environments: old3: {target: "kubernetes", version: "4.22.0", host: "old3.example.org", couchdb: nodes: 3}
+`
+	src5 := `environments: v50: {target: "kubernetes", version: "5.0.0", host: "v50.example.org", couchdb: nodes: 3}
+environments: v51: {target: "kubernetes", version: "5.1.0", host: "v51.example.org"}
+environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.org", couchdb: nodes: 3}
+`
+	alone := loadEnvs(t, src4)
+	aloneSet := render(t, alone)
+	envs := loadEnvs(t, src4+src5)
+	set := render(t, envs)
+	for _, name := range []string{"old", "old3"} {
+		if got, want := build(t, set, envNamed(envs, name)), build(t, aloneSet, envNamed(alone, name)); !bytes.Equal(got, want) {
+			t.Errorf("%s builds differently beside 5.x environments:\n%s", name, cmp.Diff(string(want), string(got)))
+		}
+	}
+	for p, b := range aloneSet {
+		if !bytes.Equal(set[p], b) {
+			t.Errorf("%s changes when 5.x environments join", p)
+		}
+		if strings.HasPrefix(p, kustomize.Base5Dir+"/") || strings.HasPrefix(p, kustomize.Single5Dir+"/") || strings.HasPrefix(p, kustomize.RecreateDir+"/") {
+			t.Errorf("4.x environments alone render 5.x's %s", p)
+		}
+	}
+	only5 := loadEnvs(t, src5)
+	for p := range render(t, only5) {
+		if strings.HasPrefix(p, kustomize.BaseDir+"/") || strings.HasPrefix(p, kustomize.SingleDir+"/") || strings.HasPrefix(p, kustomize.UpgradeDir+"/") {
+			t.Errorf("5.x environments alone render 4.x's %s", p)
+		}
+	}
+	for _, tc := range []struct {
+		env                        string
+		nouveauDeployment          bool   // 5.0.x: its own Deployment
+		nouveauIn                  string // 5.1+: the CouchDB Deployment holding the container
+		nouveauSelects             string
+		upgradeService, nodeEnv    bool
+		apiStrategy, couchStrategy appsv1.DeploymentStrategyType
+	}{
+		{env: "old", upgradeService: true, apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		{env: "old3", upgradeService: true, apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		{env: "v50", nouveauDeployment: true, nouveauSelects: "nouveau", apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		{env: "v51", nouveauIn: "cht-couchdb", nouveauSelects: "couchdb", apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		{env: "v52", nouveauIn: "cht-couchdb-1", nouveauSelects: "couchdb-1", nodeEnv: true, apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			e := envNamed(envs, tc.env)
+			built := build(t, set, e)
+			objs := decodeAll(t, built)
+			ds := deployments(t, built)
+			_, hasNouveauDeployment := ds["cht-couchdb-nouveau"]
+			if hasNouveauDeployment != tc.nouveauDeployment {
+				t.Errorf("Deployment cht-couchdb-nouveau: %v, want %v", hasNouveauDeployment, tc.nouveauDeployment)
+			}
+			for name, d := range ds {
+				if c := container(d, "cht-couchdb-nouveau"); c != nil {
+					if name != tc.nouveauIn && name != "cht-couchdb-nouveau" {
+						t.Errorf("nouveau runs in %s", name)
+					}
+					if c.Image != e.Image("couchdb-nouveau") {
+						t.Errorf("nouveau image %s", c.Image)
+					}
+				} else if name == tc.nouveauIn {
+					t.Errorf("%s has no nouveau container", name)
+				}
+				if strings.HasPrefix(name, "cht-couchdb") && name != "cht-couchdb-nouveau" && d.Spec.Strategy.Type != tc.couchStrategy {
+					t.Errorf("%s strategy %q", name, d.Spec.Strategy.Type)
+				}
+			}
+			svc, _ := objs["Service/nouveau"].(*corev1.Service)
+			switch {
+			case tc.nouveauSelects == "" && svc != nil:
+				t.Error("4.x environment has a nouveau Service")
+			case tc.nouveauSelects != "" && (svc == nil || svc.Spec.Selector["cht.service"] != tc.nouveauSelects):
+				t.Errorf("nouveau Service %v, want it selecting %s", svc, tc.nouveauSelects)
+			}
+			for _, k := range []string{"Deployment/upgrade-service", "Service/upgrade-service", "ServiceAccount/cht-upgrade-service-user", "Role/deployment-manager", "RoleBinding/deployment-manager-cht"} {
+				if _, ok := objs[k]; ok != (tc.upgradeService && tc.env == "old") {
+					t.Errorf("%s present: %v", k, ok)
+				}
+			}
+			api := container(ds["cht-api"], "cht-api")
+			if hasEnv(api, "UPGRADE_SERVICE_URL") != tc.upgradeService {
+				t.Errorf("API's UPGRADE_SERVICE_URL present: %v, want %v", !tc.upgradeService, tc.upgradeService)
+			}
+			for _, d := range []string{"cht-api", "cht-sentinel"} {
+				c := ds[d].Spec.Template.Spec.Containers[0]
+				if got := hasEnv(&c, "NODE_ENV") && hasEnv(&c, "LOG_LEVEL"); got != tc.nodeEnv {
+					t.Errorf("%s NODE_ENV and LOG_LEVEL: %v, want %v", d, got, tc.nodeEnv)
+				}
+			}
+			if s := ds["cht-api"].Spec.Strategy.Type; s != tc.apiStrategy {
+				t.Errorf("cht-api strategy %q, want %q", s, tc.apiStrategy)
+			}
+		})
+	}
+}
+
+// Moving an environment from 4.x to 5.x keeps what holds CouchDB's data:
+// the same claims and volumes, the same data mounts, and Deployment
+// selectors (immutable) unchanged, so the reconciler updates in place.
+func TestKustomize_MoveTo5KeepsCouchDBData(t *testing.T) {
+	for _, tc := range []struct{ name, couchdb string }{
+		{"single node, dynamic claim", `nodes: 1, storage: {size: "50Gi", class: "gp3"}`},
+		{"three nodes, existing EBS volumes", `nodes: 3, storage: {size: "50Gi", subPath: "couchdb", existing: ebsVolumeIDs: ["vol-1a", "vol-2b", "vol-3c"]}`},
+		{"single node, whole volume", `nodes: 1, storage: {subPath: "", existing: hostPaths: ["/srv/couch"]}, placement: nodes: ["n1"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var builds []map[string]object
+			var deps []map[string]*appsv1.Deployment
+			for _, v := range []string{"4.22.0", "5.0.0", "5.2.0"} {
+				envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "`+v+`", host: "prod.example.org", couchdb: {`+tc.couchdb+`}}`)
+				built := build(t, render(t, envs), &envs[0])
+				builds, deps = append(builds, decodeAll(t, built)), append(deps, deployments(t, built))
+			}
+			for i, v := range []string{"5.0.0", "5.2.0"} {
+				for k, o := range builds[0] {
+					if strings.HasPrefix(k, "PersistentVolume") || strings.HasPrefix(k, "Namespace/") {
+						if d := cmp.Diff(o, builds[i+1][k]); d != "" {
+							t.Errorf("%s changes moving to %s:\n%s", k, v, d)
+						}
+					}
+				}
+				for name, d := range deps[0] {
+					d5, ok := deps[i+1][name]
+					if name == "upgrade-service" {
+						continue
+					}
+					if !ok {
+						t.Errorf("%s: Deployment %s gone", v, name)
+						continue
+					}
+					if !cmp.Equal(d.Spec.Selector, d5.Spec.Selector) {
+						t.Errorf("%s: %s selector %v, was %v", v, name, d5.Spec.Selector, d.Spec.Selector)
+					}
+					if c := d.Spec.Template.Spec.Containers[0]; strings.HasPrefix(name, "cht-couchdb") {
+						if got := d5.Spec.Template.Spec.Containers[0].VolumeMounts; !cmp.Equal(c.VolumeMounts, got) {
+							t.Errorf("%s: %s mounts %+v, was %+v", v, name, got, c.VolumeMounts)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestKustomize_Readme5(t *testing.T) {
+	envs := loadEnvs(t, `environments: v50: {target: "kubernetes", version: "5.0.0", host: "a.example.org", couchdb: nodes: 3}
+environments: v52: {target: "kubernetes", version: "5.2.0", host: "b.example.org", couchdb: storage: subPath: "couch"}
+environments: old: {target: "kubernetes", version: "4.22.0", host: "c.example.org"}`)
+	set := render(t, envs)
+	readme := func(name string) string { return string(set[kustomize.OverlayDir(envNamed(envs, name))+"/README.md"]) }
+	for _, tc := range []struct {
+		env           string
+		want, notWant []string
+	}{
+		{"v50", []string{"no upgrade service on Kubernetes", `"Stage"`, "own Deployment `cht-couchdb-nouveau`", "CouchDB node 1's volume", "which is also CouchDB's data folder", "5 times the disk", "`nouveau.yaml`", "`../../base-5`"}, []string{"patches Deployments"}},
+		{"v52", []string{"no upgrade service on Kubernetes", "second container of the CouchDB pod `cht-couchdb`", "beside CouchDB's data (subPath `couch`)"}, nil},
+		{"old", []string{"`../../base`"}, []string{"ouveau", "Stage"}},
+	} {
+		r := readme(tc.env)
+		for _, s := range tc.want {
+			if !strings.Contains(r, s) {
+				t.Errorf("%s README lacks %q:\n%s", tc.env, s, r)
+			}
+		}
+		for _, s := range tc.notWant {
+			if strings.Contains(r, s) {
+				t.Errorf("%s README has %q:\n%s", tc.env, s, r)
+			}
+		}
+	}
+}
