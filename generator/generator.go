@@ -2,6 +2,7 @@ package generator
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"runtime"
@@ -13,12 +14,37 @@ import (
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/generator/verified"
 )
 
 // Options configure Render.
 type Options struct {
 	// Progress, if set, is told about each environment rendered.
 	Progress func(format string, args ...any)
+	// Verified, if set, remembers the inputs whose checks passed: an
+	// overlay, reconciler folder or Compose folder whose bytes, with
+	// cht-gen's identity, match a recorded one is not built or loaded
+	// again. Nil checks everything.
+	Verified *verified.Record
+	// Checked, if set, is told (from several goroutines) about each check
+	// that runs: "kustomize <dir>" or "compose <dir>".
+	Checked func(what string)
+}
+
+// once runs check unless key is recorded as verified, and records it
+// when check passes, so each distinct input is checked once.
+func (o *Options) once(key verified.Key, what string, check func() error) error {
+	if o.Verified.Has(key) {
+		return nil
+	}
+	if o.Checked != nil {
+		o.Checked(what)
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	o.Verified.Add(key)
+	return nil
 }
 
 // RenderError names the environment a render failed for.
@@ -41,7 +67,7 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	sets := make([]files.Set, len(envs))
 	err := eachParallel(len(envs), func(i int) error {
 		e := &envs[i]
-		set, err := renderOne(ctx, e)
+		set, err := renderOne(ctx, e, &opts)
 		if err != nil {
 			return &RenderError{Env: e.Name, Source: e.Source, Err: err}
 		}
@@ -78,38 +104,57 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	}
 	// Overlays build against the shared base, so they are checked once
 	// every file is in the set; out is only read from here on.
-	dirs := reconcilers.Dirs()
-	err = eachParallel(len(dirs), func(i int) error {
-		built, err := kustomize.Build(out, dirs[i])
-		if err == nil && path.Dir(dirs[i]) == gitops.FluxDir {
-			err = gitops.VerifyFlux(built)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", dirs[i], err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := checkBuilds(out, reconcilers.Dirs(), envs, &opts); err != nil {
 		return nil, err
 	}
-	err = eachParallel(len(envs), func(i int) error {
-		e := &envs[i]
+	return out, nil
+}
+
+// checkBuilds builds every reconciler folder (dirs) and Kubernetes overlay
+// of out with krusty and verifies the objects, except those whose inputs
+// opts.Verified holds. Reconciler errors come first, then environments in
+// order.
+func checkBuilds(out files.Set, dirs []string, envs []model.Environment, opts *Options) error {
+	return eachParallel(len(dirs)+len(envs), func(i int) error {
+		if i < len(dirs) {
+			return checkReconciler(out, dirs[i], opts)
+		}
+		e := &envs[i-len(dirs)]
 		if e.Target != model.Kubernetes {
 			return nil
 		}
-		built, err := kustomize.BuildJSON(out, kustomize.OverlayDir(e))
-		if err == nil {
-			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)
-		}
-		if err != nil {
+		if err := checkOverlay(out, e, opts); err != nil {
 			return &RenderError{Env: e.Name, Source: e.Source, Err: err}
 		}
 		return nil
 	})
+}
+
+func checkReconciler(out files.Set, dir string, opts *Options) error {
+	flux := path.Dir(dir) == gitops.FluxDir
+	key := buildKey(opts.Verified.NewKey("kustomize build, VerifyFlux v1"), out, dir, fmt.Sprint(flux))
+	err := opts.once(key, "kustomize "+dir, func() error {
+		built, err := kustomize.Build(out, dir)
+		if err == nil && flux {
+			err = gitops.VerifyFlux(built)
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s: %w", dir, err)
 	}
-	return out, nil
+	return nil
+}
+
+func checkOverlay(out files.Set, e *model.Environment, opts *Options) error {
+	dir := kustomize.OverlayDir(e)
+	return opts.once(overlayKey(opts.Verified, out, e), "kustomize "+dir, func() error {
+		built, err := kustomize.BuildJSON(out, dir)
+		if err == nil {
+			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)
+		}
+		return err
+	})
 }
 
 // eachParallel runs f(0..n-1) on as many goroutines as there are cores and
@@ -166,7 +211,42 @@ func upgradeServiceTag(envs []model.Environment) string {
 	return tag
 }
 
-func renderOne(ctx context.Context, e *model.Environment) (files.Set, error) {
+// buildKey keys a kustomize build of dir in set: the check's parameters,
+// then the path and bytes of every file the build reads.
+func buildKey(k *verified.Hasher, set files.Set, dir string, params ...string) verified.Key {
+	k.AddString(dir)
+	for _, p := range params {
+		k.AddString(p)
+	}
+	for _, p := range kustomize.Inputs(set, dir) {
+		k.AddString(p)
+		k.Add(set[p])
+	}
+	return k.Sum()
+}
+
+// overlayKey keys the check of e's overlay in out.
+func overlayKey(r *verified.Record, out files.Set, e *model.Environment) verified.Key {
+	params := append([]string{e.Credentials.SecretName}, model.CredentialKeys...)
+	return buildKey(r.NewKey("kustomize build, VerifyJSON v1"), out, kustomize.OverlayDir(e), params...)
+}
+
+// composeKey keys compose.Check of e's folder: the environment (what the
+// check expects: project, paths, services) and every rendered file.
+func composeKey(k *verified.Hasher, e *model.Environment, set files.Set) (verified.Key, error) {
+	env, err := json.Marshal(e)
+	if err != nil {
+		return verified.Key{}, err
+	}
+	k.Add(env)
+	for _, p := range set.Paths() {
+		k.AddString(p)
+		k.Add(set[p])
+	}
+	return k.Sum(), nil
+}
+
+func renderOne(ctx context.Context, e *model.Environment, opts *Options) (files.Set, error) {
 	source := e.SourceFile()
 	switch e.Target {
 	case model.Compose:
@@ -174,7 +254,11 @@ func renderOne(ctx context.Context, e *model.Environment) (files.Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := compose.Check(ctx, e, set); err != nil {
+		key, err := composeKey(opts.Verified.NewKey("compose.Check v1"), e, set)
+		if err != nil {
+			return nil, err
+		}
+		if err := opts.once(key, "compose "+compose.Dir(e), func() error { return compose.Check(ctx, e, set) }); err != nil {
 			return nil, err
 		}
 		return set, nil

@@ -22,7 +22,15 @@ var cliBinary struct {
 }
 
 func TestMain(m *testing.M) {
+	// render's record of verified inputs goes to a throw-away cache.
+	cache, err := os.MkdirTemp("", "cht-gen-cache-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
+	os.RemoveAll(cache)
 	if cliBinary.dir != "" {
 		os.RemoveAll(cliBinary.dir)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/repo"
+	"github.com/cht-gen/cht-gen/generator/verified"
 )
 
 func newRenderCmd(s *shared) *cobra.Command {
@@ -21,6 +22,11 @@ compose/<env>/, Kustomize base and overlays under kubernetes/), checks every
 result with compose-go / kustomize, and only then swaps the new tree into the
 output directory. Unchanged files are not rewritten; files cht-gen no longer
 renders are removed; files it does not own are kept.
+
+An overlay or Compose folder this cht-gen binary has already checked, byte
+for byte, is not checked again: the record is kept in the user cache
+directory (cht-gen/), never in the output. CHT_GEN_NO_VERIFY_CACHE=1 checks
+everything every time.
 
 With --check nothing is written: it exits 1 listing every file that is stale,
 missing or extra, 0 when the output is up to date (run it in CI).`,
@@ -43,7 +49,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if check {
 				progress = nil
 			}
-			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress})
+			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Verified: verified.Open()})
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -68,14 +69,25 @@ func BuildJSON(set files.Set, dir string) ([][]byte, error) {
 	return out, nil
 }
 
+// Inputs lists, sorted, the files of set a build of dir reads: every
+// file it can reference (dir itself, the bases and the components).
+// Callers that remember verified builds key them on these files' bytes.
+func Inputs(set files.Set, dir string) []string {
+	var out []string
+	for p := range set {
+		if strings.HasSuffix(p, ".yaml") && (strings.HasPrefix(p, dir+"/") || strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Base5Dir+"/") || strings.HasPrefix(p, Root+"/components/")) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func build(set files.Set, dir string) (rm resmap.ResMap, err error) {
 	fs := filesys.MakeFsInMemory()
-	// Only what dir can reference: itself, the base and the components.
-	// Copying the whole set made N overlays cost N² file writes.
-	for p := range set {
-		if !strings.HasSuffix(p, ".yaml") || !(strings.HasPrefix(p, dir+"/") || strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Base5Dir+"/") || strings.HasPrefix(p, Root+"/components/")) {
-			continue
-		}
+	// Only what dir can reference: copying the whole set made N overlays
+	// cost N² file writes.
+	for _, p := range Inputs(set, dir) {
 		if err := fs.WriteFile("/"+p, set[p]); err != nil {
 			return nil, err
 		}
