@@ -38,6 +38,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if err := ef.checkOut(out); err != nil {
 				return err
 			}
+			record := verified.Open() // before loading: it hashes cht-gen meanwhile
 			res, _, err := ef.load(nil)
 			if err != nil {
 				return err
@@ -49,7 +50,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if check {
 				progress = nil
 			}
-			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Verified: verified.Open()})
+			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Verified: record})
 			if err != nil {
 				return err
 			}

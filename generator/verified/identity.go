@@ -11,15 +11,16 @@ import (
 var identity = sync.OnceValues(computeIdentity)
 
 // Identity names the running binary, so that an input verified by one
-// build of cht-gen is checked again by another. A build from a clean Git
-// checkout is named by its build information (revision, Go version,
-// module versions and sums, build flags), which is free to read; any
-// other build (a modified tree, `go test`, no VCS stamp) by a SHA-256 of
-// its executable.
+// build of cht-gen is checked again by another. A build of a released
+// module version (`go install ...@v1.2.3`, which records the module's sum)
+// or of a clean Git checkout is named by its build information (version
+// or revision, Go version, dependencies and their sums, build flags),
+// which is free to read; any other build (a modified tree, `go test`, no
+// VCS stamp) by a SHA-256 of its executable.
 func Identity() ([]byte, error) { return identity() }
 
 func computeIdentity() ([]byte, error) {
-	if bi, ok := debug.ReadBuildInfo(); ok && cleanVCS(bi) {
+	if bi, ok := debug.ReadBuildInfo(); ok && (released(bi) || cleanVCS(bi)) {
 		sum := sha256.Sum256([]byte("buildinfo\n" + bi.String()))
 		return sum[:], nil
 	}
@@ -38,6 +39,10 @@ func computeIdentity() ([]byte, error) {
 		return nil, err
 	}
 	return h.Sum(nil), nil
+}
+
+func released(bi *debug.BuildInfo) bool {
+	return bi.Main.Version != "" && bi.Main.Version != "(devel)" && bi.Main.Sum != ""
 }
 
 func cleanVCS(bi *debug.BuildInfo) bool {

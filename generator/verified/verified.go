@@ -43,13 +43,17 @@ const (
 // Record is a set of verified keys. A nil *Record holds nothing and
 // remembers nothing.
 type Record struct {
-	dir      string
-	secret   []byte
-	identity []byte
+	dir    string
+	secret []byte
+	// identity of the binary; a record whose identity cannot be read
+	// holds nothing.
+	identity func() ([]byte, error)
 }
 
 // Open returns the record of this binary in os.UserCacheDir()/cht-gen, or
-// nil when DisableEnv is set or the cache cannot be used.
+// nil when DisableEnv is set or the cache cannot be used. The binary's
+// identity may take tens of milliseconds to compute; Open starts that in
+// the background, so call it early.
 func Open() *Record {
 	if v := os.Getenv(DisableEnv); v != "" && v != "0" {
 		return nil
@@ -58,11 +62,8 @@ func Open() *Record {
 	if err != nil {
 		return nil
 	}
-	id, err := Identity()
-	if err != nil {
-		return nil
-	}
-	r, err := OpenDir(filepath.Join(base, "cht-gen"), id)
+	go Identity()
+	r, err := openDir(filepath.Join(base, "cht-gen"), Identity)
 	if err != nil {
 		return nil
 	}
@@ -72,6 +73,11 @@ func Open() *Record {
 // OpenDir opens (creating if needed) the record in dir for a binary whose
 // identity is id. Tests use it with a temporary dir.
 func OpenDir(dir string, id []byte) (*Record, error) {
+	id = append([]byte(nil), id...)
+	return openDir(dir, func() ([]byte, error) { return id, nil })
+}
+
+func openDir(dir string, id func() ([]byte, error)) (*Record, error) {
 	if err := os.MkdirAll(filepath.Join(dir, entryDir), 0o700); err != nil {
 		return nil, err
 	}
@@ -85,7 +91,7 @@ func OpenDir(dir string, id []byte) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Record{dir: dir, secret: secret, identity: append([]byte(nil), id...)}, nil
+	return &Record{dir: dir, secret: secret, identity: id}, nil
 }
 
 // private refuses a cache directory others may write to: they could
@@ -173,8 +179,9 @@ type Hasher struct{ h hash.Hash }
 // binary. It works on a nil record too (the key is then never found).
 func (r *Record) NewKey(kind string) *Hasher {
 	k := &Hasher{h: sha256.New()}
-	if r != nil {
-		k.Add(r.identity)
+	if r.usable() {
+		id, _ := r.identity()
+		k.Add(id)
 	}
 	k.Add([]byte(kind))
 	return k
@@ -198,6 +205,14 @@ func (k *Hasher) Sum() Key {
 	return out
 }
 
+func (r *Record) usable() bool {
+	if r == nil {
+		return false
+	}
+	_, err := r.identity()
+	return err == nil
+}
+
 func (r *Record) path(k Key) string {
 	h := hex.EncodeToString(k[:])
 	return filepath.Join(r.dir, entryDir, h[:2], h)
@@ -211,7 +226,7 @@ func (r *Record) entry(k Key) []byte {
 
 // Has reports whether k was recorded by Add with this record's secret.
 func (r *Record) Has(k Key) bool {
-	if r == nil {
+	if !r.usable() {
 		return false
 	}
 	f, err := os.Open(r.path(k))
@@ -227,7 +242,7 @@ func (r *Record) Has(k Key) bool {
 // Add records k as verified. Failures are ignored: the input is checked
 // again next time. The entry appears whole or not at all (rename).
 func (r *Record) Add(k Key) {
-	if r == nil {
+	if !r.usable() {
 		return
 	}
 	p := r.path(k)

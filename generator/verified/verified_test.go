@@ -254,3 +254,22 @@ func TestIdentity_IsStableAndNamesThisBinary(t *testing.T) {
 		t.Fatalf("identity %x then %x", a, b)
 	}
 }
+
+// A binary that cannot name itself remembers nothing.
+func TestRecord_NoIdentityNoRecord(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir, "A")
+	k := key(r, "x")
+	r.Add(k)
+	blind, err := openDir(dir, func() ([]byte, error) { return nil, os.ErrNotExist })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blind.Has(k) || blind.Has(key(blind, "x")) {
+		t.Fatal("a record without identity has keys")
+	}
+	blind.Add(key(blind, "y"))
+	if r.Has(key(r, "y")) {
+		t.Fatal("a record without identity added a key")
+	}
+}
