@@ -115,26 +115,27 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 // opts.Verified holds. Reconciler errors come first, then environments in
 // order.
 func checkBuilds(out files.Set, dirs []string, envs []model.Environment, opts *Options) error {
+	ix := kustomize.NewIndex(out)
 	return eachParallel(len(dirs)+len(envs), func(i int) error {
 		if i < len(dirs) {
-			return checkReconciler(out, dirs[i], opts)
+			return checkReconciler(ix, dirs[i], opts)
 		}
 		e := &envs[i-len(dirs)]
 		if e.Target != model.Kubernetes {
 			return nil
 		}
-		if err := checkOverlay(out, e, opts); err != nil {
+		if err := checkOverlay(ix, e, opts); err != nil {
 			return &RenderError{Env: e.Name, Source: e.Source, Err: err}
 		}
 		return nil
 	})
 }
 
-func checkReconciler(out files.Set, dir string, opts *Options) error {
+func checkReconciler(ix *kustomize.Index, dir string, opts *Options) error {
 	flux := path.Dir(dir) == gitops.FluxDir
-	key := buildKey(opts.Verified.NewKey("kustomize build, VerifyFlux v1"), out, dir, fmt.Sprint(flux))
+	key := buildKey(opts.Verified.NewKey("kustomize build, VerifyFlux v1"), ix, dir, fmt.Sprint(flux))
 	err := opts.once(key, "kustomize "+dir, func() error {
-		built, err := kustomize.Build(out, dir)
+		built, err := ix.Build(dir)
 		if err == nil && flux {
 			err = gitops.VerifyFlux(built)
 		}
@@ -146,10 +147,10 @@ func checkReconciler(out files.Set, dir string, opts *Options) error {
 	return nil
 }
 
-func checkOverlay(out files.Set, e *model.Environment, opts *Options) error {
+func checkOverlay(ix *kustomize.Index, e *model.Environment, opts *Options) error {
 	dir := kustomize.OverlayDir(e)
-	return opts.once(overlayKey(opts.Verified, out, e), "kustomize "+dir, func() error {
-		built, err := kustomize.BuildJSON(out, dir)
+	return opts.once(overlayKey(opts.Verified, ix, e), "kustomize "+dir, func() error {
+		built, err := ix.BuildJSON(dir)
 		if err == nil {
 			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)
 		}
@@ -213,22 +214,22 @@ func upgradeServiceTag(envs []model.Environment) string {
 
 // buildKey keys a kustomize build of dir in set: the check's parameters,
 // then the path and bytes of every file the build reads.
-func buildKey(k *verified.Hasher, set files.Set, dir string, params ...string) verified.Key {
+func buildKey(k *verified.Hasher, ix *kustomize.Index, dir string, params ...string) verified.Key {
 	k.AddString(dir)
 	for _, p := range params {
 		k.AddString(p)
 	}
-	for _, p := range kustomize.Inputs(set, dir) {
+	for _, p := range ix.Inputs(dir) {
 		k.AddString(p)
-		k.Add(set[p])
+		k.Add(ix.File(p))
 	}
 	return k.Sum()
 }
 
-// overlayKey keys the check of e's overlay in out.
-func overlayKey(r *verified.Record, out files.Set, e *model.Environment) verified.Key {
+// overlayKey keys the check of e's overlay.
+func overlayKey(r *verified.Record, ix *kustomize.Index, e *model.Environment) verified.Key {
 	params := append([]string{e.Credentials.SecretName}, model.CredentialKeys...)
-	return buildKey(r.NewKey("kustomize build, VerifyJSON v1"), out, kustomize.OverlayDir(e), params...)
+	return buildKey(r.NewKey("kustomize build, VerifyJSON v1"), ix, kustomize.OverlayDir(e), params...)
 }
 
 // composeKey keys compose.Check of e's folder: the environment (what the

@@ -157,14 +157,14 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 	if e.Target != model.Kubernetes {
 		t.Fatalf("%s is not a tenant", e.Name)
 	}
-	good := overlayKey(r, out, e)
+	good := overlayKey(r, kustomize.NewIndex(out), e)
 	if !r.Has(good) {
 		t.Fatal("render did not record the overlay it built")
 	}
 	// The overlay builds, but its names are no longer DNS labels.
 	k := kustomize.OverlayDir(e) + "/kustomization.yaml"
 	out[k] = append(out[k], "nameSuffix: -Not_A_Label\n"...)
-	broken := overlayKey(r, out, e)
+	broken := overlayKey(r, kustomize.NewIndex(out), e)
 	entry := entryPath(dir, broken)
 
 	write := func(t *testing.T, b []byte) {
@@ -196,13 +196,13 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 		"entry from another machine's secret": func(t *testing.T) {
 			elsewhereDir := t.TempDir()
 			elsewhere := record(t, elsewhereDir, string(id))
-			theirs := overlayKey(elsewhere, out, e)
+			theirs := overlayKey(elsewhere, kustomize.NewIndex(out), e)
 			elsewhere.Add(theirs)
 			write(t, read(t, entryPath(elsewhereDir, theirs)))
 		},
 		"entry from another cht-gen": func(t *testing.T) {
 			older := record(t, dir, "older cht-gen")
-			theirs := overlayKey(older, out, e)
+			theirs := overlayKey(older, kustomize.NewIndex(out), e)
 			older.Add(theirs)
 			write(t, read(t, entryPath(dir, theirs)))
 		},

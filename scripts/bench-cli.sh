@@ -1,71 +1,104 @@
 #!/usr/bin/env bash
-# Times the cht-gen CLI end to end on synthetic environment sets, and
-# `helm template` of Medic's cht-chart-4x for the same Kubernetes
-# environments (one values file each, what hosts do today), with
-# /usr/bin/time -v. Prints a Markdown table. Used by `make bench`.
+# Times the cht-gen CLI end to end on synthetic fleets shaped like issue 15's
+# (of every 100 environments: 80 Kubernetes tenants over four clusters, one
+# in ten with a CouchDB cluster, and 20 Compose VMs), and `helm template` of
+# Medic's cht-chart-4x for the same Kubernetes environments (one values file
+# each, what hosts do today), with /usr/bin/time -v. Prints a Markdown table.
+# Used by `make bench`.
 #
-#   SIZES="10 100" scripts/bench-cli.sh     # default: 10 100 1000
-#   HELM=0 scripts/bench-cli.sh             # skip the helm side
+# Each round runs, interleaved: helm template × the tenants; cht-gen render
+# into an empty folder with an empty verify cache (every overlay built, every
+# Compose folder loaded); render --check on the clean tree; render after one
+# environment changed; render into another empty folder with the cache warm
+# (a fresh clone on the same machine). The table shows each step's median
+# over the rounds, so a busy machine skews both sides alike.
+#
+#   SIZES="100" ROUNDS=5 scripts/bench-cli.sh   # default: SIZES="100 1000" ROUNDS=3
+#   HELM=0 scripts/bench-cli.sh                 # skip the helm side
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIZES=${SIZES:-"10 100 1000"}
+SIZES=${SIZES:-"100 1000"}
+ROUNDS=${ROUNDS:-3}
 HELM=${HELM:-1}
 CHART=${CHART:-../shared/reference/cht/helm-charts/charts/cht-chart-4x}
-BIN=$PWD/bin
 
 [ -x /usr/bin/time ] || { echo "bench-cli: /usr/bin/time (GNU time) is needed: apt-get install time" >&2; exit 1; }
-make -s build
-go build -o "$BIN/synth-envs" ./internal/synth/cmd/synth-envs
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Private binaries: bin/ may be shared with other checkouts.
+make -s build BIN="$work/bin"
+go build -o "$work/bin/synth-envs" ./internal/synth/cmd/synth-envs
 if [ "$HELM" = 1 ]; then
 	if [ ! -f "$CHART/Chart.yaml" ]; then
 		echo "bench-cli: Medic's chart is not at $CHART (../shared/reference beside the repository); skipping helm" >&2
 		HELM=0
 	else
-		make -s "$BIN/helm" # pinned, from the Go module proxy
+		make -s "$PWD/bin/helm" # pinned, from the Go module proxy
 	fi
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# run LABEL CMD...: runs CMD under /usr/bin/time -v; sets WALL, CPU, RSS.
+# run KEY CMD...: runs CMD under /usr/bin/time -v and appends
+# "wall cpu rss" to $work/KEY.
 run() {
+	local key=$1
+	shift
 	/usr/bin/time -v -o "$work/time" "$@" >"$work/out" 2>&1 || { echo "bench-cli: $* failed:" >&2; cat "$work/out" >&2; exit 1; }
-	WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; printf "%.2f", s}' "$work/time")
-	CPU=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u+s}' "$work/time")
-	RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%d", $2/1024}' "$work/time")
+	awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
+		/User time/ {u=$2} /System time/ {c=$2} /Maximum resident set size/ {r=$2/1024}
+		END {printf "%.3f %.3f %d\n", w, u+c, r}' "$work/time" >>"$work/$key"
 }
+
+# median KEY FIELD: the median of column FIELD of $work/KEY.
+median() { sort -n -k"$2","$2" "$work/$1" | awk -v f="$2" '{v[NR]=$f} END {m=int((NR+1)/2); print v[m]}'; }
 
 # written DIR STAMP: files under DIR modified after STAMP.
 written() { find "$1" -type f -newer "$2" | wc -l | tr -d ' '; }
 
-echo "| envs | step | wall s | CPU s | peak RSS MiB | files written |"
+row() { # row N KEY LABEL FILES
+	printf '| %s | %s | %.2f | %.2f | %d | %s |\n' "$1" "$3" "$(median "$2" 1)" "$(median "$2" 2)" "$(median "$2" 3)" "$4"
+}
+
+echo "| envs | step (median of $ROUNDS) | wall s | CPU s | peak RSS MiB | files written |"
 echo "|---:|---|---:|---:|---:|---:|"
 for n in $SIZES; do
 	d=$work/$n
-	"$BIN/synth-envs" -n "$n" -out "$d/environments" -helm-values "$d/values"
+	rm -f "$work"/{helm,cold,check,changed,warm}
+	"$work/bin/synth-envs" -n "$n" -out "$d/pristine" -helm-values "$d/values"
 	k8s=$(find "$d/values" -name '*.yaml' | wc -l | tr -d ' ')
-	cg=(env -C "$d" "$BIN/cht-gen" --environments environments --out deploy)
+	for round in $(seq "$ROUNDS"); do
+		rm -rf "$d/environments" "$d/deploy" "$d/clone" "$d/cache"
+		cp -r "$d/pristine" "$d/environments"
+		cg=(env -C "$d" XDG_CACHE_HOME="$d/cache" CHT_GEN_NO_VERIFY_CACHE= "$work/bin/cht-gen" --environments environments)
 
-	run "${cg[@]}" render
-	render=$WALL
-	echo "| $n | \`render\` into an empty dir | $WALL | $CPU | $RSS | $(find "$d/deploy" -type f | wc -l | tr -d ' ') |"
+		if [ "$HELM" = 1 ]; then
+			run helm sh -c 'for f in "$1"/*.yaml; do "$2" template "$(basename "$f" .yaml)" "$3" -f "$f" >/dev/null || exit 1; done' sh "$d/values" "$PWD/bin/helm" "$CHART"
+		fi
 
-	touch "$work/stamp"; sleep 1
-	run "${cg[@]}" render --check
-	echo "| $n | \`render --check\`, clean | $WALL | $CPU | $RSS | $(written "$d/deploy" "$work/stamp") |"
+		run cold "${cg[@]}" --out deploy render
+		files=$(find "$d/deploy" -type f | wc -l | tr -d ' ')
 
-	# One environment moves to another CHT version.
-	f=$(grep -l 'version: "4.21.1"' "$d"/environments/env*.cue | head -1)
-	sed -i '0,/version: "4.21.1"/s//version: "4.22.0"/' "$f"
-	touch "$work/stamp"; sleep 1
-	run "${cg[@]}" render
-	echo "| $n | \`render\`, one environment changed | $WALL | $CPU | $RSS | $(written "$d/deploy" "$work/stamp") |"
+		touch "$work/stamp"
+		sleep 0.1
+		run check "${cg[@]}" --out deploy render --check
+		check_written=$(written "$d/deploy" "$work/stamp")
 
+		# One tenant moves to another CHT version.
+		f=$(grep -l 'version: "4.21.1"' "$d"/environments/env*.cue | head -1)
+		sed -i '0,/target: "kubernetes", version: "4.21.1"/s//target: "kubernetes", version: "4.22.0"/' "$f"
+		touch "$work/stamp"
+		sleep 0.1
+		run changed "${cg[@]}" --out deploy render
+		changed_written=$(written "$d/deploy" "$work/stamp")
+
+		run warm "${cg[@]}" --out clone render
+	done
+	row "$n" cold "\`render\` into an empty folder, verify cache empty" "$files"
+	row "$n" check "\`render --check\`, clean tree" "$check_written"
+	row "$n" changed "\`render\`, one environment changed" "$changed_written"
+	row "$n" warm "\`render\` into an empty folder, cache warm" "$files"
 	if [ "$HELM" = 1 ]; then
-		run sh -c 'for f in "$1"/*.yaml; do "$2" template "$(basename "$f" .yaml)" "$3" -f "$f" >/dev/null || exit 1; done' sh "$d/values" "$BIN/helm" "$CHART"
-		echo "| $n | \`helm template\` × $k8s (the Kubernetes ones) | $WALL | $CPU | $RSS | |"
-		echo "| $n | **helm / cht-gen render, wall** | **$(awk -v h="$WALL" -v c="$render" 'BEGIN {printf "%.1fx", h/c}')** | | | |"
+		row "$n" helm "\`helm template\` × $k8s (the Kubernetes ones)" ""
+		echo "| $n | **helm / cht-gen render (empty folder, cache empty), wall** | **$(awk -v h="$(median helm 1)" -v c="$(median cold 1)" 'BEGIN {printf "%.1fx", h/c}')** | | | |"
 	fi
 	rm -rf "$d"
 done

@@ -38,7 +38,11 @@ var schemaOnce sync.Once
 // Build runs kustomize (krusty, ordered like the CLI) on dir inside set,
 // on an in-memory filesystem, and returns the YAML stream.
 func Build(set files.Set, dir string) ([]byte, error) {
-	rm, err := build(set, dir)
+	return buildYAML(set, dir, Inputs(set, dir))
+}
+
+func buildYAML(set files.Set, dir string, inputs []string) ([]byte, error) {
+	rm, err := build(set, dir, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +54,11 @@ func Build(set files.Set, dir string) ([]byte, error) {
 // to YAML, parses it, encodes JSON and converts that back to YAML, which
 // was a third of a render's time for objects that are only decoded again.
 func BuildJSON(set files.Set, dir string) ([][]byte, error) {
-	rm, err := build(set, dir)
+	return buildJSON(set, dir, Inputs(set, dir))
+}
+
+func buildJSON(set files.Set, dir string, inputs []string) ([][]byte, error) {
+	rm, err := build(set, dir, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +83,7 @@ func BuildJSON(set files.Set, dir string) ([][]byte, error) {
 func Inputs(set files.Set, dir string) []string {
 	var out []string
 	for p := range set {
-		if strings.HasSuffix(p, ".yaml") && (strings.HasPrefix(p, dir+"/") || strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Base5Dir+"/") || strings.HasPrefix(p, Root+"/components/")) {
+		if strings.HasSuffix(p, ".yaml") && (strings.HasPrefix(p, dir+"/") || readByEveryBuild(p)) {
 			out = append(out, p)
 		}
 	}
@@ -83,11 +91,81 @@ func Inputs(set files.Set, dir string) []string {
 	return out
 }
 
-func build(set files.Set, dir string) (rm resmap.ResMap, err error) {
+// readByEveryBuild reports whether every build can read p: the bases and components.
+func readByEveryBuild(p string) bool {
+	return strings.HasPrefix(p, BaseDir+"/") || strings.HasPrefix(p, Base5Dir+"/") || strings.HasPrefix(p, Root+"/components/")
+}
+
+// Index answers Inputs, Build and BuildJSON for many dirs of one set,
+// which it sorts once: scanning a 1000-environment set for each of its
+// 800 overlays cost more than hashing their bytes. The set must not
+// change while the Index is used.
+type Index struct {
+	set    files.Set
+	paths  []string // the set's YAML files, sorted
+	shared []string // those every build reads
+}
+
+// NewIndex indexes set.
+func NewIndex(set files.Set) *Index {
+	ix := &Index{set: set}
+	for p := range set {
+		if strings.HasSuffix(p, ".yaml") {
+			ix.paths = append(ix.paths, p)
+		}
+	}
+	sort.Strings(ix.paths)
+	for _, p := range ix.paths {
+		if readByEveryBuild(p) {
+			ix.shared = append(ix.shared, p)
+		}
+	}
+	return ix
+}
+
+// Inputs is Inputs(set, dir).
+func (ix *Index) Inputs(dir string) []string {
+	prefix := dir + "/"
+	lo := sort.SearchStrings(ix.paths, prefix)
+	hi := lo
+	for hi < len(ix.paths) && strings.HasPrefix(ix.paths[hi], prefix) {
+		hi++
+	}
+	own := ix.paths[lo:hi]
+	out := make([]string, 0, len(own)+len(ix.shared))
+	i, j := 0, 0
+	for i < len(own) || j < len(ix.shared) {
+		switch {
+		case j == len(ix.shared) || (i < len(own) && own[i] < ix.shared[j]):
+			out = append(out, own[i])
+			i++
+		case i == len(own) || ix.shared[j] < own[i]:
+			out = append(out, ix.shared[j])
+			j++
+		default: // dir is itself shared
+			out = append(out, own[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// File is the content of p in the indexed set.
+func (ix *Index) File(p string) []byte { return ix.set[p] }
+
+// Build is Build(set, dir).
+func (ix *Index) Build(dir string) ([]byte, error) { return buildYAML(ix.set, dir, ix.Inputs(dir)) }
+
+// BuildJSON is BuildJSON(set, dir).
+func (ix *Index) BuildJSON(dir string) ([][]byte, error) {
+	return buildJSON(ix.set, dir, ix.Inputs(dir))
+}
+
+func build(set files.Set, dir string, inputs []string) (rm resmap.ResMap, err error) {
 	fs := filesys.MakeFsInMemory()
 	// Only what dir can reference: copying the whole set made N overlays
 	// cost N² file writes.
-	for _, p := range Inputs(set, dir) {
+	for _, p := range inputs {
 		if err := fs.WriteFile("/"+p, set[p]); err != nil {
 			return nil, err
 		}
