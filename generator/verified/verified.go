@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 )
 
 // DisableEnv, set to anything but "" or "0", makes Open return nil: every
@@ -36,6 +37,11 @@ const (
 	secretName = "secret"
 	secretSize = 32
 	entryDir   = "verified-v1"
+	prunedName = "pruned"
+	// An entry unused this long is removed (checked at most once a day):
+	// each new build of cht-gen leaves its predecessor's entries unused.
+	keepUnused = 30 * 24 * time.Hour
+	pruneEvery = 24 * time.Hour
 	// entryMagic starts every entry, so another file format never parses.
 	entryMagic = "cht-gen verified v1\n"
 )
@@ -67,6 +73,7 @@ func Open() *Record {
 	if err != nil {
 		return nil
 	}
+	r.prune(time.Now())
 	return r
 }
 
@@ -229,14 +236,45 @@ func (r *Record) Has(k Key) bool {
 	if !r.usable() {
 		return false
 	}
-	f, err := os.Open(r.path(k))
+	p := r.path(k)
+	f, err := os.Open(p)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
 	want := r.entry(k)
 	got, err := io.ReadAll(io.LimitReader(f, int64(len(want))+1))
-	return err == nil && hmac.Equal(got, want)
+	if err != nil || !hmac.Equal(got, want) {
+		return false
+	}
+	// Mark it used, so prune keeps it.
+	if info, err := f.Stat(); err == nil && time.Since(info.ModTime()) > pruneEvery {
+		now := time.Now()
+		os.Chtimes(p, now, now)
+	}
+	return true
+}
+
+// prune removes the entries unused for keepUnused, at most once every
+// pruneEvery. A render that meanwhile looks for a removed entry checks its
+// input again.
+func (r *Record) prune(now time.Time) {
+	stamp := filepath.Join(r.dir, prunedName)
+	if info, err := os.Stat(stamp); err == nil && now.Sub(info.ModTime()) < pruneEvery {
+		return
+	}
+	if os.WriteFile(stamp, nil, 0o600) != nil || os.Chtimes(stamp, now, now) != nil {
+		return
+	}
+	filepath.WalkDir(filepath.Join(r.dir, entryDir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && now.Sub(info.ModTime()) > keepUnused {
+			os.Remove(p)
+		}
+		return nil
+	})
 }
 
 // Add records k as verified. Failures are ignored: the input is checked

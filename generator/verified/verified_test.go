@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 func key(r *Record, parts ...string) Key {
@@ -271,5 +272,44 @@ func TestRecord_NoIdentityNoRecord(t *testing.T) {
 	blind.Add(key(blind, "y"))
 	if r.Has(key(r, "y")) {
 		t.Fatal("a record without identity added a key")
+	}
+}
+
+func TestPrune_RemovesOnlyLongUnusedEntries(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir, "A")
+	old, fresh, usedLately := key(r, "old"), key(r, "fresh"), key(r, "used lately")
+	for _, k := range []Key{old, fresh, usedLately} {
+		r.Add(k)
+	}
+	now := time.Now()
+	long := now.Add(-keepUnused - time.Hour)
+	for _, k := range []Key{old, usedLately} {
+		if err := os.Chtimes(r.path(k), long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !r.Has(usedLately) { // a hit marks it used
+		t.Fatal("entry lost before pruning")
+	}
+	r.prune(now)
+	if r.Has(old) {
+		t.Error("an entry unused for longer than keepUnused survived")
+	}
+	if !r.Has(fresh) || !r.Has(usedLately) {
+		t.Error("pruning removed an entry in use")
+	}
+	// Not again within a day, even if entries aged meanwhile.
+	r.Add(old)
+	if err := os.Chtimes(r.path(old), long, long); err != nil {
+		t.Fatal(err)
+	}
+	r.prune(now.Add(time.Hour))
+	if _, err := os.Stat(r.path(old)); err != nil {
+		t.Error("pruned twice within a day")
+	}
+	r.prune(now.Add(pruneEvery + time.Hour))
+	if _, err := os.Stat(r.path(old)); err == nil {
+		t.Error("not pruned a day later")
 	}
 }
