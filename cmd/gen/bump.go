@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -252,12 +253,19 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 			if !all {
 				return runBump(cmd.Context(), s, plan(names), o)
 			}
+			// One pull request each: an environment that fails does not
+			// hold the others back; every failure is reported at the end.
+			var errs []error
 			for _, n := range names {
-				if err := runBump(cmd.Context(), s, plan([]string{n}), o); err != nil {
-					return fmt.Errorf("%s: %w", n, err)
+				err := runBump(cmd.Context(), s, plan([]string{n}), o)
+				if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
+					err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
+				}
+				if err != nil {
+					errs = append(errs, err)
 				}
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 	f.register(cmd)

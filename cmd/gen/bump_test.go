@@ -481,7 +481,7 @@ func TestCLI_BumpToFiveOpensOneReviewedPullRequest(t *testing.T) {
 	}
 	body := gh.PRs[0].Body
 	for _, want := range []string{"**prod**: CHT 4.21.1 → 5.2.0", "prod: ", "image 4.21.1 -> 5.2.0", "### Moving to CHT 5.x",
-		"Stage the new 5.x version in the admin app", bump.Preparing5 + "#upgrade-service-removed-from-kubernetes", "`app_url`", "`needs_signoff`", "107"} {
+		"Stage CHT 5.2.0 in the admin app", bump.Preparing5 + "#upgrade-service-removed-from-kubernetes", "`app_url`", "`needs_signoff`", "107"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
@@ -492,7 +492,7 @@ func TestCLI_BumpToFiveOpensOneReviewedPullRequest(t *testing.T) {
 	if code != 0 || len(gh.PRs) != 2 {
 		t.Fatalf("dev: exit %d\n%s%s", code, out, errs)
 	}
-	if body := gh.PRs[1].Body; !strings.Contains(body, "### Moving to CHT 5.x") || strings.Contains(body, "Stage the new") || strings.Contains(body, "kubectl") {
+	if body := gh.PRs[1].Body; !strings.Contains(body, "### Moving to CHT 5.x") || strings.Contains(body, "Stage CHT") || strings.Contains(body, "kubectl") {
 		t.Errorf("compose body:\n%s", body)
 	}
 }
@@ -514,5 +514,22 @@ func TestCLI_PromoteAcrossAMajorNeedsMajor(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
 	if code != 0 || strings.Count(string(b), `version: "5.2.0"`) != 2 {
 		t.Errorf("--major: exit %d\n%s%s\n%s", code, out, errs, b)
+	}
+}
+
+// --all: one environment refused does not hold the others back, and every
+// refusal is reported.
+func TestCLI_BumpAllReportsEveryRefusal(t *testing.T) {
+	work, _ := remoteSetup(t)
+	envs := filepath.Join(work, "environments")
+	code, out, errs := runCLI(t, "bump", "--all", "--to", "4.21.3", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
+	if code == 0 || !strings.Contains(string(b), `version: "4.21.3"`) || strings.Contains(errs, "staging: staging:") {
+		t.Errorf("exit %d, prod not bumped\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"staging: 4.21.3 is older than its current 4.22.0", "uat: 4.21.3 is older", "dev: 4.21.3 is older"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
 	}
 }

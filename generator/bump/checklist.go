@@ -2,6 +2,7 @@ package bump
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cht-gen/cht-gen/generator/model"
@@ -17,7 +18,8 @@ const (
 )
 
 // checkItem is one thing to do before (or right after) merging a move to
-// 5.x. only limits it to one target; empty: every target.
+// 5.x. only limits it to one target; empty: every target. {version} in
+// text is the version the environments move to.
 type checkItem struct {
 	only model.Target
 	text string
@@ -25,7 +27,7 @@ type checkItem struct {
 }
 
 var to5Checklist = []checkItem{
-	{model.Kubernetes, "Stage the new 5.x version in the admin app (App Management > Upgrades: only \"Stage\") and wait for staging to finish before merging; do not use \"Upgrade\": it leaves nouveau out and stops replication and sync for offline users",
+	{model.Kubernetes, "Stage CHT {version} in the admin app (App Management > Upgrades: only \"Stage\") and wait for staging to finish before merging; do not use \"Upgrade\": it leaves nouveau out and stops replication and sync for offline users",
 		Preparing5 + "#upgrade-service-removed-from-kubernetes"},
 	{"", "CouchDB's disk has room: at least 5x the space the data uses now while views re-index, and the nouveau indexes are stored in `<CouchDB data>/nouveau` (node 1's data when clustered)",
 		Preparing5 + "#additional-disk-storage-required-for-upgrading"},
@@ -65,10 +67,13 @@ func majorChecklist(targets []Target) string {
 	b.WriteString("### Moving to CHT 5.x\n\n")
 	fmt.Fprintf(&b, "Medic's breaking changes for 5.x that apply to this target, from [Preparing for 5.0](%s).\n\n", Preparing5)
 	for _, it := range to5Checklist {
-		var envs []string
+		var envs, versions []string
 		for _, t := range crossing {
 			if it.only == "" || it.only == t.Platform {
 				envs = append(envs, t.Env)
+				if !slices.Contains(versions, t.To) {
+					versions = append(versions, t.To)
+				}
 			}
 		}
 		if len(envs) == 0 {
@@ -78,7 +83,8 @@ func majorChecklist(targets []Target) string {
 		if len(envs) < len(crossing) {
 			scope = fmt.Sprintf("(%s) ", strings.Join(envs, ", "))
 		}
-		fmt.Fprintf(&b, "- [ ] %s%s ([Medic](%s))\n", scope, it.text, it.url)
+		text := strings.ReplaceAll(it.text, "{version}", strings.Join(versions, " / "))
+		fmt.Fprintf(&b, "- [ ] %s%s ([Medic](%s))\n", scope, text, it.url)
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -60,7 +60,7 @@ func TestBodyChecklistOnlyWhatApplies(t *testing.T) {
 	k8s := Target{Env: "prod", From: "4.22.0", To: "5.2.0", Platform: model.Kubernetes}
 	vm := Target{Env: "vm1", From: "4.21.1", To: "5.2.0", Platform: model.Compose}
 	changes := []diff.Change{{Name: "prod", Summary: "+ nouveau (Deployment cht-couchdb-nouveau, Service nouveau); - upgrade-service (Deployment upgrade-service)"}}
-	stage := "Stage the new 5.x version in the admin app"
+	stage := "Stage CHT 5.2.0 in the admin app"
 	common := []string{"### Moving to CHT 5.x", "at least 5x the space", "`app_url`", "`needs_signoff` use booleans", "Chrome / Android WebView is 107",
 		"(" + Preparing5 + "#token-login-requires-app_url)"}
 	for _, tc := range []struct {
