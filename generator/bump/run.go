@@ -333,13 +333,20 @@ func (o *Options) redact(err error) error {
 	return errors.New(strings.ReplaceAll(err.Error(), o.Token, "***"))
 }
 
-func push(ctx context.Context, plan Plan, o Options) (*Result, error) {
-	if o.GitHub == nil {
-		return nil, errors.New("--push needs a GitHub client")
-	}
-	if o.Remote == "" {
-		o.Remote = "origin"
-	}
+// remoteTarget is where a --push goes: the remote, its GitHub repository
+// and the base branch.
+type remoteTarget struct {
+	url            string
+	auth           transport.AuthMethod
+	owner, name    string
+	base           string
+	envRel, outRel string // the environments and output folders in the work tree
+}
+
+// resolve finds the remote, asks GitHub whether the token may open pull
+// requests there (before anything reaches the remote: a branch pushed for a
+// pull request GitHub then refuses would be left behind) and the base.
+func (o *Options) resolve(ctx context.Context) (*remoteTarget, error) {
 	user, root, envRel, err := repo.OpenWorkTree(o.EnvDir)
 	if err != nil {
 		return nil, fmt.Errorf("--push: %w", err)
@@ -352,48 +359,57 @@ func push(ctx context.Context, plan Plan, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--push: remote %q: %w (add it with git remote add %s URL, or name another with --remote)", o.Remote, err, o.Remote)
 	}
-	url := remote.Config().URLs[0]
-	auth := o.auth(url)
-	owner, name, err := ownerRepo(o.Repo, url)
-	if err != nil {
+	rt := &remoteTarget{url: remote.Config().URLs[0], envRel: envRel, outRel: outRel}
+	rt.auth = o.auth(rt.url)
+	if rt.owner, rt.name, err = ownerRepo(o.Repo, rt.url); err != nil {
 		return nil, err
 	}
-	// Before anything reaches the remote: a branch pushed for a pull
-	// request GitHub then refuses would be left behind.
-	if err := o.GitHub.CheckAccess(ctx, owner, name); err != nil {
+	if err := o.GitHub.CheckAccess(ctx, rt.owner, rt.name); err != nil {
 		return nil, err
 	}
-	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: rt.auth})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", o.Remote, o.redact(err))
 	}
-	base := o.Base
-	if base == "" {
-		base = defaultBranch(refs)
+	if rt.base = o.Base; rt.base == "" {
+		rt.base = defaultBranch(refs)
 	}
+	return rt, nil
+}
 
+func push(ctx context.Context, plan Plan, o Options) (*Result, error) {
+	if o.GitHub == nil {
+		return nil, errors.New("--push needs a GitHub client")
+	}
+	if o.Remote == "" {
+		o.Remote = "origin"
+	}
+	rt, err := o.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tmp, err := os.MkdirTemp("", "cht-gen-bump-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	o.log("cloning %s (%s) into a temporary work tree", o.Remote, base)
+	o.log("cloning %s (%s) into a temporary work tree", o.Remote, rt.base)
 	clone, err := git.PlainCloneContext(ctx, tmp, false, &git.CloneOptions{
 		// All branches: an earlier run's bump branch is compared, not re-pushed.
-		URL: url, Auth: auth, ReferenceName: plumbing.NewBranchReferenceName(base),
+		URL: rt.url, Auth: rt.auth, ReferenceName: plumbing.NewBranchReferenceName(rt.base),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("clone %s branch %s: %w", o.Remote, base, o.redact(err))
+		return nil, fmt.Errorf("clone %s branch %s: %w", o.Remote, rt.base, o.redact(err))
 	}
-	prop, changes, err := apply(ctx, filepath.Join(tmp, filepath.FromSlash(envRel)), filepath.Join(tmp, filepath.FromSlash(outRel)), plan)
+	prop, changes, err := apply(ctx, filepath.Join(tmp, filepath.FromSlash(rt.envRel)), filepath.Join(tmp, filepath.FromSlash(rt.outRel)), plan)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Proposal: prop, Changes: changes, Base: base}
+	res := &Result{Proposal: prop, Changes: changes, Base: rt.base}
 	if len(prop.Targets) == 0 {
 		return res, nil
 	}
-	res.Branch = BranchName(base, prop.Topic)
+	res.Branch = BranchName(rt.base, prop.Topic)
 	cwt, err := clone.Worktree()
 	if err != nil {
 		return nil, err
@@ -401,49 +417,44 @@ func push(ctx context.Context, plan Plan, o Options) (*Result, error) {
 	if err := cwt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		return nil, err
 	}
-	status, err := cwt.Status()
-	if err != nil {
-		return nil, err
-	}
-	if status.IsClean() {
-		return res, nil // base already has these versions
+	if status, err := cwt.Status(); err != nil || status.IsClean() {
+		return res, err // clean: base already has these versions
 	}
 	if !o.Reopen {
-		closed, err := o.GitHub.LastClosed(ctx, owner, name, res.Branch, base)
-		if err != nil {
-			return nil, err
-		}
-		if closed != nil {
-			res.Skipped = closed
-			return res, nil
+		if res.Skipped, err = o.GitHub.LastClosed(ctx, rt.owner, rt.name, res.Branch, rt.base); err != nil || res.Skipped != nil {
+			return res, err
 		}
 	}
 	commit, err := commitOnBranch(clone, cwt, res.Branch, prop, changes, o)
 	if err != nil {
 		return nil, err
 	}
-	if same, err := sameTreeOnRemote(clone, res.Branch, commit); err != nil {
-		return nil, err
-	} else if !same {
+	return res, o.publish(ctx, clone, rt, commit, res)
+}
+
+// publish pushes res.Branch unless the remote already has its tree, then
+// opens or updates the pull request.
+func (o *Options) publish(ctx context.Context, clone *git.Repository, rt *remoteTarget, commit plumbing.Hash, res *Result) error {
+	same, err := sameTreeOnRemote(clone, res.Branch, commit)
+	if err != nil {
+		return err
+	}
+	if same {
+		o.log("%s on %s already holds this change", res.Branch, o.Remote)
+	} else {
 		o.log("pushing %s", res.Branch)
 		spec := config.RefSpec("+refs/heads/" + res.Branch + ":refs/heads/" + res.Branch)
-		err := clone.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: auth})
+		err := clone.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: rt.auth})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return nil, fmt.Errorf("push %s: %w", res.Branch, o.redact(err))
+			return fmt.Errorf("push %s: %w", res.Branch, o.redact(err))
 		}
 		res.Pushed = true
-	} else {
-		o.log("%s on %s already holds this change", res.Branch, o.Remote)
 	}
-	pr, err := o.GitHub.UpsertPullRequest(ctx, github.PullRequest{
-		Owner: owner, Repo: name, Head: res.Branch, Base: base,
-		Title: prop.Title, Body: Body(prop.Intro, prop.Targets, changes), Labels: o.Labels,
+	res.PR, err = o.GitHub.UpsertPullRequest(ctx, github.PullRequest{
+		Owner: rt.owner, Repo: rt.name, Head: res.Branch, Base: rt.base,
+		Title: res.Proposal.Title, Body: Body(res.Proposal.Intro, res.Proposal.Targets, res.Changes), Labels: o.Labels,
 	})
-	if err != nil {
-		return nil, err
-	}
-	res.PR = pr
-	return res, nil
+	return err
 }
 
 // commitOnBranch creates branch at the clone's HEAD, makes it HEAD and
