@@ -210,6 +210,10 @@ func badInputCases() []badCase {
 			want: []string{"environments.extra.replicas: field not allowed"}},
 		{name: "bump with the output a file", setup: write("out.txt", "x"), args: []string{"bump", "prod", "--to", "4.22.0", "-o", "out.txt"},
 			want: []string{"--out out.txt exists and is not a directory"}},
+		{name: "bump 4.0-4.4 straight to 5.x", setup: edit(dev, `version: "4.22.0"`, `version: "4.3.0"`), args: []string{"bump", "dev", "--to", "5.2.0"},
+			want: []string{"4.3.0 -> 5.2.0 is not a supported upgrade", "4.5 or later before 5.x", "preparing-for-5"}},
+		{name: "bump a Kubernetes upgrade service to 5.x", setup: edit(cluster, `host:    "cht.example.org"`, "host:    \"cht.example.org\"\n\tupgradeService: enabled: true"),
+			args: []string{"bump", "prod", "--to", "5.2.0"}, want: []string{"environments/cluster.cue:", "environments.prod.upgradeService.enabled", "no upgrade service on Kubernetes"}},
 		{name: "promote to an unknown environment", args: []string{"promote", "staging", "nope"}, want: []string{`no environment "nope"`}},
 		{name: "promote with one environment", args: []string{"promote", "staging"}, code: 2, want: []string{"cht-gen promote --help"}},
 

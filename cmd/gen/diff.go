@@ -23,8 +23,11 @@ sides are fully built first (kustomize build of each overlay and reconciler
 folder, each Compose project loaded as docker compose config shows it), so the
 diff shows what reaches the cluster or VM.
 
-Each environment gets a summary line first, e.g.
+Each environment gets a summary line first, naming what appears (+) and goes
+(-), grouped by CHT service, containers added to or removed from a pod, and
+image changes, e.g.
   prod: cht-api, cht-sentinel image 4.21.1 -> 4.22.0; 5 changed, 0 added, 0 removed
+  prod: + nouveau (Deployment cht-couchdb-nouveau, Service nouveau); - upgrade-service (Deployment upgrade-service, Service upgrade-service); ...
 then unified diffs of the objects that changed (omit them with --stat).
 Secrets never appear: the output holds none.`,
 		Example: `  cht-gen diff
