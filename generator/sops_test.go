@@ -147,3 +147,23 @@ func TestSOPSFile_RenderSaysWhatIsWrong(t *testing.T) {
 		}
 	})
 }
+
+func TestOverlayReadme_GivesTheFirstTimeOrder(t *testing.T) {
+	res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte(strings.Replace(sopsEnvs, `, credentials: sopsFile: "secrets/prod.enc.yaml"`, "", 1))}}, "envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := generator.Render(context.Background(), res, generator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := string(set["kubernetes/overlays/prod/README.md"])
+	for _, want := range []string{"cht-gen secrets prod | kubectl apply -f -", "starts\nwith namespace `cht-prod`", "works on a fresh cluster", "Run it once", "credentials.sopsFile"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("overlay README lacks %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r, "sops-age") {
+		t.Errorf("overlay README names a decryption Secret without a file to decrypt:\n%s", r)
+	}
+}

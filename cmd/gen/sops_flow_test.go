@@ -49,11 +49,25 @@ func TestCLI_SOPSFileIsTheUsers(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("secrets --secret-only: %s", errs)
 	}
+	file := filepath.Join(out, "kubernetes/overlays/prod/secrets/prod.enc.yaml")
+	os.MkdirAll(filepath.Dir(file), 0o755)
+
+	// A symbolic link out of the output tree is not followed.
+	outside := filepath.Join(t.TempDir(), "prod.enc.yaml")
+	os.WriteFile(outside, []byte(encryptLikeSOPS(secret)), 0o600)
+	os.Symlink(outside, file)
+	if code, _, errs := cli("validate"); code != 1 || !strings.Contains(errs, "environments.prod.credentials.sopsFile: deploy/kubernetes/overlays/prod/secrets/prod.enc.yaml") || strings.Contains(errs, "does not exist") {
+		t.Errorf("validate with a symlink out of the tree: exit %d\n%s", code, errs)
+	}
+	os.Remove(file)
+
+	code, secret, errs = runCLI(t, "secrets", "prod", "--secret-only", "-e", envs)
+	if code != 0 {
+		t.Fatalf("secrets --secret-only: %s", errs)
+	}
 	if strings.Contains(secret, "kind: Namespace") || strings.Count(secret, "kind: Secret") != 1 {
 		t.Fatalf("--secret-only printed:\n%s", secret)
 	}
-	file := filepath.Join(out, "kubernetes/overlays/prod/secrets/prod.enc.yaml")
-	os.MkdirAll(filepath.Dir(file), 0o755)
 	enc := encryptLikeSOPS(secret)
 	os.WriteFile(file, []byte(enc), 0o600)
 

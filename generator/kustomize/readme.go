@@ -92,6 +92,9 @@ func readme(e *model.Environment, source string) string {
 		w(", `external-secret.yaml`")
 	}
 	w(".\n- `patch-*.yaml`: this namespace's service addresses, resources and placement.\n")
+	if f := e.Credentials.SOPSFile; f != "" {
+		w("- `%s`: yours, SOPS-encrypted; listed in `kustomization.yaml`, never written by cht-gen.\n", f)
+	}
 	return b.String()
 }
 
