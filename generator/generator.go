@@ -112,7 +112,7 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 		dir := kustomize.OverlayDir(e)
 		built, err := kustomize.BuildJSON(WithUserFiles(out, user), dir)
 		if err == nil {
-			built, err = encryptedSecret(e, built, user[dir+"/"+e.Credentials.SOPSFile])
+			built, err = encryptedSecret(e, built)
 		}
 		if err == nil {
 			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)

@@ -114,11 +114,8 @@ func TestSOPSFile_RenderSaysWhatIsWrong(t *testing.T) {
 		{"a key missing", fstest.MapFS{sopsPath: {Data: []byte(regexp.MustCompile(`(?m)^  COUCH_URL: .*\n`).ReplaceAllString(enc, ""))}}, []string{
 			"lacks key(s) COUCH_URL",
 		}},
-		{"another namespace", fstest.MapFS{sopsPath: {Data: []byte(strings.Replace(enc, "namespace: cht-prod", "namespace: default", 1))}}, []string{
-			`has metadata.namespace "default", not "cht-prod"`,
-		}},
-		{"without the overlay's labels", fstest.MapFS{sopsPath: {Data: []byte(regexp.MustCompile(`(?s)  labels:\n(    .*?\n)+`).ReplaceAllString(enc, ""))}}, []string{
-			"MAC mismatch",
+		{"another Secret", fstest.MapFS{sopsPath: {Data: []byte(strings.Replace(enc, "name: cht-couchdb-credentials", "name: other", 1))}}, []string{
+			`holds v1 Secret "other", not the v1 Secret "cht-couchdb-credentials"`,
 		}},
 		{"two documents", fstest.MapFS{sopsPath: {Data: []byte(enc + "---\n" + enc)}}, []string{
 			"holds 2 YAML documents",
@@ -166,4 +163,34 @@ func TestOverlayReadme_GivesTheFirstTimeOrder(t *testing.T) {
 	if strings.Contains(r, "sops-age") {
 		t.Errorf("overlay README names a decryption Secret without a file to decrypt:\n%s", r)
 	}
+}
+
+// The overlay sets the Secret's namespace and labels; Flux decrypts each
+// value on its own (kustomize-controller does not check SOPS's MAC), so a
+// file made without them is fine and lands in the environment's namespace.
+func TestSOPSFile_OverlaySetsNamespaceAndLabels(t *testing.T) {
+	enc := sopsEncrypt(secretOnly(t))
+	enc = regexp.MustCompile(`(?s)  labels:\n(    .*?\n)+`).ReplaceAllString(enc, "")
+	enc = strings.Replace(enc, "  namespace: cht-prod\n", "", 1)
+	if strings.Contains(enc, "labels:") || strings.Contains(enc, "namespace:") {
+		t.Fatalf("test file still has labels or namespace:\n%s", enc)
+	}
+	set, err := sopsRender(t, fstest.MapFS{sopsPath: {Data: []byte(enc)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := kustomize.Build(generator.WithUserFiles(set, files.Set{sopsPath: []byte(enc)}), "kubernetes/overlays/prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := kustomize.SplitYAML(built)
+	for _, d := range docs {
+		if strings.Contains(string(d), "kind: Secret") {
+			if !strings.Contains(string(d), "namespace: cht-prod") || !strings.Contains(string(d), "app.kubernetes.io/instance: prod") {
+				t.Errorf("built Secret:\n%s", d)
+			}
+			return
+		}
+	}
+	t.Errorf("no Secret built:\n%s", built)
 }

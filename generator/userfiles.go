@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"reflect"
 
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/secrets"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // UserFileError is a file an environment names in the output tree (its
@@ -88,40 +86,36 @@ func WithUserFiles(set, user files.Set) files.Set {
 }
 
 // encryptedSecret takes e's SOPS-encrypted Secret out of a built overlay:
-// it is the user's, checked by secrets.CheckSOPSFile, and not decodable
-// before Flux decrypts it. The overlay must leave it exactly as committed:
-// SOPS's MAC covers every value, so a label or namespace kustomize adds
-// would make Flux refuse to decrypt it.
-func encryptedSecret(e *model.Environment, docs [][]byte, file []byte) ([][]byte, error) {
+// it is the user's, checked by secrets.CheckSOPSFile, and its values are
+// not decodable before Flux decrypts them. Flux decrypts each value on its
+// own (SOPS binds a value to its key path, and kustomize-controller does not
+// check the file's MAC), so the labels and namespace the overlay sets on it
+// do no harm.
+func encryptedSecret(e *model.Environment, docs [][]byte) ([][]byte, error) {
 	if e.Credentials.SOPSFile == "" {
 		return docs, nil
-	}
-	var want any
-	j, err := sigsyaml.YAMLToJSON(file)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(j, &want); err != nil {
-		return nil, err
 	}
 	out := docs[:0:0]
 	found := false
 	for _, doc := range docs {
-		var got map[string]any
+		var got struct {
+			Kind     string         `json:"kind"`
+			SOPS     map[string]any `json:"sops"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
 		if err := json.Unmarshal(doc, &got); err != nil {
 			return nil, err
 		}
-		if _, sops := got["sops"]; !sops || got["kind"] != "Secret" {
-			out = append(out, doc)
+		if got.SOPS != nil && got.Kind == "Secret" && got.Metadata.Name == e.Credentials.SecretName {
+			found = true
 			continue
 		}
-		found = true
-		if !reflect.DeepEqual(any(got), want) {
-			return nil, fmt.Errorf("the overlay changes the SOPS-encrypted Secret in %s (its namespace or labels differ from the overlay's): Flux would refuse it with a MAC mismatch; make it again with `cht-gen secrets %s --secret-only | sops --encrypt ...`", e.Credentials.SOPSFile, e.Name)
-		}
+		out = append(out, doc)
 	}
 	if !found {
-		return nil, fmt.Errorf("the overlay builds no SOPS-encrypted Secret from %s", e.Credentials.SOPSFile)
+		return nil, fmt.Errorf("the overlay builds no SOPS-encrypted Secret %s from %s", e.Credentials.SecretName, e.Credentials.SOPSFile)
 	}
 	return out, nil
 }

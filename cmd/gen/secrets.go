@@ -39,7 +39,7 @@ With Flux and credentials.sopsFile, the Secret lives in Git, encrypted:
     --encrypted-regex '^(data|stringData)$' --input-type yaml \
     --output-type yaml /dev/stdin > deploy/kubernetes/overlays/ENV/<sopsFile>
 --secret-only prints only the Secret (with the namespace and labels the
-overlay gives it, so kustomize leaves the encrypted file unchanged).
+overlay gives it), the manifest to encrypt.
 
 --out FILE writes it with mode 0600 and refuses to overwrite a file.`,
 		Example: `  cht-gen secrets district-vm --out /srv/cht/district-vm/.env

@@ -39,9 +39,8 @@ func readme(e *model.Environment, source string) string {
 		w("cht-gen secrets %s --secret-only | sops --encrypt --age <age1...> \\\n", e.Name)
 		w("  --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml \\\n  /dev/stdin > %s\n", p)
 		w("kubectl -n flux-system create secret generic %s --from-file=age.agekey=age.agekey\n```\n\n", e.Flux.SOPSSecret)
-		w("then render, commit and push. Namespace and labels of that Secret must stay as\n")
-		w("`cht-gen secrets` prints them: the overlay would otherwise change the encrypted file\n")
-		w("and SOPS would refuse it (MAC mismatch).\n")
+		w("then render, commit and push. Render and validate refuse the file if it is missing,\n")
+		w("not encrypted, holds a value in clear, or is not this Secret with all five keys.\n")
 	default:
 		w("Create it once, before the reconciler first applies the overlay. The output starts\n")
 		w("with namespace `%s` (the labels and annotations of `namespace.yaml`, so the\n", e.Namespace)

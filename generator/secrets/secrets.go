@@ -68,8 +68,7 @@ type Options struct {
 // Generate returns the credentials file for e: a .env body for Compose; for
 // Kubernetes the environment's Namespace, exactly as its overlay renders it
 // (so `kubectl apply` works before the first sync and the reconciler adopts
-// it), then the Secret, labelled as the overlay labels its objects (so
-// kustomize leaves a SOPS-encrypted copy unchanged).
+// it), then the Secret, labelled as the overlay labels its objects.
 func Generate(e *model.Environment, opts Options) ([]byte, error) {
 	c, err := New(e.CouchDB.User)
 	if err != nil {

@@ -18,8 +18,9 @@ func SOPSCommand(e *model.Environment, path string) string {
 }
 
 // CheckSOPSFile checks that b, e's credentials.sopsFile, is one
-// SOPS-encrypted manifest of e's credentials Secret, in e's namespace, with
-// every credential key and no value in clear. Errors name keys, never values.
+// SOPS-encrypted manifest of e's credentials Secret, with every credential
+// key and no value in clear. Errors name keys, never values. (The overlay
+// sets its namespace.)
 func CheckSOPSFile(e *model.Environment, b []byte) error {
 	docs, err := kustomize.SplitYAML(b)
 	if err != nil {
@@ -38,8 +39,7 @@ func CheckSOPSFile(e *model.Environment, b []byte) error {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 		Metadata   struct {
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
+			Name string `json:"name"`
 		} `json:"metadata"`
 		Data       map[string]any `json:"data"`
 		StringData map[string]any `json:"stringData"`
@@ -56,9 +56,6 @@ func CheckSOPSFile(e *model.Environment, b []byte) error {
 	}
 	if obj.APIVersion != "v1" || obj.Kind != "Secret" || obj.Metadata.Name != e.Credentials.SecretName {
 		problems = append(problems, fmt.Sprintf("holds %s %s %q, not the v1 Secret %q", obj.APIVersion, obj.Kind, obj.Metadata.Name, e.Credentials.SecretName))
-	}
-	if obj.Metadata.Namespace != e.Namespace {
-		problems = append(problems, fmt.Sprintf("has metadata.namespace %q, not %q (the overlay would rewrite it and break the SOPS MAC)", obj.Metadata.Namespace, e.Namespace))
 	}
 	var missing, clear []string
 	for _, k := range model.CredentialKeys {
