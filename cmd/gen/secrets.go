@@ -51,7 +51,14 @@ overlay gives it), the manifest to encrypt.
 			if err != nil {
 				return err
 			}
-			body, err := secrets.Generate(&envs[0], opts)
+			e := &envs[0]
+			switch {
+			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
+				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (README: SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
+			case e.Credentials.ExternalSecret != nil:
+				fmt.Fprintf(s.stderr, "note: %s renders an ExternalSecret that fills Secret %s from %s; put these values in the store (key %s), or the operator overwrites what you apply\n", e.Name, e.Credentials.SecretName, e.Credentials.ExternalSecret.StoreName, e.Credentials.ExternalSecret.RemoteKey)
+			}
+			body, err := secrets.Generate(e, opts)
 			if err != nil {
 				return err
 			}
