@@ -3,6 +3,7 @@ package generator
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path"
 	"runtime"
 	"sync"
@@ -19,6 +20,12 @@ import (
 type Options struct {
 	// Progress, if set, is told about each environment rendered.
 	Progress func(format string, args ...any)
+	// Output is the existing output directory, read-only, for the files
+	// environments name in it but cht-gen does not own (credentials.sopsFile):
+	// they are checked and built with, never written. OutputName names it
+	// in messages.
+	Output     fs.FS
+	OutputName string
 }
 
 // RenderError names the environment a render failed for.
@@ -38,8 +45,12 @@ func (e *RenderError) Unwrap() error { return e.Err }
 // Environments render in parallel; the result does not depend on order.
 func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, error) {
 	envs := res.Environments
+	user, err := UserFiles(envs, opts.Output, opts.OutputName)
+	if err != nil {
+		return nil, err
+	}
 	sets := make([]files.Set, len(envs))
-	err := eachParallel(len(envs), func(i int) error {
+	err = eachParallel(len(envs), func(i int) error {
 		e := &envs[i]
 		set, err := renderOne(ctx, e)
 		if err != nil {
@@ -79,10 +90,11 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	// Overlays build against the shared base, so they are checked once
 	// every file is in the set; out is only read from here on.
 	dirs := reconcilers.Dirs()
+	external := gitops.ExternalSources(envs)
 	err = eachParallel(len(dirs), func(i int) error {
 		built, err := kustomize.Build(out, dirs[i])
 		if err == nil && path.Dir(dirs[i]) == gitops.FluxDir {
-			err = gitops.VerifyFlux(built)
+			err = gitops.VerifyFlux(built, external)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", dirs[i], err)
@@ -97,7 +109,11 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 		if e.Target != model.Kubernetes {
 			return nil
 		}
-		built, err := kustomize.BuildJSON(out, kustomize.OverlayDir(e))
+		dir := kustomize.OverlayDir(e)
+		built, err := kustomize.BuildJSON(WithUserFiles(out, user), dir)
+		if err == nil {
+			built, err = encryptedSecret(e, built)
+		}
 		if err == nil {
 			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/gitops"
 	"github.com/cht-gen/cht-gen/generator/repo"
 )
 
@@ -29,6 +30,9 @@ image changes, e.g.
   prod: cht-api, cht-sentinel image 4.21.1 -> 4.22.0; 5 changed, 0 added, 0 removed
   prod: + nouveau (Deployment cht-couchdb-nouveau, Service nouveau); - upgrade-service (Deployment upgrade-service, Service upgrade-service); ...
 then unified diffs of the objects that changed (omit them with --stat).
+A suspended environment gets a line saying its reconciler applies, changes
+and deletes nothing while suspended, e.g.
+  prod: suspended: Flux Kustomization cht-prod has spec.suspend: true; ...
 Secrets never appear: the output holds none.`,
 		Example: `  cht-gen diff
   cht-gen diff --base origin/main
@@ -43,10 +47,22 @@ Secrets never appear: the output holds none.`,
 			if err != nil {
 				return err
 			}
-			set, err := generator.Render(ctx, res, generator.Options{})
+			output, outName, closeOutput, err := outputFS(out)
 			if err != nil {
 				return err
 			}
+			defer closeOutput()
+			opts := generator.Options{Output: output, OutputName: outName}
+			set, err := generator.Render(ctx, res, opts)
+			if err != nil {
+				return err
+			}
+			// The user's SOPS files are part of what the overlays build.
+			user, err := generator.UserFiles(res.Environments, output, outName)
+			if err != nil {
+				return err
+			}
+			set = generator.WithUserFiles(set, user)
 			committed, err := repo.ReadCommitted(out, base)
 			if err != nil {
 				return err
@@ -64,6 +80,11 @@ Secrets never appear: the output holds none.`,
 			for _, c := range changes {
 				fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
 				differ = differ || c.Diff != ""
+			}
+			for i := range res.Environments {
+				if note := gitops.SuspendedNote(&res.Environments[i]); note != "" {
+					fmt.Fprintf(s.stdout, "%s: %s\n", res.Environments[i].Name, note)
+				}
 			}
 			if !stat {
 				for _, c := range changes {

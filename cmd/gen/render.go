@@ -20,7 +20,8 @@ func newRenderCmd(s *shared) *cobra.Command {
 compose/<env>/, Kustomize base and overlays under kubernetes/), checks every
 result with compose-go / kustomize, and only then swaps the new tree into the
 output directory. Unchanged files are not rewritten; files cht-gen no longer
-renders are removed; files it does not own are kept.
+renders are removed; files it does not own are kept (a credentials.sopsFile
+is read and checked, never written).
 
 With --check nothing is written: it exits 1 listing every file that is stale,
 missing or extra, 0 when the output is up to date (run it in CI).`,
@@ -43,7 +44,12 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if check {
 				progress = nil
 			}
-			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress})
+			output, outName, closeOutput, err := outputFS(out)
+			if err != nil {
+				return err
+			}
+			defer closeOutput()
+			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Output: output, OutputName: outName})
 			if err != nil {
 				return err
 			}

@@ -5,17 +5,21 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
 func newValidateCmd(s *shared) *cobra.Command {
 	var ef envFlags
+	var out string
 	cmd := &cobra.Command{
 		Use:   "validate [ENV...]",
 		Short: "Check environment files against the schema",
 		Long: `validate unifies the environment files with cht-gen's schema and checks
-what spans environments (namespaces on a shared cluster, versions). It prints
-one line per environment when all is well; otherwise every error as
+what spans environments (namespaces on a shared cluster, versions), and the
+files environments name in the output directory --out (credentials.sopsFile:
+present, SOPS-encrypted, the right Secret). It prints one line per
+environment when all is well; otherwise every error as
 file:line:col: path.to.field: message, and exits 1.`,
 		Example: `  cht-gen validate
   cht-gen validate --environments ./envs prod staging`,
@@ -27,6 +31,14 @@ file:line:col: path.to.field: message, and exits 1.`,
 			for _, w := range res.Warnings {
 				fmt.Fprintln(s.stderr, w.String())
 			}
+			output, outName, closeOutput, err := outputFS(out)
+			if err != nil {
+				return err
+			}
+			defer closeOutput()
+			if _, err := generator.UserFiles(envs, output, outName); err != nil {
+				return err
+			}
 			for i := range envs {
 				fmt.Fprintln(s.stdout, summary(&envs[i]))
 			}
@@ -34,6 +46,7 @@ file:line:col: path.to.field: message, and exits 1.`,
 		},
 	}
 	ef.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, where credentials.sopsFile files live")
 	return cmd
 }
 
@@ -49,6 +62,9 @@ func summary(e *model.Environment) string {
 		where = fmt.Sprintf("compose project %s, TLS %s", e.Project, e.Nginx.TLS.Mode)
 	case model.Kubernetes:
 		where = fmt.Sprintf("cluster %s, namespace %s, %s", e.Cluster, e.Namespace, e.GitOps)
+		if e.Suspended {
+			where += " (suspended)"
+		}
 	}
 	return fmt.Sprintf("ok %-12s %-10s CHT %-8s %s, %s, host %s (%s)", e.Name, e.Target, e.Version, db, where, e.Host, e.Source)
 }

@@ -51,6 +51,9 @@ type Environment struct {
 	AlwaysPullImages bool        `json:"alwaysPullImages,omitempty"`
 	Ingress          Ingress     `json:"ingress"`
 	Credentials      Credentials `json:"credentials"`
+	// Suspended parks the environment: its reconciler object stays, with
+	// reconciliation off, so nothing is applied, changed or deleted.
+	Suspended bool `json:"suspended,omitempty"`
 
 	// Source is where the environment is declared (set by load).
 	Source Position `json:"-"`
@@ -199,6 +202,16 @@ type Flux struct {
 	Interval   string `json:"interval"`
 	Timeout    string `json:"timeout"`
 	SOPSSecret string `json:"sopsSecret,omitempty"`
+	// SourceRef is an existing source to read the overlay from (the
+	// bootstrap GitRepository); nil: cht-gen renders a GitRepository.
+	SourceRef *SourceRef `json:"sourceRef,omitempty"`
+}
+
+// SourceRef names a Flux source object.
+type SourceRef struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
 }
 
 type Ingress struct {
@@ -215,7 +228,11 @@ type Ingress struct {
 }
 
 type Credentials struct {
-	SecretName     string          `json:"secretName"`
+	SecretName string `json:"secretName"`
+	// SOPSFile is a SOPS-encrypted manifest of the Secret, owned by the
+	// user, relative to the overlay folder. cht-gen lists it in the overlay
+	// and reads it to check it, but never writes it.
+	SOPSFile       string          `json:"sopsFile,omitempty"`
 	ExternalSecret *ExternalSecret `json:"externalSecret,omitempty"`
 }
 

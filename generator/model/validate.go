@@ -82,6 +82,7 @@ func Validate(envs []Environment) []Problem {
 					add(e, "couchdb.placement.nodes", "is required with existing hostPaths: a local volume lives on one Kubernetes node, name it per CouchDB node")
 				}
 			}
+			out = append(out, gitopsProblems(e)...)
 			if e.UpgradeService.Enabled && v != nil && !e.Has(KubernetesUpgradeService) {
 				add(e, "upgradeService.enabled", "CHT %s has no upgrade service on Kubernetes: Medic's 5.x chart dropped it and the admin app only stages upgrades; remove upgradeService.enabled and upgrade with a version bump in Git", e.Version)
 			} else if e.UpgradeService.Enabled {
@@ -153,6 +154,28 @@ func clashes(envs []Environment) []Problem {
 			out = append(out, Problem{Env: e.Name, Field: "repoURL",
 				Message: fmt.Sprintf("cluster %q has one ApplicationSet, over %s (branch %s, path %s) from environment %q: environments in it must share repoURL, branch and pathPrefix", e.Cluster, first.RepoURL, first.Branch, first.PathPrefix, first.Name)})
 		}
+	}
+	return out
+}
+
+// gitopsProblems checks the reconciler settings of a Kubernetes
+// environment that only make sense together.
+func gitopsProblems(e *Environment) []Problem {
+	var out []Problem
+	add := func(field, format string, args ...any) {
+		out = append(out, Problem{Env: e.Name, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	sops := e.Credentials.SOPSFile
+	switch {
+	case sops != "" && e.GitOps != "flux":
+		add("credentials.sopsFile", "Argo CD does not decrypt SOPS files: it would apply the encrypted Secret as is; use credentials.externalSecret, or create the Secret with `cht-gen secrets %s | kubectl apply -f -`", e.Name)
+	case sops != "" && e.Credentials.ExternalSecret != nil:
+		add("credentials.sopsFile", "and credentials.externalSecret both make Secret %s: keep one", e.Credentials.SecretName)
+	case sops == "" && e.Flux.SOPSSecret != "":
+		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see README: SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
+	}
+	if e.Suspended && e.GitOps == "argocd" && e.ArgoCDMode == "applicationset" {
+		add("suspended", "cannot park one environment of an ApplicationSet (its template is shared): use argocdMode \"application\"")
 	}
 	return out
 }
