@@ -278,7 +278,7 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 
 // target decides e's next version: to, or the latest release it may take.
 func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
-	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target}
+	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote()}
 	if latest {
 		rel, ok, err := pol.Latest(e, releases)
 		if err != nil || !ok {

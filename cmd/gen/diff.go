@@ -7,7 +7,6 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/diff"
-	"github.com/cht-gen/cht-gen/generator/gitops"
 	"github.com/cht-gen/cht-gen/generator/repo"
 )
 
@@ -82,7 +81,7 @@ Secrets never appear: the output holds none.`,
 				differ = differ || c.Diff != ""
 			}
 			for i := range res.Environments {
-				if note := gitops.SuspendedNote(&res.Environments[i]); note != "" {
+				if note := res.Environments[i].SuspendedNote(); note != "" {
 					fmt.Fprintf(s.stdout, "%s: %s\n", res.Environments[i].Name, note)
 				}
 			}

@@ -89,6 +89,14 @@ func TestCLI_SOPSFileIsTheUsers(t *testing.T) {
 	if code, stdout, errs := cli("diff", "--exit-code"); code != 0 {
 		t.Errorf("diff after commit: exit %d\n%s%s", code, stdout, errs)
 	}
+	// A local bump renders with the file too (it used to fail: "no output
+	// directory given"), and leaves it alone.
+	if code, stdout, errs := cli("bump", "prod", "--to", "4.22.0"); code != 0 || !strings.Contains(stdout+errs, "prod") {
+		t.Errorf("bump with a SOPS file: exit %d\n%s%s", code, stdout, errs)
+	}
+	if b, _ := os.ReadFile(file); string(b) != enc {
+		t.Error("bump changed the user's encrypted file")
+	}
 
 	// Back to a Secret made by hand: the file stays, unlisted.
 	os.WriteFile(cue, src, 0o644)

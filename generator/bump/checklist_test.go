@@ -104,3 +104,15 @@ func TestBodyChecklistOnlyWhatApplies(t *testing.T) {
 		})
 	}
 }
+
+func TestBodySaysWhenAnEnvironmentIsSuspended(t *testing.T) {
+	e := model.Environment{Name: "prod", Target: model.Kubernetes, GitOps: "flux", Namespace: "cht-prod", Suspended: true}
+	parked := Target{Env: "prod", From: "5.1.0", To: "5.2.0", Platform: model.Kubernetes, Suspended: e.SuspendedNote()}
+	if body := Body("", []Target{parked}, nil); !strings.Contains(body, "spec.suspend: true") || !strings.Contains(body, "merging changes Git only") {
+		t.Errorf("body of a suspended environment does not say so:\n%s", body)
+	}
+	running := Target{Env: "uat", From: "5.1.0", To: "5.2.0", Platform: model.Kubernetes}
+	if body := Body("", []Target{running}, nil); strings.Contains(body, "suspend") {
+		t.Errorf("body of a running environment mentions suspension:\n%s", body)
+	}
+}

@@ -43,6 +43,7 @@ type Target struct {
 	Env, From, To string
 	Platform      model.Target // kubernetes or compose: which checklist items apply
 	NotesURL      string       // release notes, when known
+	Suspended     string       // what the parked reconciler does (model.Environment.SuspendedNote), or ""
 }
 
 // Proposal is what one run proposes: the targets and how the change is
@@ -130,7 +131,15 @@ func apply(ctx context.Context, envDir, outDir string, plan Plan) (Proposal, []d
 	if prop.Title == "" {
 		prop.Title = Title(prop.Targets)
 	}
-	before, err := generator.Render(ctx, res, generator.Options{})
+	// Environments may name files in the output they do not own (a SOPS
+	// credentials file): renders check them and builds include them.
+	output, outName := os.DirFS(outDir), repo.DisplayPath(outDir)
+	opts := generator.Options{Output: output, OutputName: outName}
+	before, err := generator.Render(ctx, res, opts)
+	if err != nil {
+		return prop, nil, err
+	}
+	user, err := generator.UserFiles(res.Environments, output, outName)
 	if err != nil {
 		return prop, nil, err
 	}
@@ -142,11 +151,11 @@ func apply(ctx context.Context, envDir, outDir string, plan Plan) (Proposal, []d
 	if err != nil {
 		return prop, nil, err
 	}
-	after, err := generator.Render(ctx, resAfter, generator.Options{})
+	after, err := generator.Render(ctx, resAfter, opts)
 	if err != nil {
 		return prop, nil, err
 	}
-	changes, err := compare(ctx, before, after)
+	changes, err := compare(ctx, generator.WithUserFiles(before, user), generator.WithUserFiles(after, user))
 	if err != nil {
 		return prop, nil, err
 	}
@@ -302,6 +311,9 @@ func Body(intro string, targets []Target, changes []diff.Change) string {
 			notes = fmt.Sprintf("https://github.com/%s/%s/releases/tag/%s", github.CoreOwner, github.CoreRepo, t.To)
 		}
 		fmt.Fprintf(&b, " ([release notes](%s))\n", notes)
+		if t.Suspended != "" {
+			fmt.Fprintf(&b, "  - ⚠ %s: merging changes Git only.\n", t.Suspended)
+		}
 	}
 	b.WriteString("\n### What changes (`cht-gen diff`)\n\n```\n")
 	for _, c := range changes {

@@ -487,7 +487,7 @@ func TestCompose_SecretsCoverMedic5x(t *testing.T) {
 				t.Fatal(err)
 			}
 			example := string(set[compose.Dir(e)+"/"+compose.EnvExample])
-			generated, err := secrets.Generate(e)
+			generated, err := secrets.Generate(e, secrets.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

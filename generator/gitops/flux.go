@@ -133,18 +133,6 @@ func fluxKustomization(e *model.Environment, sourceRef M) M {
 	}
 }
 
-// SuspendedNote says what a suspended environment's reconciler does, for
-// diff summaries and bump pull-request bodies; "" when e is not suspended.
-func SuspendedNote(e *model.Environment) string {
-	if !e.Suspended || e.Target != model.Kubernetes {
-		return ""
-	}
-	if e.GitOps == "argocd" {
-		return fmt.Sprintf("suspended: Application cht-%s has no automated sync; Argo CD applies, changes and deletes nothing in %s until suspended is removed and it is synced", e.Name, e.Namespace)
-	}
-	return fmt.Sprintf("suspended: Flux Kustomization cht-%s has spec.suspend: true; Flux applies, changes and deletes nothing in %s until suspended is removed", e.Name, e.Namespace)
-}
-
 func fluxReadme(cluster string, envs []*model.Environment) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }

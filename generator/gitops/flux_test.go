@@ -153,7 +153,7 @@ func TestFlux_RemovalAndSuspensionAreSpelledOut(t *testing.T) {
 	}
 	envs := loadEnvs(t, src)
 	for i := range envs {
-		note := gitops.SuspendedNote(&envs[i])
+		note := envs[i].SuspendedNote()
 		if (note != "") != (envs[i].Name == "uat") {
 			t.Errorf("%s: SuspendedNote %q", envs[i].Name, note)
 		}

@@ -246,3 +246,15 @@ type ExternalSecret struct {
 // CredentialKeys are the keys of the CouchDB credentials Secret that CHT's
 // services read (Medic's cht-couchdb-credentials).
 var CredentialKeys = []string{"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRET", "COUCHDB_UUID", "COUCH_URL"}
+
+// SuspendedNote says what a suspended environment's reconciler does, for
+// diff summaries and bump pull-request bodies; "" when e is not suspended.
+func (e *Environment) SuspendedNote() string {
+	if !e.Suspended || e.Target != Kubernetes {
+		return ""
+	}
+	if e.GitOps == "argocd" {
+		return fmt.Sprintf("suspended: Application cht-%s has no automated sync; Argo CD applies, changes and deletes nothing in %s until suspended is removed and it is synced", e.Name, e.Namespace)
+	}
+	return fmt.Sprintf("suspended: Flux Kustomization cht-%s has spec.suspend: true; Flux applies, changes and deletes nothing in %s until suspended is removed", e.Name, e.Namespace)
+}

@@ -120,7 +120,7 @@ func Generate(e *model.Environment, opts Options) ([]byte, error) {
 func Namespace(e *model.Environment) (*unstructured.Unstructured, error) {
 	plain := *e
 	plain.Credentials.SOPSFile = "" // the user's file is not needed for the namespace
-	set, err := kustomize.RenderShared(e.UpgradeService.Tag)
+	set, err := kustomize.RenderShared(e.UpgradeService.Tag, []model.Environment{plain})
 	if err != nil {
 		return nil, err
 	}
