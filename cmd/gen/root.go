@@ -55,6 +55,7 @@ pull requests.`,
 		newPromoteCmd(s),
 		newSecretsCmd(s),
 		newSchemaCmd(s),
+		newImportCmd(s),
 	)
 	return root
 }
