@@ -56,6 +56,7 @@ pull requests.`,
 		newSecretsCmd(s),
 		newSchemaCmd(s),
 		newImportCmd(s),
+		newInitCmd(s),
 	)
 	return root
 }
