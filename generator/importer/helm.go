@@ -152,6 +152,7 @@ func (es Errors) Error() string {
 }
 
 type helmMapper struct {
+	five  bool // the 5.x chart
 	v     *values
 	opts  HelmOptions
 	env   *Env
@@ -171,6 +172,7 @@ func (m *helmMapper) run() *Env {
 	v := m.v
 	v.lookup("USER-SUPPLIED VALUES") // the header `helm get values` prints
 	version, five := m.version()
+	m.five = five
 	if five {
 		v.defaults = chart5xDefaults
 	} else {
@@ -540,6 +542,8 @@ func (m *helmMapper) ingress(cluster scalar) {
 		for _, f := range []struct{ key, field string }{{"groupname", "groupName"}, {"tags", "tags"}, {"certificate", "certificateArn"}} {
 			if s, ok := v.str("ingress", "annotations", f.key); ok && s.text != "" {
 				e.Set("ingress."+f.field, str(s.text), s.pos)
+			} else if !m.five {
+				m.note(m.keyPos("ingress"), "ingress.annotations."+f.key, "not set: cht-chart-4x's default is Medic's own dev ALB setting, which the release used; not imported (set ingress.%s)", f.field)
 			}
 		}
 	case "gke":

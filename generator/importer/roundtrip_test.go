@@ -58,18 +58,7 @@ func importAndBuild(t *testing.T, valuesFile string, opts importer.HelmOptions) 
 }
 
 // importDifferences hold for every imported cht-chart-4x release.
-var importDifferences = []hc.Difference{
-	{Why: "import leaves Medic's upgrade service off (it patches images GitOps reverts, cht-core #10186; reported on stderr): no Role, RoleBinding, ServiceAccount, Deployment, Service", Apply: func(ours, medic hc.Objects) bool {
-		found := false
-		for _, k := range []string{"Role/deployment-manager", "RoleBinding/deployment-manager-cht", "ServiceAccount/cht-upgrade-service-user", "Deployment/upgrade-service", "Service/upgrade-service"} {
-			if _, ok := medic[k]; ok {
-				delete(medic, k)
-				found = true
-			}
-		}
-		return found
-	}},
-}
+var importDifferences = []hc.Difference{hc.UpgradeServiceOff}
 
 var k3sDifferences = []hc.Difference{
 	{Why: "the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node; GitOps engines do not run helm hooks, so the README of a hostPath environment asks for the directories instead", Apply: hc.OnlyIn(hc.Medic, "Job/create-directory-")},

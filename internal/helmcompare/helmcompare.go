@@ -241,3 +241,50 @@ func Summary(objs Objects) string {
 	sort.Strings(ks)
 	return fmt.Sprint(ks)
 }
+
+// ClaimRef: cht-gen binds each pre-existing volume to its claim.
+var ClaimRef = Difference{Why: "pre-existing volumes carry a claimRef so no other claim can take a volume holding CouchDB data", Apply: EachOurs(func(o Object) bool {
+	pv, ok := o.(*corev1.PersistentVolume)
+	if !ok || pv.Spec.ClaimRef == nil {
+		return false
+	}
+	pv.Spec.ClaimRef = nil
+	return true
+})}
+
+// UpgradeServiceOff: `cht-gen import helm` leaves Medic's upgrade service
+// off, which cht-chart-4x always deploys.
+var UpgradeServiceOff = Difference{Why: "import leaves Medic's upgrade service off (it patches images GitOps reverts, cht-core #10186; reported on stderr): no Role, RoleBinding, ServiceAccount, Deployment, Service", Apply: func(_, medic Objects) bool {
+	found := false
+	for _, k := range []string{"Role/deployment-manager", "RoleBinding/deployment-manager-cht", "ServiceAccount/cht-upgrade-service-user", "Deployment/upgrade-service", "Service/upgrade-service"} {
+		if _, ok := medic[k]; ok {
+			delete(medic, k)
+			found = true
+		}
+	}
+	return found
+}}
+
+// MedicDevALB: cht-chart-4x's default ALB group, tags and certificate are
+// Medic's own dev settings; import does not carry them into a host's
+// environment (it says so on stderr).
+var MedicDevALB = Difference{Why: "import does not carry cht-chart-4x's default ALB annotations (Medic's dev group, tags, certificate) into a host's environment", Apply: func(ours, medic Objects) bool {
+	in, ok := medic["Ingress/api-ingress"]
+	if !ok {
+		return false
+	}
+	a := in.GetAnnotations()
+	found := false
+	for k, v := range map[string]string{
+		"alb.ingress.kubernetes.io/group.name":      "dev-cht-alb",
+		"alb.ingress.kubernetes.io/tags":            "Environment=dev,Team=QA",
+		"alb.ingress.kubernetes.io/certificate-arn": "arn:aws:iam::720541322708:server-certificate/2026-q1-wildcard-dev-medicmobile-org-letsencrypt",
+	} {
+		if a[k] == v {
+			delete(a, k)
+			found = true
+		}
+	}
+	in.SetAnnotations(a)
+	return found
+}}
