@@ -13,7 +13,7 @@ import (
 func newImportCmd(s *shared) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "Create environment files from what hosts run today (Helm values)",
+		Short: "Create environment files from what hosts run today (Helm values, Compose folders)",
 		Long: `import writes environment files from existing deployments, so a host with
 dozens of instances does not describe them by hand. Every key it cannot
 express is listed on stderr with what it did; nothing is dropped silently.
@@ -21,7 +21,7 @@ Passwords, secrets and UUIDs are never written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newImportHelmCmd(s))
+	cmd.AddCommand(newImportHelmCmd(s), newImportComposeCmd(s))
 	return cmd
 }
 
@@ -127,4 +127,88 @@ unless --force (which names what it replaces).`,
 func usageError(s *shared, cmd *cobra.Command, msg string) error {
 	fmt.Fprintf(s.stderr, "cht-gen: %s\nRun '%s --help' for usage.\n", msg, cmd.CommandPath())
 	return exitError{code: 2}
+}
+
+func newImportComposeCmd(s *shared) *cobra.Command {
+	var (
+		ef    envFlags
+		opts  importer.ComposeOptions
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compose DIR...",
+		Short: "Create Compose environments from running VMs' CHT folders",
+		Long: `import compose reads a VM's CHT folder as Medic's install guide lays it out
+(cht-core.yml and cht-couchdb.yml or cht-couchdb-clustered.yml, in DIR or
+DIR/compose; upgrade-service/docker-compose.yml; the .env files) and writes
+one environment per folder into <environments>/<name>.cue.
+
+It loads the files with compose-go as docker compose would, then maps the
+version (image tags), CouchDB nodes (services), data folders (volumes),
+composePath (CHT_COMPOSE_PATH), TLS mode and certificate subject, nginx
+ports, log settings, the compose project name, network, and the other
+.env settings the schema has. Everything else is listed on stderr as
+file:line: key: what it did. COUCHDB_PASSWORD, COUCHDB_SECRET and
+COUCHDB_UUID are never read into the file: keep the VM's .env.
+
+Files are validated with the rest of the environments directory before
+anything is written; existing files are never replaced unless --force.`,
+		Example: `  scp -r vm1:/home/ubuntu/cht ./vm1 && cht-gen import compose ./vm1
+  cht-gen import compose --name district-a /srv/cht`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Name != "" && len(args) > 1 {
+				return usageError(s, cmd, "--name names one environment: give one folder")
+			}
+			newFiles := map[string]*importer.EnvFile{}
+			var failed importer.Errors
+			for _, dir := range args {
+				env, notes, err := importer.FromCompose(dir, opts)
+				for _, n := range notes {
+					fmt.Fprintln(s.stderr, n.String())
+				}
+				var errs importer.Errors
+				if errors.As(err, &errs) {
+					failed = append(failed, errs...)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				name := env.Name + ".cue"
+				if newFiles[name] != nil {
+					failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "name",
+						Message: fmt.Sprintf("environment %s comes from another folder too: give each its own name", env.Name)})
+					continue
+				}
+				newFiles[name] = &importer.EnvFile{Envs: []*importer.Env{env}, Header: []string{
+					"Imported from a Compose folder by `cht-gen import compose`. Edit freely.",
+				}}
+			}
+			if len(failed) == 0 {
+				written, err := importer.WriteFiles(ef.dir, newFiles, force)
+				if err == nil {
+					for _, w := range written {
+						if len(w.Replaced) > 0 {
+							fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
+						}
+						fmt.Fprintf(s.stdout, "imported %s\n", w.Path)
+					}
+					return nil
+				}
+				if !errors.As(err, &failed) {
+					return err
+				}
+			}
+			for _, n := range failed {
+				fmt.Fprintln(s.stderr, n.String())
+			}
+			fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
+			return exitError{code: 1}
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().StringVar(&opts.Name, "name", "", "environment name (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing <name>.cue files")
+	return cmd
 }

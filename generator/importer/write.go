@@ -29,65 +29,95 @@ type Written struct {
 // declare an environment another file declares. Validation errors are
 // reported at the input that produced the value when known.
 func Write(dir, name string, f *EnvFile, force bool) (*Written, error) {
-	src, err := f.Format()
+	w, err := WriteFiles(dir, map[string]*EnvFile{name: f}, force)
 	if err != nil {
 		return nil, err
 	}
-	target := filepath.Join(dir, name)
+	return w[0], nil
+}
+
+// WriteFiles is Write for several files at once: all are validated
+// together, and none is written unless all can be.
+func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Written, error) {
+	var names []string
+	for n := range newFiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	srcs := map[string][]byte{}
+	for _, n := range names {
+		src, err := newFiles[n].Format()
+		if err != nil {
+			return nil, err
+		}
+		srcs[n] = src
+	}
 	existing, err := declared(dir)
 	if err != nil {
 		return nil, err
 	}
 	var problems Errors
-	var replaced []string
-	for env, where := range existing {
-		if filepath.Base(where.File) == name {
-			replaced = append(replaced, env)
+	var out []*Written
+	for _, name := range names {
+		target := filepath.Join(dir, name)
+		var replaced []string
+		for env, where := range existing {
+			if filepath.Base(where.File) == name {
+				replaced = append(replaced, env)
+			}
 		}
-	}
-	sort.Strings(replaced)
-	if _, err := os.Lstat(target); err == nil && !force {
-		return nil, fmt.Errorf("%s exists (declaring %s): pass --force to replace it", target, orNone(replaced))
-	}
-	for _, e := range f.Envs {
-		if where, ok := existing[e.Name]; ok && filepath.Base(where.File) != name {
-			problems = append(problems, Note{Pos: where, Key: "environments." + e.Name,
-				Message: "already declared here: choose another name with --name, or remove it from that file"})
+		sort.Strings(replaced)
+		if _, err := os.Lstat(target); err == nil && !force {
+			return nil, fmt.Errorf("%s exists (declaring %s): pass --force to replace it", target, orNone(replaced))
 		}
+		for _, e := range newFiles[name].Envs {
+			if where, ok := existing[e.Name]; ok && srcs[filepath.Base(where.File)] == nil {
+				problems = append(problems, Note{Pos: where, Key: "environments." + e.Name,
+					Message: "already declared here: choose another name with --name, or remove it from that file"})
+			}
+		}
+		out = append(out, &Written{Path: target, Replaced: replaced})
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	fsys, err := overlay(dir, name, src)
+	fsys, err := overlay(dir, srcs)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := load.Load(fsys, dir); err != nil {
-		return nil, locate(err, f, target)
+		return nil, locate(err, newFiles, dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	for _, name := range names {
+		if err := writeAtomic(filepath.Join(dir, name), srcs[name]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writeAtomic replaces path whole: a temporary file beside it, renamed.
+func writeAtomic(path string, src []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(src); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return nil, err
-	}
-	return &Written{Path: target, Replaced: replaced}, nil
+	return os.Rename(tmp.Name(), path)
 }
 
 func orNone(names []string) string {
@@ -146,15 +176,18 @@ func declared(dir string) (map[string]Pos, error) {
 	return out, nil
 }
 
-// overlay is dir's *.cue files with name replaced by src.
-func overlay(dir, name string, src []byte) (fs.FS, error) {
-	m := fstest.MapFS{name: {Data: src, Mode: 0o644}}
+// overlay is dir's *.cue files with srcs (by name) added or replaced.
+func overlay(dir string, srcs map[string][]byte) (fs.FS, error) {
+	m := fstest.MapFS{}
+	for name, src := range srcs {
+		m[name] = &fstest.MapFile{Data: src, Mode: 0o644}
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	for _, de := range entries {
-		if de.IsDir() || de.Name() == name || !strings.HasSuffix(de.Name(), ".cue") {
+		if de.IsDir() || srcs[de.Name()] != nil || !strings.HasSuffix(de.Name(), ".cue") {
 			continue
 		}
 		if de.Type()&fs.ModeSymlink != 0 {
@@ -171,14 +204,16 @@ func overlay(dir, name string, src []byte) (fs.FS, error) {
 
 // locate turns load's diagnostics about the generated file into notes at
 // the input that produced the value, when known.
-func locate(err error, f *EnvFile, target string) error {
+func locate(err error, newFiles map[string]*EnvFile, dir string) error {
 	var diags load.Errors
 	if !errors.As(err, &diags) {
 		return err
 	}
 	byName := map[string]*Env{}
-	for _, e := range f.Envs {
-		byName[e.Name] = e
+	for _, f := range newFiles {
+		for _, e := range f.Envs {
+			byName[e.Name] = e
+		}
 	}
 	var out Errors
 	for _, d := range diags {
@@ -191,13 +226,13 @@ func locate(err error, f *EnvFile, target string) error {
 			if e := byName[name]; e != nil {
 				if p, ok := e.Origin(field); ok {
 					n = Note{Pos: p, Key: field, Message: d.Message + " (environments." + name + "." + field + ")"}
-				} else if filepath.Base(d.Pos.File) == filepath.Base(target) {
-					n.Pos = Pos{File: target + " (not written)"}
+				} else if newFiles[filepath.Base(d.Pos.File)] != nil {
+					n.Pos = Pos{File: filepath.Join(dir, filepath.Base(d.Pos.File)) + " (not written)"}
 				}
 			}
 		}
 		if d.Path == "gitops.repoURL" || strings.HasSuffix(d.Path, ".repoURL") {
-			n.Message += ": Kubernetes environments need the Git repository Flux / Argo CD read: `cht-gen init --repo-url URL`, or set gitops: repoURL in a file of " + filepath.Dir(target)
+			n.Message += ": Kubernetes environments need the Git repository Flux / Argo CD read: `cht-gen init --repo-url URL`, or set gitops: repoURL in a file of " + dir
 		}
 		out = append(out, n)
 	}
