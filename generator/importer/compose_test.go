@@ -99,7 +99,7 @@ func TestImportCompose_RoundTrip(t *testing.T) {
 		"NGINX_HTTP_PORT=8080\nNGINX_HTTPS_PORT=8443\nLOG_MAX_SIZE=10m\nLOG_MAX_FILES=5\nCHT_NETWORK=district-net\nCOUCHDB_LOG_LEVEL=notice\n"
 	for _, tc := range []struct {
 		name, version, couch, env string
-		intended               map[string]string
+		intended                  map[string]string
 	}{
 		{name: "4.22.0 single node, custom data folder", version: "4.22.0", couch: "cht-couchdb.yml",
 			env: settings + "COUCHDB_DATA=/data/couchdb\n"},
