@@ -10,6 +10,7 @@ import (
 
 func newValidateCmd(s *shared) *cobra.Command {
 	var ef envFlags
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "validate [ENV...]",
 		Short: "Check environment files against the schema",
@@ -20,9 +21,18 @@ file:line:col: path.to.field: message, and exits 1.`,
 		Example: `  cht-gen validate
   cht-gen validate --environments ./envs prod staging`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(s, cmd); err != nil {
+				return err
+			}
 			res, envs, err := ef.load(args)
+			if err != nil && of.json() {
+				return failJSON(s, err)
+			}
 			if err != nil {
 				return err
+			}
+			if of.json() {
+				return writeJSON(s.stdout, validateJSON(res, envs))
 			}
 			for _, w := range res.Warnings {
 				fmt.Fprintln(s.stderr, w.String())
@@ -34,6 +44,7 @@ file:line:col: path.to.field: message, and exits 1.`,
 		},
 	}
 	ef.register(cmd)
+	of.register(cmd)
 	return cmd
 }
 
