@@ -18,6 +18,8 @@ func newImportCmd(s *shared) *cobra.Command {
 dozens of instances does not describe them by hand. Every key it cannot
 express is listed on stderr with what it did; nothing is dropped silently.
 Passwords, secrets and UUIDs are never written.`,
+		Example: `  cht-gen import helm --cluster moh-eks prod.yaml staging.yaml
+  cht-gen import compose ./vm1 ./vm2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}

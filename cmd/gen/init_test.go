@@ -162,3 +162,21 @@ func TestInit_ReadsTheChecksumOfItsRelease(t *testing.T) {
 		t.Errorf("hostile repo URL: exit %d %s", code, errs)
 	}
 }
+
+func TestAdoptionCommands_Help(t *testing.T) {
+	for _, args := range [][]string{{"init"}, {"import"}, {"import", "helm"}, {"import", "compose"}} {
+		code, out, _ := runCLI(t, append(args, "--help")...)
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "Examples:") {
+			t.Errorf("%v --help: %d %s", args, code, out)
+		}
+	}
+	if code, _, errs := runCLI(t, "import", "helm"); code != 2 || !strings.Contains(errs, "--help") {
+		t.Errorf("import helm without files: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "import", "helm", "--name", "a", "x.yaml", "y.yaml"); code != 2 || !strings.Contains(errs, "one values file") {
+		t.Errorf("--name with two files: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "import", "helm", "--cluster", "../etc", "x.yaml"); code != 2 || !strings.Contains(errs, "not a valid name") {
+		t.Errorf("--cluster ../etc: exit %d %s", code, errs)
+	}
+}

@@ -387,6 +387,9 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 		e.Set("couchdb.storage.subPath", str(sp.text), sp.pos)
 	}
 	pre, preS := v.truthy("couchdb_data", "preExistingDataAvailable")
+	if n := v.lookup("couchdb_data", "preExistingDataAvailable"); five && n != nil && n.Tag == "!!str" && n.Value == "false" {
+		m.note(preS.pos, "couchdb_data.preExistingDataAvailable", "is the string \"false\" (as in Medic's values/deployment-single.yaml): the 5.x chart's claim template tests it for truth, where a non-empty string is true, so that release's claim waits for a volume couchdb-pv-<namespace> nothing creates; imported as false (a new volume)")
+	}
 	class, classOK := v.str("couchdb", "storage_class")
 	switch cluster.text {
 	case "eks":
