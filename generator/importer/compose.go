@@ -253,6 +253,10 @@ func (m *composeMapper) get(k string) (string, Pos, bool) {
 
 func (m *composeMapper) name() string {
 	if m.opts.Name != "" {
+		if !ValidName(m.opts.Name) {
+			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
+			return "imported"
+		}
 		return m.opts.Name
 	}
 	if p, _, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && ValidName(p) {

@@ -271,6 +271,10 @@ func (m *helmMapper) version() (scalar, bool) {
 
 func (m *helmMapper) name() string {
 	if m.opts.Name != "" {
+		if !ValidName(m.opts.Name) {
+			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
+			return "imported"
+		}
 		return m.opts.Name
 	}
 	for _, key := range []string{"project_name", "namespace"} {

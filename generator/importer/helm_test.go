@@ -237,9 +237,14 @@ func TestFromHelm_Refusals(t *testing.T) {
 		{"unpinned local volume", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\ningress: {host: a.example.org}\n", "local volumes live on one Kubernetes node each"},
 		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
 		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
+		{"--name escaping", "cht_image_tag: 4.22.0\ningress: {host: a.example.org}\n", `--name: name: "../../etc/x" is not a valid environment name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := importer.FromHelm("values.yaml", []byte(tc.values), importer.HelmOptions{Cluster: "c"})
+			opts := importer.HelmOptions{Cluster: "c"}
+			if tc.name == "--name escaping" {
+				opts.Name = "../../etc/x"
+			}
+			_, _, err := importer.FromHelm("values.yaml", []byte(tc.values), opts)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -262,6 +267,9 @@ func TestWrite_RefusesAndReportsAtTheValues(t *testing.T) {
 		return &importer.EnvFile{Envs: []*importer.Env{env}}
 	}
 	good := imp("project_name: one\ncht_image_tag: 4.22.0\ningress: {host: one.example.org}\n")
+	if _, err := importer.Write(dir, "../escape.cue", good, true); err == nil || !strings.Contains(err.Error(), "not an environment file name") {
+		t.Errorf("file name outside the directory: %v", err)
+	}
 
 	_, err := importer.Write(dir, "c.cue", imp("project_name: taken\ncht_image_tag: 4.22.0\ningress: {host: x.example.org}\n"), false)
 	if err == nil || !strings.Contains(err.Error(), "other.cue:3:15: environments.taken: already declared") {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing/fstest"
@@ -16,6 +17,9 @@ import (
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
+
+// fileNameRE keeps written files directly inside the environments directory.
+var fileNameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,30}[a-z0-9])?\.cue$`)
 
 // Written describes a file Write produced.
 type Written struct {
@@ -41,6 +45,9 @@ func Write(dir, name string, f *EnvFile, force bool) (*Written, error) {
 func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Written, error) {
 	var names []string
 	for n := range newFiles {
+		if !fileNameRE.MatchString(n) {
+			return nil, fmt.Errorf("%q is not an environment file name (<name>.cue, name a lower-case DNS label)", n)
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)
