@@ -26,7 +26,8 @@ func newInitCmd(s *shared) *cobra.Command {
 		Long: `init turns DIR (default: the current directory, usually a fresh
 ` + "`git init`" + `) into a hosting repository that works on the first push:
 
-  environments/       one commented example per target (CHT ` + scaffold.CHTVersion + `) and gitops.cue
+  environments/       one commented example per target (CHT ` + scaffold.CHTVersion + `; only while
+                      it holds no environments of its own) and gitops.cue
   .github/workflows/  cht-gen.yml (pull requests: validate, render --check,
                       the diff posted on the PR) and cht-gen-bump.yml
                       (weekly and by hand: bump --all --latest --push)
@@ -76,6 +77,14 @@ replaces. Running it again changes nothing.`,
 					return fmt.Errorf("the checksum of cht-gen %s's archive: %w (offline: pass --release-sha256)", opts.Version, err)
 				}
 				opts.SHA256 = sum
+			}
+			own, err := scaffold.HasOwnEnvironments(dir)
+			if err != nil {
+				return err
+			}
+			opts.NoExamples = own
+			if own {
+				fmt.Fprintln(s.stderr, "environments/ has environments of its own: no examples written")
 			}
 			files, err := scaffold.Files(opts)
 			if err != nil {

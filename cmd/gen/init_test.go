@@ -93,6 +93,16 @@ func TestInit_FreshRepositoryWorksOnFirstPush(t *testing.T) {
 		t.Errorf("second init changed files:\nbefore %s\nafter  %s", before, after)
 	}
 
+	// Once the host has environments of its own, deleted examples stay deleted.
+	os.WriteFile(filepath.Join(dir, "environments", "prod.cue"), []byte("package environments\n\nenvironments: prod: {target: \"compose\", version: \"5.2.0\", host: \"prod.example.org\"}\n"), 0o644)
+	os.Remove(filepath.Join(dir, "environments", "example-vm.cue"))
+	if code, out, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum); code != 0 || strings.Contains(out, "created") || !strings.Contains(errs, "no examples written") {
+		t.Fatalf("init with own environments: exit %d %s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "environments", "example-vm.cue")); err == nil {
+		t.Error("init re-created a deleted example")
+	}
+
 	// An edited file is never replaced without --force; nothing is written.
 	readme := filepath.Join(dir, "README.md")
 	os.WriteFile(readme, []byte("our own README\n"), 0o644)

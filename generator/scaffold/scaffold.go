@@ -36,6 +36,9 @@ type Options struct {
 	// RepoURL Flux / Argo CD clone; empty writes a placeholder that fails
 	// validation with what to do.
 	RepoURL string
+	// NoExamples leaves out the example environments (the directory
+	// already has environments of its own).
+	NoExamples bool
 }
 
 var (
@@ -107,6 +110,9 @@ func Files(o Options) ([]File, error) {
 		var b bytes.Buffer
 		if err := tpl.Execute(&b, data); err != nil {
 			return nil, err
+		}
+		if o.NoExamples && strings.HasPrefix(t.dst, "environments/example-") {
+			continue
 		}
 		out = append(out, File{Path: t.dst, Data: b.Bytes()})
 	}
@@ -230,4 +236,25 @@ func writeFile(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// HasOwnEnvironments reports whether dir/environments holds *.cue files
+// other than the ones init writes: then init adds no examples, so deleting
+// them once real environments are in stays deleted.
+func HasOwnEnvironments(dir string) (bool, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, "environments"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		switch n := e.Name(); {
+		case !strings.HasSuffix(n, ".cue"), n == "gitops.cue", n == "example-vm.cue", n == "example-k8s.cue":
+		default:
+			return true, nil
+		}
+	}
+	return false, nil
 }
