@@ -62,16 +62,7 @@ var importDifferences = []hc.Difference{hc.UpgradeServiceOff}
 
 var k3sDifferences = []hc.Difference{
 	{Why: "the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node; GitOps engines do not run helm hooks, so the README of a hostPath environment asks for the directories instead", Apply: hc.OnlyIn(hc.Medic, "Job/create-directory-")},
-	{Why: "pre-existing volumes carry a claimRef so no other claim can take a volume holding CouchDB data", Apply: func(ours, _ hc.Objects) bool {
-		found := false
-		for k, o := range ours {
-			if pv, ok := o.(*corev1.PersistentVolume); ok && strings.HasPrefix(k, "PersistentVolume/") && pv.Spec.ClaimRef != nil {
-				pv.Spec.ClaimRef = nil
-				found = true
-			}
-		}
-		return found
-	}},
+	hc.ClaimRef,
 	{Why: "the Ingress names its class (traefik) instead of relying on the cluster's default class", Apply: func(ours, _ hc.Objects) bool {
 		in, ok := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
 		if !ok || in.Spec.IngressClassName == nil {
@@ -115,16 +106,7 @@ func TestImportHelm4x_RoundTrip(t *testing.T) {
 			_, ok := medic["PersistentVolume/couchdb-pv-mrjones-dev"]
 			delete(medic, "PersistentVolume/couchdb-pv-mrjones-dev")
 			return ok
-		}}, {Why: "pre-existing volumes carry a claimRef so no other claim can take a volume holding CouchDB data", Apply: func(ours, _ hc.Objects) bool {
-			found := false
-			for _, o := range ours {
-				if pv, ok := o.(*corev1.PersistentVolume); ok && pv.Spec.ClaimRef != nil {
-					pv.Spec.ClaimRef = nil
-					found = true
-				}
-			}
-			return found
-		}}},
+		}}, hc.ClaimRef},
 	}, {
 		name: "k3s-k3d, three nodes, no image cache",
 		edit: strings.NewReplacer(`cluster_type: "eks"`, `cluster_type: "k3s-k3d"`, "clusteredCouch_enabled: false", "clusteredCouch_enabled: true",
