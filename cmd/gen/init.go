@@ -65,6 +65,9 @@ replaces. Running it again changes nothing.`,
 				}
 				opts.RepoURL = u
 			}
+			if opts.Branch == "" {
+				opts.Branch = scaffold.CurrentBranch(dir)
+			}
 			if opts.Version == "" {
 				opts.Version = strings.TrimPrefix(version, "v")
 				if opts.Version == "dev" || strings.Contains(opts.Version, "dirty") {
@@ -110,6 +113,7 @@ replaces. Running it again changes nothing.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.RepoURL, "repo-url", "", "Git URL Flux / Argo CD clone (default: the origin remote)")
+	cmd.Flags().StringVar(&opts.Branch, "branch", "", "branch Flux / Argo CD follow and CI checks on push (default: the current branch, else main)")
 	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
 	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
 	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")

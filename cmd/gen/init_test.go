@@ -47,11 +47,14 @@ func TestInit_FreshRepositoryWorksOnFirstPush(t *testing.T) {
 		}
 	}
 	gitops, _ := os.ReadFile(filepath.Join(dir, "environments/gitops.cue"))
+	if !strings.Contains(string(gitops), `branch:     "master"`) {
+		t.Errorf("gitops.cue does not follow the repository's branch (master, go-git's PlainInit default):\n%s", gitops)
+	}
 	if !strings.Contains(string(gitops), `repoURL:    "https://github.com/moh/cht-hosting"`) || strings.Contains(string(gitops), "S3NTINEL") {
 		t.Errorf("gitops.cue: want the origin without credentials:\n%s", gitops)
 	}
 	wf, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/cht-gen.yml"))
-	for _, want := range []string{"uses: cht-gen/cht-gen@v1.4.0", `version: "1.4.0"`, `sha256: "` + testSum + `"`, "cht-gen validate", "cht-gen render --check", "gh pr comment"} {
+	for _, want := range []string{"uses: cht-gen/cht-gen@v1.4.0", `version: "1.4.0"`, `branches: ["master"]`, `sha256: "` + testSum + `"`, "cht-gen validate", "cht-gen render --check", "gh pr comment"} {
 		if !strings.Contains(string(wf), want) {
 			t.Errorf("cht-gen.yml lacks %q", want)
 		}
@@ -170,6 +173,10 @@ func TestInit_ReadsTheChecksumOfItsRelease(t *testing.T) {
 	code, _, errs = runCLI(t, "init", t.TempDir(), "--repo-url", "https://github.com/moh/x\"\n  evil: 1", "--release-version", "1.0.0", "--release-sha256", testSum)
 	if code != 1 || !strings.Contains(errs, "repository URL") {
 		t.Errorf("hostile repo URL: exit %d %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "init", t.TempDir(), "--repo-url", "https://github.com/moh/x", "--branch", "main\"]\non: push", "--release-version", "1.0.0", "--release-sha256", testSum)
+	if code != 1 || !strings.Contains(errs, "not a plain Git branch name") {
+		t.Errorf("hostile branch: exit %d %s", code, errs)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -89,4 +90,18 @@ func OriginURL(dir string) (string, error) {
 		return u.String(), nil
 	}
 	return urls[0], nil
+}
+
+// CurrentBranch is the branch HEAD names in the Git repository holding
+// dir (also before the first commit), or "" outside Git or when detached.
+func CurrentBranch(dir string) string {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return ""
+	}
+	head, err := r.Storer.Reference(plumbing.HEAD)
+	if err != nil || head.Type() != plumbing.SymbolicReference || !head.Target().IsBranch() {
+		return ""
+	}
+	return head.Target().Short()
 }

@@ -36,6 +36,8 @@ type Options struct {
 	// RepoURL Flux / Argo CD clone; empty writes a placeholder that fails
 	// validation with what to do.
 	RepoURL string
+	// Branch Flux / Argo CD follow and CI checks on push; default main.
+	Branch string
 	// NoExamples leaves out the example environments (the directory
 	// already has environments of its own).
 	NoExamples bool
@@ -47,6 +49,8 @@ var (
 	// repoURLRE is the schema's repoURL prefix plus what a URL may hold in
 	// a workflow-free, credential-free form.
 	repoURLRE = regexp.MustCompile(`^(https://|ssh://|git@|file://)[A-Za-z0-9._~:/@+-]+$`)
+	// branchRE is the schema's #GitRef.
+	branchRE = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 )
 
 // Placeholder is the repoURL written when none is known; it fails the
@@ -61,6 +65,9 @@ func (o Options) Check() error {
 	}
 	if !sha256RE.MatchString(o.SHA256) {
 		errs = append(errs, fmt.Sprintf("checksum %q is not a lower-case hex SHA-256", o.SHA256))
+	}
+	if !branchRE.MatchString(o.Branch) || strings.Contains(o.Branch, "..") {
+		errs = append(errs, fmt.Sprintf("branch %q is not a plain Git branch name", o.Branch))
 	}
 	if o.RepoURL != "" {
 		if !repoURLRE.MatchString(o.RepoURL) {
@@ -83,6 +90,9 @@ type File struct {
 
 // Files renders the scaffold.
 func Files(o Options) ([]File, error) {
+	if o.Branch == "" {
+		o.Branch = "main"
+	}
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
@@ -116,7 +126,7 @@ func Files(o Options) ([]File, error) {
 		}
 		out = append(out, File{Path: t.dst, Data: b.Bytes()})
 	}
-	g, err := gitopsFile(o.RepoURL)
+	g, err := gitopsFile(o.RepoURL, o.Branch)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +136,7 @@ func Files(o Options) ([]File, error) {
 }
 
 // gitopsFile is environments/gitops.cue, built with cue/ast.
-func gitopsFile(repoURL string) ([]byte, error) {
+func gitopsFile(repoURL, branch string) ([]byte, error) {
 	url := repoURL
 	doc := []string{
 		"The Git repository Flux and Argo CD reconcile deploy/ from (written by",
@@ -143,7 +153,7 @@ func gitopsFile(repoURL string) ([]byte, error) {
 		Label: ast.NewIdent("gitops"),
 		Value: ast.NewStruct(
 			&ast.Field{Label: ast.NewIdent("repoURL"), Value: ast.NewString(url)},
-			&ast.Field{Label: ast.NewIdent("branch"), Value: ast.NewString("main")},
+			&ast.Field{Label: ast.NewIdent("branch"), Value: ast.NewString(branch)},
 			&ast.Field{Label: ast.NewIdent("pathPrefix"), Value: ast.NewString("deploy")},
 		),
 	}
