@@ -238,8 +238,8 @@ func locate(err error, newFiles map[string]*EnvFile, dir string) error {
 				}
 			}
 		}
-		if d.Path == "gitops.repoURL" || strings.HasSuffix(d.Path, ".repoURL") {
-			n.Message += ": Kubernetes environments need the Git repository Flux / Argo CD read: `cht-gen init --repo-url URL`, or set gitops: repoURL in a file of " + dir
+		if strings.HasSuffix(d.Path, ".repoURL") && strings.Contains(d.Message, "missing") {
+			n.Message += " (`cht-gen init` writes " + filepath.Join(dir, "gitops.cue") + " from the origin remote)"
 		}
 		out = append(out, n)
 	}
