@@ -462,6 +462,9 @@ func (m *helmMapper) k3sStorage(nodes int, pre bool, five bool) {
 		case ok && p.text != "":
 			paths = append(paths, p.text)
 			from = firstSet(from, p.pos)
+		case nodes > 1 && !five:
+			// cht-chart-4x falls back when the key is absent (hasKey).
+			paths = append(paths, fmt.Sprintf("/var/lib/%s-couchdb%d", m.namespace(m.env.Name), n))
 		default:
 			m.fail(Pos{File: v.file}, fmt.Sprintf("local_storage.preExistingDiskPath-%d", n), "missing: the folder holding node %d's CouchDB data", n)
 		}

@@ -112,6 +112,68 @@ func TestImportHelm4x_RoundTrip(t *testing.T) {
 		edit: strings.NewReplacer(`cluster_type: "eks"`, `cluster_type: "k3s-k3d"`, "clusteredCouch_enabled: false", "clusteredCouch_enabled: true",
 			`node-1: ""`, "node-1: k3s-a", `node-2: ""`, "node-2: k3s-b", `node-3: ""`, "node-3: k3s-c", "cache_images: true", "cache_images: false").Replace,
 		diffs: k3sDifferences,
+	}, {
+		name: "helm get values of a tuned eks release (chart defaults for the rest)",
+		edit: func(string) string {
+			return `USER-SUPPLIED VALUES:
+project_name: tuned
+namespace: tuned-ns
+cht_image_tag: 4.21.1
+cache_images: false
+upstream_servers:
+  docker_registry: registry.moh.example.org/medic
+  builds_url: https://builds.moh.example.org/_couch/builds_4
+upgrade_service:
+  tag: "0.30"
+couchdb:
+  user: admin
+  password: S3NTINEL-pw
+  couchdb_node_storage_size: 50Gi
+couchdb_data:
+  dataPathOnDiskForCouchDB: ""
+toleration:
+  key: couchdb
+  operator: Exists
+  effect: NoExecute
+nodes:
+  single_node_deploy: ip-10-0-0-5
+ingress:
+  host: tuned.moh.example.org
+  annotations:
+    groupname: moh
+    tags: Team=health
+    certificate: arn:aws:acm:eu-west-1:1:certificate/t
+`
+		},
+	}, {
+		name: "helm get values of a k3s cluster of four with pre-existing data (the chart's path fallback)",
+		edit: func(string) string {
+			return `project_name: four
+namespace: four
+cht_image_tag: 4.22.0
+cluster_type: k3s-k3d
+couchdb:
+  password: S3NTINEL-pw
+  clusteredCouch_enabled: true
+clusteredCouch:
+  noOfCouchDBNodes: 4
+couchdb_data:
+  preExistingDataAvailable: true
+  dataPathOnDiskForCouchDB: "couchdata"
+local_storage:
+  preExistingDiskPath-1: /mnt/a
+  preExistingDiskPath-2: /mnt/b
+  preExistingDiskPath-3: /mnt/c
+nodes:
+  node-1: k1
+  node-2: k2
+  node-3: k3
+  node-4: k4
+ingress:
+  host: four.example.org
+`
+		},
+		diffs: []hc.Difference{k3sDifferences[1], k3sDifferences[2]},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := filled
