@@ -132,7 +132,7 @@ func (f *EnvFile) Format() ([]byte, error) {
 	for _, e := range f.Envs {
 		field := &ast.Field{
 			Label: ast.NewIdent("environments"),
-			Value: ast.NewStruct(&ast.Field{Label: ast.NewStringLabel(e.Name), Value: e.body.expr()}),
+			Value: &ast.StructLit{Elts: []ast.Decl{&ast.Field{Label: ast.NewStringLabel(e.Name), Value: e.body.expr()}}},
 		}
 		addComments(field, e.Comment)
 		file.Decls = append(file.Decls, field)
