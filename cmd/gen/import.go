@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -70,7 +69,7 @@ unless --force (which names what it replaces).`,
 			var failed importer.Errors
 			seen := map[string]string{}
 			for _, path := range args {
-				data, err := os.ReadFile(path)
+				data, err := importer.ReadValues(path)
 				if err != nil {
 					return err
 				}

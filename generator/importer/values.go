@@ -3,6 +3,8 @@ package importer
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -48,9 +50,20 @@ type values struct {
 // maxValuesSize bounds a values file; real ones are a few KiB.
 const maxValuesSize = 1 << 20
 
+// ReadValues reads a values file, refusing more than FromHelm accepts
+// without reading it all (a device or a huge file named by mistake).
+func ReadValues(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxValuesSize+1))
+}
+
 func parseValues(file string, data []byte) (*values, error) {
 	if len(data) > maxValuesSize {
-		return nil, fmt.Errorf("%s: %d bytes: a Helm values file is a few KiB, refusing more than %d", file, len(data), maxValuesSize)
+		return nil, fmt.Errorf("%s: over %d bytes: a Helm values file is a few KiB", file, maxValuesSize)
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
