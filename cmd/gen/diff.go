@@ -14,6 +14,7 @@ func newDiffCmd(s *shared) *cobra.Command {
 	var ef envFlags
 	var out, base string
 	var stat, exitCode bool
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "diff",
 		Short: "Show what the environments change, per environment, against a Git revision",
@@ -38,6 +39,12 @@ Secrets never appear: the output holds none.`,
   cht-gen diff --stat --exit-code`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(s, cmd); err != nil {
+				return err
+			}
+			if of.json() {
+				return diffAsJSON(cmd, s, &ef, out, base, stat, exitCode)
+			}
 			ctx := cmd.Context()
 			if err := ef.checkOut(out); err != nil {
 				return err
@@ -103,5 +110,6 @@ Secrets never appear: the output holds none.`,
 	cmd.Flags().StringVar(&base, "base", "HEAD", "Git revision to compare with (branch, tag, commit, HEAD~1, origin/main)")
 	cmd.Flags().BoolVar(&stat, "stat", false, "print only the summary lines")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything differs")
+	of.register(cmd)
 	return cmd
 }

@@ -13,6 +13,7 @@ func newRenderCmd(s *shared) *cobra.Command {
 	var ef envFlags
 	var out string
 	var check bool
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "render",
 		Short: "Render every environment into the output directory",
@@ -30,6 +31,15 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
   cht-gen render --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(s, cmd); err != nil {
+				return err
+			}
+			if of.json() && !check {
+				return usageError(s, cmd, "--output json needs --check (render itself reports on stderr)")
+			}
+			if of.json() {
+				return renderCheckJSON(cmd, s, &ef, out)
+			}
 			if err := ef.checkOut(out); err != nil {
 				return err
 			}
@@ -84,5 +94,6 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "output directory")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is out of date")
+	of.register(cmd)
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 func newValidateCmd(s *shared) *cobra.Command {
 	var ef envFlags
 	var out string
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "validate [ENV...]",
 		Short: "Check environment files against the schema",
@@ -24,12 +25,15 @@ file:line:col: path.to.field: message, and exits 1.`,
 		Example: `  cht-gen validate
   cht-gen validate --environments ./envs prod staging`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, envs, err := ef.load(args)
-			if err != nil {
+			if err := of.check(s, cmd); err != nil {
 				return err
 			}
-			for _, w := range res.Warnings {
-				fmt.Fprintln(s.stderr, w.String())
+			res, envs, err := ef.load(args)
+			if err != nil && of.json() {
+				return failJSON(s, err)
+			}
+			if err != nil {
+				return err
 			}
 			output, outName, closeOutput, err := outputFS(out)
 			if err != nil {
@@ -37,7 +41,16 @@ file:line:col: path.to.field: message, and exits 1.`,
 			}
 			defer closeOutput()
 			if _, err := generator.UserFiles(envs, output, outName); err != nil {
+				if of.json() {
+					return failJSON(s, err)
+				}
 				return err
+			}
+			if of.json() {
+				return writeJSON(s.stdout, validateJSON(res, envs))
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(s.stderr, w.String())
 			}
 			for i := range envs {
 				fmt.Fprintln(s.stdout, summary(&envs[i]))
@@ -47,6 +60,7 @@ file:line:col: path.to.field: message, and exits 1.`,
 	}
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, where credentials.sopsFile files live")
+	of.register(cmd)
 	return cmd
 }
 

@@ -158,6 +158,17 @@ type Change struct {
 	Name    string
 	Summary string // one line, without the name
 	Diff    string // unified diff of the changed objects; empty when unchanged
+
+	Changed, Added, Removed int           // objects
+	Images                  []ImageChange // containers whose image changes, sorted
+}
+
+// ImageChange is one container (or Compose service) moving images.
+type ImageChange struct {
+	Object    string `json:"object"`
+	Container string `json:"container"`
+	From      string `json:"from"`
+	To        string `json:"to"`
 }
 
 // Compare returns a Change for every unit in old or new, sorted by name.
@@ -180,6 +191,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 	var added, removed, changed int
 	images := map[string][]string{} // "old -> new" -> containers
 	var topo topology
+	var moved []ImageChange
 	var unified strings.Builder
 	for _, k := range unionKeys(a.Objects, b.Objects) {
 		oa, inA := a.Objects[k]
@@ -200,6 +212,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 				if old, ok := oa.Images[c]; ok && old != img {
 					key := imageChange(old, img)
 					images[key] = append(images[key], c)
+					moved = append(moved, ImageChange{Object: k, Container: c, From: old, To: img})
 				}
 			}
 		}
@@ -209,7 +222,10 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		})
 		unified.WriteString(d)
 	}
-	c := Change{Name: name, Diff: unified.String()}
+	sort.Slice(moved, func(i, j int) bool {
+		return moved[i].Object+"\x00"+moved[i].Container < moved[j].Object+"\x00"+moved[j].Container
+	})
+	c := Change{Name: name, Diff: unified.String(), Changed: changed, Added: added, Removed: removed, Images: moved}
 	switch {
 	case len(a.Objects) == 0 && len(b.Objects) > 0:
 		c.Summary = fmt.Sprintf("new (%d objects)", len(b.Objects))
