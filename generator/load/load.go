@@ -1,6 +1,7 @@
 package load
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"cuelang.org/go/cue"
@@ -119,20 +121,36 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 		return nil, Errors(sortDiagnostics(fromCUE(err, nil)))
 	}
 	v := root.Unify(user)
-	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
-		return nil, Errors(sortDiagnostics(fromCUE(err, &user)))
+	// Schema errors do not stop here: the semantic checks still run on
+	// every environment, on what the schema accepted of it, so that one
+	// missing field does not hide errors elsewhere.
+	var diags []Diagnostic
+	schemaErr := v.Validate(cue.Concrete(true), cue.All())
+	if schemaErr != nil {
+		diags = fromCUE(schemaErr, &user)
 	}
 	res := &Result{Files: names}
-	var diags []Diagnostic
 	iter, err := v.LookupPath(cue.ParsePath(PackageName)).Fields()
 	if err != nil {
+		if schemaErr != nil {
+			return nil, Errors(sortDiagnostics(diags))
+		}
 		return nil, Errors(fromCUE(err, &user))
 	}
 	for iter.Next() {
 		var e model.Environment
 		if err := iter.Value().Decode(&e); err != nil {
-			diags = append(diags, fromCUE(err, &user)...)
-			continue
+			if schemaErr == nil {
+				diags = append(diags, fromCUE(err, &user)...)
+				continue
+			}
+			// CUE leaves out a missing field once another environment has
+			// a conflict: each environment is validated on its own too.
+			if err := iter.Value().Validate(cue.Concrete(true), cue.All()); err != nil {
+				diags = append(diags, fromCUE(err, &user)...)
+			}
+			e = decodePartial(iter.Value())
+			e.Name = iter.Selector().Unquoted()
 		}
 		e.Source = position(user, PackageName+"."+label(e.Name))
 		res.Environments = append(res.Environments, e)
@@ -142,8 +160,15 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 			"no environments declared: add e.g. `environments: dev: {target: \"compose\", version: \"4.22.0\", host: \"localhost\"}`"))
 	}
 	sort.Slice(res.Environments, func(i, j int) bool { return res.Environments[i].Name < res.Environments[j].Name })
+	schemaPaths := map[string]bool{}
+	for _, d := range diags {
+		schemaPaths[d.Path] = true
+	}
 	for _, p := range model.Validate(res.Environments) {
 		full := PackageName + "." + label(p.Env) + "." + p.Field
+		if schemaPaths[full] {
+			continue // the schema already said what is wrong there
+		}
 		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
 		if p.Warning {
 			res.Warnings = append(res.Warnings, d)
@@ -156,6 +181,58 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 	}
 	res.Warnings = sortDiagnostics(res.Warnings)
 	return res, nil
+}
+
+// decodePartial decodes the fields of an environment the schema accepted;
+// refused or missing ones stay zero, which model.Validate reads as unknown.
+func decodePartial(v cue.Value) model.Environment {
+	var e model.Environment
+	if b, err := json.Marshal(concreteParts(v)); err == nil {
+		_ = json.Unmarshal(b, &e) // a mistyped field stays zero; the rest decodes
+	}
+	return e
+}
+
+// concreteParts is v as plain Go values, leaving out what is not concrete.
+func concreteParts(v cue.Value) any {
+	kind := v.IncompleteKind()
+	if kind == cue.BottomKind {
+		// An error below a struct makes the struct an error too; its
+		// other fields can still be read.
+		if _, err := v.Fields(); err == nil {
+			kind = cue.StructKind
+		}
+	}
+	switch kind {
+	case cue.StructKind:
+		fields, err := v.Fields()
+		if err != nil {
+			return nil
+		}
+		m := map[string]any{}
+		for fields.Next() {
+			if p := concreteParts(fields.Value()); p != nil {
+				m[fields.Selector().Unquoted()] = p
+			}
+		}
+		return m
+	case cue.ListKind:
+		elems, err := v.List()
+		if err != nil {
+			return nil
+		}
+		var l []any
+		for elems.Next() {
+			l = append(l, concreteParts(elems.Value()))
+		}
+		return l
+	default:
+		var x any
+		if v.Decode(&x) != nil {
+			return nil
+		}
+		return x
+	}
 }
 
 // parseDir parses the *.cue files at the root of fsys.
@@ -173,6 +250,12 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 		}
 		name := path.Join(display, ent.Name())
 		pos := model.Position{File: name, Line: 1, Col: 1}
+		if bad := strings.IndexFunc(ent.Name(), unsafeInName); bad >= 0 || !utf8.ValidString(ent.Name()) {
+			// The name goes into a comment header of every rendered file:
+			// a newline there would start new YAML keys.
+			diags = append(diags, errorf(model.Position{File: display}, "", "file name %q holds a control character (newline, tab ...) or is not UTF-8: rename it, e.g. to a name of letters, digits, '-' and '_'", ent.Name()))
+			continue
+		}
 		if ent.Type()&fs.ModeSymlink != 0 {
 			diags = append(diags, errorf(pos, "", "is a symbolic link: cht-gen reads only regular files inside the environments directory"))
 			continue
@@ -253,6 +336,12 @@ func longList(f *ast.File) *ast.ListLit {
 		return found == nil
 	}, nil)
 	return found
+}
+
+// unsafeInName reports runes that would break a line of a rendered file's
+// header: C0/C1 controls, DEL and the Unicode line and paragraph separators.
+func unsafeInName(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
 func invalidUTF8(src []byte) (line, col int) {
