@@ -14,7 +14,7 @@ import (
 
 func newSecretsCmd(s *shared) *cobra.Command {
 	var ef envFlags
-	var out string
+	var out, renderOut string
 	cmd := &cobra.Command{
 		Use:   "secrets ENV",
 		Short: "Generate fresh CouchDB credentials for an environment",
@@ -23,8 +23,9 @@ body for Compose environments, a Secret manifest (cht-couchdb-credentials,
 with COUCH_URL built from them) for Kubernetes ones. Store the output with
 the operator (on the VM, or encrypted with SOPS), never in Git.
 
---out FILE writes it with mode 0600 and refuses to overwrite a file.`,
-		Example: `  cht-gen secrets district-vm --out /srv/cht/district-vm/.env
+--out FILE writes it with mode 0600 and refuses to overwrite a file, or to
+write inside the environments directory or the render output (--render-out).`,
+		Example: `  cht-gen secrets district-vm --out ~/cht-secrets/district-vm.env
   cht-gen secrets prod | kubectl apply -f -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,6 +44,13 @@ the operator (on the VM, or encrypted with SOPS), never in Git.
 			if env, err := realPath(ef.dir); err == nil {
 				if o, err := realPath(out); err == nil && within(o, env) {
 					return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, ef.dir, args[0])
+				}
+			}
+			// render owns that tree and it is committed: a secret there
+			// is one `git add -A` away from Git.
+			if r, err := realPath(renderOut); err == nil {
+				if o, err := realPath(out); err == nil && (o == r || within(o, r)) {
+					return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, args[0])
 				}
 			}
 			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -68,5 +76,6 @@ the operator (on the VM, or encrypted with SOPS), never in Git.
 	}
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
+	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	return cmd
 }

@@ -61,13 +61,7 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	size := 0
-	for _, f := range files {
-		if end := f.End(); end.IsValid() {
-			size += end.Offset()
-		}
-	}
-	res, err := withinBudget(display, size, func() (*Result, error) { return evaluate(files, display) })
+	res, err := withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
 	var diags Errors
 	if errors.As(err, &diags) {
 		err = locate(diags, files, display)
@@ -313,6 +307,10 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 			diags = append(diags, errorf(toPos(l.Pos()), "", "a list of %d elements: environment files hold short lists (at most %d); CUE takes minutes over lists of tens of thousands", len(l.Elts), MaxListLen))
 			continue
 		}
+		if x, n := longExpr(f); x != nil {
+			diags = append(diags, errorf(toPos(x.Pos()), "", "an expression of %d terms: environment files hold short expressions (at most %d terms); CUE takes tens of seconds over sums of 200,000 terms", n, MaxExprTerms))
+			continue
+		}
 		files = append(files, f)
 	}
 	if len(files) == 0 && len(diags) == 0 {
@@ -342,6 +340,53 @@ func longList(f *ast.File) *ast.ListLit {
 // header: C0/C1 controls, DEL and the Unicode line and paragraph separators.
 func unsafeInName(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// MaxExprTerms bounds the operands of one expression (a + b + ...): real
+// files join a few strings, and a sum of 200,000 ones kept CUE busy for
+// more than 20 s.
+const MaxExprTerms = 1000
+
+// longExpr is the first expression in f of more than MaxExprTerms operands,
+// and its operand count.
+func longExpr(f ast.Node) (ast.Expr, int) {
+	var found ast.Expr
+	count := 0
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		b, ok := n.(*ast.BinaryExpr)
+		if !ok {
+			return true
+		}
+		// Count the chain without recursion (it is as deep as it is long),
+		// then look inside its operands.
+		var leaves []ast.Expr
+		for stack := []ast.Expr{b}; len(stack) > 0; {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			switch x := x.(type) {
+			case *ast.BinaryExpr:
+				stack = append(stack, x.Y, x.X)
+			case *ast.ParenExpr:
+				stack = append(stack, x.X)
+			default:
+				leaves = append(leaves, x)
+			}
+		}
+		if len(leaves) > MaxExprTerms {
+			found, count = b, len(leaves)
+			return false
+		}
+		for _, l := range leaves {
+			ast.Walk(l, visit, nil)
+		}
+		return false
+	}
+	ast.Walk(f, visit, nil)
+	return found, count
 }
 
 func invalidUTF8(src []byte) (line, col int) {
