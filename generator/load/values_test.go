@@ -58,6 +58,8 @@ func TestLoad_HostileValues(t *testing.T) {
 			`envs/a.cue:7:11: environments.prod.ingress.className: "Nginx Public" is not a Kubernetes object name`},
 		{"storage class name", head + gitops + k8s("prod", "\tcouchdb: storage: class: \""+strings.Repeat("a", 254)+"\"\n"),
 			`environments.prod.couchdb.storage.class: "` + strings.Repeat("a", 254) + `" is not a Kubernetes object name: must be no more than 253 characters`},
+		{"upgrade service tag", env("\tupgradeService: tag: \"-latest\"\n"),
+			`envs/a.cue:6:18: environments.dev.upgradeService.tag: "-latest" is not an image tag`},
 		{"registry without a domain", env("\tregistry: \"medic\"\n"),
 			`envs/a.cue:6:2: environments.dev.registry: "medic" is not an image registry with a repository prefix`},
 	}

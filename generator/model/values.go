@@ -26,6 +26,11 @@ func checkValues(e *Environment, add func(field, format string, args ...any)) {
 			add("registry", "%q is not an image registry with a repository prefix (e.g. \"mirror.example.org/medic\"): %v", e.Registry, err)
 		}
 	}
+	if t := e.UpgradeService.Tag; t != "" {
+		if _, err := reference.Parse("example.org/upgrade-service:" + t); err != nil {
+			add("upgradeService.tag", "%q is not an image tag (letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128): %v", t, err)
+		}
+	}
 	if e.Host != "" {
 		for _, msg := range validation.IsDNS1123Subdomain(e.Host) {
 			add("host", "%q is not a host name: %s", e.Host, msg)
