@@ -49,7 +49,10 @@ func TestValidate_Values(t *testing.T) {
 		{"dataPaths /sys", compose(func(e *Environment) { e.CouchDB.DataPaths = []string{"/sys/x"} }), "couchdb.dataPaths.0: \"/sys/x\" is inside the system folder /sys"},
 		{"dataPaths relative", compose(func(e *Environment) { e.CouchDB.DataPaths = []string{"./srv"} }), "is relative"},
 		{"certDir /boot", compose(func(e *Environment) { e.Nginx.TLS.CertDir = "/boot/certs" }), "nginx.tls.certDir"},
-		{"good paths", compose(func(e *Environment) { e.CouchDB.DataPaths = []string{"/var/lib/cht/db"}; e.Nginx.TLS.CertDir = "/srv/cht/certs" }), ""},
+		{"good paths", compose(func(e *Environment) {
+			e.CouchDB.DataPaths = []string{"/var/lib/cht/db"}
+			e.Nginx.TLS.CertDir = "/srv/cht/certs"
+		}), ""},
 		{"registry bare name", compose(func(e *Environment) { e.Registry = "medic" }), "registry"},
 		{"registry upper case", compose(func(e *Environment) { e.Registry = "Mirror.example.org/Medic" }), "registry"},
 		{"registry mirror", compose(func(e *Environment) { e.Registry = "mirror.example.org:5000/medic" }), ""},
