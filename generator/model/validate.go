@@ -60,6 +60,9 @@ func Validate(envs []Environment) []Problem {
 			if l := len(e.CouchDB.DataPaths); l != 0 && n != 0 && l != n {
 				add(e, "couchdb.dataPaths", "has %d entries for %d CouchDB node(s): give one host folder per node, or none for Medic's defaults", l, n)
 			}
+			if e.Nginx.TLS.Mode == TLSAutoGenerate && v != nil && !e.Has(CertbotDeployHook) {
+				add(e, "nginx.tls.mode", "AUTO_GENERATE needs CHT 4.2.0 or later (Medic's certbot file calls the deploy.sh hook nginx ships from 4.2.0): upgrade first, or use OWN_CERT")
+			}
 			if e.Nginx.HTTPPort == e.Nginx.HTTPSPort && e.Nginx.HTTPPort != 0 {
 				add(e, "nginx.httpsPort", "is the same port as nginx.httpPort (%d)", e.Nginx.HTTPPort)
 			}

@@ -76,6 +76,8 @@ func TestValidate_Values(t *testing.T) {
 			e.CouchDB.Storage.Existing = &Existing{HostPaths: []string{"/dev/sdb"}}
 			e.CouchDB.Placement.Nodes = []string{"n1"}
 		}), "hostPaths.0: \"/dev/sdb\" is inside the system folder /dev"},
+		{"certbot before 4.2.0", compose(func(e *Environment) { e.Version = "4.1.1"; e.Nginx.TLS.Mode = TLSAutoGenerate }), "AUTO_GENERATE needs CHT 4.2.0"},
+		{"certbot on 4.2.0", compose(func(e *Environment) { e.Version = "4.2.0"; e.Nginx.TLS.Mode = TLSAutoGenerate }), ""},
 		// Zero fields are unknown (the schema refused them): no invented errors.
 		{"unknown version and nodes", compose(func(e *Environment) { e.Version = ""; e.CouchDB.Nodes = 0; e.CouchDB.DataPaths = []string{"/srv/a"} }), ""},
 		{"unknown ports", compose(func(e *Environment) { e.Nginx.HTTPPort, e.Nginx.HTTPSPort = 0, 0 }), ""},
