@@ -164,6 +164,12 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 			continue // the schema already said what is wrong there
 		}
 		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
+		if p.Field == "repoURL" && !user.LookupPath(cue.ParsePath(full)).Exists() {
+			// Inherited from the top-level gitops block: say it there, once.
+			if g := user.LookupPath(cue.ParsePath("gitops.repoURL")); g.Exists() {
+				d.Pos, d.Path = toPos(g.Pos()), "gitops.repoURL"
+			}
+		}
 		if p.Warning {
 			res.Warnings = append(res.Warnings, d)
 		} else {

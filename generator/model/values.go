@@ -107,7 +107,7 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 		return
 	}
 	if strings.ContainsAny(s, "{}\\\"'` ") || strings.ContainsFunc(s, isControl) {
-		add(fieldPath, "%q holds a space, quote, backslash, brace or control character: percent-encode it", s)
+		add(fieldPath, "holds a space, quote, backslash, brace or control character: percent-encode it") // the value may hold a token: not echoed
 		return
 	}
 	if user, ok := scpUser(s); ok {
@@ -118,6 +118,9 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err // without the URL, which may hold a token
+		}
 		add(fieldPath, "is not a URL: %v", err)
 		return
 	}

@@ -37,8 +37,9 @@ func TestValidate_Values(t *testing.T) {
 		{"e-mail with $", compose(func(e *Environment) { e.Nginx.TLS.Email = "a$b@example.org" }), "is not a plain e-mail"},
 		{"good e-mail", compose(func(e *Environment) { e.Nginx.TLS.ACMEEmail = "ops+cht@district.example.org" }), ""},
 		{"market with braces", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/${X}" }), "brace"},
-		{"market with token", compose(func(e *Environment) { e.Builds.MarketURL = "https://tok@m.example.org" }), "carries credentials"},
+		{"market with token", compose(func(e *Environment) { e.Builds.MarketURL = "https://tok3n@m.example.org" }), "carries credentials"},
 		{"market ftp", compose(func(e *Environment) { e.Builds.MarketURL = "ftp://m.example.org" }), "scheme \"ftp\""},
+		{"token never echoed", compose(func(e *Environment) { e.Builds.MarketURL = "https://tok3n@m.example.org/{" }), "brace"},
 		{"market newline", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/\nx" }), "control character"},
 		{"market with $", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/a$b" }), ""},
 		{"composePath root", compose(func(e *Environment) { e.ComposePath = "/" }), "is the root folder"},
@@ -57,9 +58,9 @@ func TestValidate_Values(t *testing.T) {
 		{"registry upper case", compose(func(e *Environment) { e.Registry = "Mirror.example.org/Medic" }), "registry"},
 		{"registry mirror", compose(func(e *Environment) { e.Registry = "mirror.example.org:5000/medic" }), ""},
 		{"upgrade tag", compose(func(e *Environment) { e.UpgradeService.Tag = ".x" }), "upgradeService.tag"},
-		{"repoURL token", k8s(func(e *Environment) { e.RepoURL = "https://user:tok@github.com/moh/deploy" }), "repoURL: carries credentials"},
-		{"repoURL ssh password", k8s(func(e *Environment) { e.RepoURL = "ssh://git:pw@github.com/moh/deploy" }), "carries credentials"},
-		{"repoURL scp password", k8s(func(e *Environment) { e.RepoURL = "git:pw@github.com:moh/deploy" }), "carries a password"},
+		{"repoURL token", k8s(func(e *Environment) { e.RepoURL = "https://user:tok3n@github.com/moh/deploy" }), "repoURL: carries credentials"},
+		{"repoURL ssh password", k8s(func(e *Environment) { e.RepoURL = "ssh://git:tok3n@github.com/moh/deploy" }), "carries credentials"},
+		{"repoURL scp password", k8s(func(e *Environment) { e.RepoURL = "git:tok3n@github.com:moh/deploy" }), "carries a password"},
 		{"repoURL ssh user", k8s(func(e *Environment) { e.RepoURL = "ssh://git@github.com/moh/deploy" }), ""},
 		{"repoURL scp", k8s(func(e *Environment) { e.RepoURL = "git@github.com:moh/deploy.git" }), ""},
 		{"annotation key", k8s(func(e *Environment) { e.Ingress.Annotations = map[string]string{"a b": "x"} }), "ingress.annotations.\"a b\": \"a b\" is not an annotation key"},
@@ -85,6 +86,9 @@ func TestValidate_Values(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := problems(c.env)
+			if strings.Contains(got, "tok3n") {
+				t.Errorf("a problem echoes the credential:\n%s", got)
+			}
 			switch {
 			case c.want == "" && got != "":
 				t.Errorf("unexpected problems:\n%s", got)
