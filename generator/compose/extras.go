@@ -47,7 +47,7 @@ func (r renderer) upgradeService() files.Map {
 		{"services", files.Map{
 			{"cht-upgrade-service", files.Map{
 				{"restart", "always"},
-				{"image", UpgradeServiceImage + ":" + e.UpgradeService.Tag},
+				{"image", UpgradeServiceImage + ":" + literal(e.UpgradeService.Tag)},
 				{"volumes", []string{
 					v("DOCKER_HOST", "/var/run/docker.sock") + ":/var/run/docker.sock",
 					v("DOCKER_CONFIG_PATH", e.ComposePath+"/docker-config") + ":/config",
