@@ -161,7 +161,7 @@ func isControl(r rune) bool {
 // systemDirs hold the operating system or Docker's own state: a data or
 // certificate folder there would mix CHT's files with them.
 var systemDirs = []string{"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
-	"/var/lib/docker", "/var/lib/containerd", "/var/run"}
+	"/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/var/lib/etcd", "/var/run"}
 
 // topDirs are fine to live below, never to be used whole.
 var topDirs = []string{"/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/lib"}
