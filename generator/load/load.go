@@ -114,23 +114,42 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 	if err := user.Err(); err != nil {
 		return nil, Errors(sortDiagnostics(fromCUE(err, nil)))
 	}
-	v := root.Unify(user)
 	// Schema errors do not stop here: the semantic checks still run on
 	// every environment, on what the schema accepted of it, so that one
 	// missing field does not hide errors elsewhere.
+	envs, diags, err := decodeAll(root.Unify(user), user)
+	if err != nil {
+		return nil, err
+	}
+	if len(envs) == 0 && len(diags) == 0 {
+		diags = append(diags, errorf(model.Position{File: names[0], Line: 1, Col: 1}, PackageName,
+			"no environments declared: add e.g. `environments: dev: {target: \"compose\", version: \"4.22.0\", host: \"localhost\"}`"))
+	}
+	sort.Slice(envs, func(i, j int) bool { return envs[i].Name < envs[j].Name })
+	errs, warnings := semantic(envs, user, diags)
+	if diags = append(diags, errs...); len(diags) > 0 {
+		return nil, Errors(sortDiagnostics(diags))
+	}
+	return &Result{Environments: envs, Warnings: sortDiagnostics(warnings), Files: names}, nil
+}
+
+// decodeAll validates v against the schema and decodes its environments.
+// After a schema error, the environments it touched are decoded in part
+// (decodePartial), for the semantic checks only.
+func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
 	var diags []Diagnostic
 	schemaErr := v.Validate(cue.Concrete(true), cue.All())
 	if schemaErr != nil {
 		diags = fromCUE(schemaErr, &user)
 	}
-	res := &Result{Files: names}
 	iter, err := v.LookupPath(cue.ParsePath(PackageName)).Fields()
 	if err != nil {
 		if schemaErr != nil {
-			return nil, Errors(sortDiagnostics(diags))
+			return nil, nil, Errors(sortDiagnostics(diags))
 		}
-		return nil, Errors(fromCUE(err, &user))
+		return nil, nil, Errors(fromCUE(err, &user))
 	}
+	var envs []model.Environment
 	for iter.Next() {
 		var e model.Environment
 		if err := iter.Value().Decode(&e); err != nil {
@@ -147,21 +166,22 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 			e.Name = iter.Selector().Unquoted()
 		}
 		e.Source = position(user, PackageName+"."+label(e.Name))
-		res.Environments = append(res.Environments, e)
+		envs = append(envs, e)
 	}
-	if len(res.Environments) == 0 && len(diags) == 0 {
-		diags = append(diags, errorf(model.Position{File: names[0], Line: 1, Col: 1}, PackageName,
-			"no environments declared: add e.g. `environments: dev: {target: \"compose\", version: \"4.22.0\", host: \"localhost\"}`"))
+	return envs, diags, nil
+}
+
+// semantic runs model.Validate and places its problems in the user's
+// files, leaving out fields the schema already reported.
+func semantic(envs []model.Environment, user cue.Value, schema []Diagnostic) (errs, warnings []Diagnostic) {
+	reported := map[string]bool{}
+	for _, d := range schema {
+		reported[d.Path] = true
 	}
-	sort.Slice(res.Environments, func(i, j int) bool { return res.Environments[i].Name < res.Environments[j].Name })
-	schemaPaths := map[string]bool{}
-	for _, d := range diags {
-		schemaPaths[d.Path] = true
-	}
-	for _, p := range model.Validate(res.Environments) {
+	for _, p := range model.Validate(envs) {
 		full := PackageName + "." + label(p.Env) + "." + p.Field
-		if schemaPaths[full] {
-			continue // the schema already said what is wrong there
+		if reported[full] {
+			continue
 		}
 		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
 		if p.Field == "repoURL" && !user.LookupPath(cue.ParsePath(full)).Exists() {
@@ -171,16 +191,12 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 			}
 		}
 		if p.Warning {
-			res.Warnings = append(res.Warnings, d)
+			warnings = append(warnings, d)
 		} else {
-			diags = append(diags, d)
+			errs = append(errs, d)
 		}
 	}
-	if len(diags) > 0 {
-		return nil, Errors(sortDiagnostics(diags))
-	}
-	res.Warnings = sortDiagnostics(res.Warnings)
-	return res, nil
+	return errs, warnings
 }
 
 // decodePartial decodes the fields of an environment the schema accepted;
