@@ -184,7 +184,7 @@ func semantic(envs []model.Environment, user cue.Value, schema []Diagnostic) (er
 			continue
 		}
 		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
-		if p.Field == "repoURL" && !user.LookupPath(cue.ParsePath(full)).Exists() {
+		if p.Value && p.Field == "repoURL" && !user.LookupPath(cue.ParsePath(full)).Exists() {
 			// Inherited from the top-level gitops block: say it there, once.
 			if g := user.LookupPath(cue.ParsePath("gitops.repoURL")); g.Exists() {
 				d.Pos, d.Path = toPos(g.Pos()), "gitops.repoURL"

@@ -14,6 +14,10 @@ type Problem struct {
 	Field   string // path below the environment, e.g. "couchdb.nodes"
 	Message string
 	Warning bool
+	// Value: the value alone is wrong, wherever it is written (it may be
+	// inherited, e.g. from gitops.repoURL); otherwise it clashes with
+	// other fields or environments.
+	Value bool
 }
 
 func (p Problem) Error() string {
@@ -34,7 +38,9 @@ func Validate(envs []Environment) []Problem {
 	}
 	for i := range envs {
 		e := &envs[i]
-		checkValues(e, func(field, format string, args ...any) { add(e, field, format, args...) })
+		checkValues(e, func(field, format string, args ...any) {
+			out = append(out, Problem{Env: e.Name, Field: field, Message: fmt.Sprintf(format, args...), Value: true})
+		})
 		v, err := ParseVersion(e.Version)
 		if e.Version == "" {
 			v = nil
