@@ -69,7 +69,11 @@ func withinBudget(display string, eval func() (*Result, error)) (*Result, error)
 		case <-deadline.C:
 			return nil, over(Limits.Time.String())
 		case <-tick.C:
-			if heap() > Limits.Heap {
+			// Twice the bound is more than the collector leaves behind
+			// (GOGC, the CLI's soft limit): no need to collect to know.
+			if h := heap(); h > 2*Limits.Heap {
+				return nil, over(fmt.Sprintf("%d MiB of memory", Limits.Heap>>20))
+			} else if h > Limits.Heap {
 				runtime.GC()
 				if heap() > Limits.Heap {
 					return nil, over(fmt.Sprintf("%d MiB of memory", Limits.Heap>>20))
