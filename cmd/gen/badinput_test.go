@@ -61,6 +61,7 @@ type badCase struct {
 	env   []string
 	code  int // 0 means 1
 	want  []string
+	never []string // must not appear in stderr
 }
 
 func write(name, content string) func(*testing.T, string) {
@@ -127,7 +128,7 @@ func badInputCases() []badCase {
 		{name: "structural cycle", setup: write("environments/cycle.cue", envHead+"_a: b: _a\nenvironments: dev: couchdb: nodes: _a.b.c\n"), args: []string{"render"},
 			want: []string{"environments/cycle.cue:3:1", "structural cycle"}},
 		{name: "list that doubles forty times", setup: write("environments/boom.cue", doubling()), args: []string{"render"},
-			want: []string{"environments: evaluating the environments used more than", "comprehensions"}},
+			want: []string{"environments: evaluating the environments used more than", "values that multiply"}},
 		{name: "huge list literal", setup: write("environments/list.cue", envHead+"environments: dev: couchdb: dataPaths: ["+strings.Repeat("\"/srv/x\", ", 80000)+"]\n"), args: []string{"validate"},
 			want: []string{"environments/list.cue:3:40", "a list of 80000 elements"}},
 		{name: "symlink pointing outside", setup: func(t *testing.T, repo string) {
@@ -224,7 +225,50 @@ func badInputCases() []badCase {
 			want: []string{"--out out.txt exists and is not a directory"}},
 		{name: "diff with a broken environment file", setup: write("environments/broken.cue", envHead+"environments: x: {\n"), args: []string{"diff"},
 			want: []string{"environments/broken.cue:3:20: expected '}'"}},
+
+		// Values checked for where they land (a shell, compose, Kubernetes,
+		// a host path, a URL in Git), and budgets that input cannot raise.
+		{name: "certbot e-mail that runs a command", setup: write("environments/x.cue", devEnv(`, nginx: tls: {mode: "AUTO_GENERATE", acmeEmail: "x@y.org;>FILE;true"}`)), args: []string{"render"},
+			want: []string{"environments/x.cue:3:", "environments.extra.nginx.tls.acmeEmail", "not a plain e-mail address"}},
+		{name: "marketURL that reads the CouchDB password", setup: write("environments/x.cue", devEnv(`, builds: marketURL: "https://m.example.org/x}${COUCHDB_PASSWORD}"`)), args: []string{"render"},
+			want: []string{"environments/x.cue:3:", "environments.extra.builds.marketURL", "brace"}},
+		{name: "file name with a newline", setup: write("environments/a\nsource: evil.cue", devEnv("")), args: []string{"render"},
+			want: []string{"environments: file name", "control character"}},
+		{name: "repoURL with a token", setup: edit("environments/gitops.cue", `"https://github.com/example-moh/cht-hosting"`, `"https://x-access-token:ghp_secret@github.com/example-moh/cht-hosting"`), args: []string{"render"},
+			want: []string{"environments/gitops.cue:6:2: gitops.repoURL: carries credentials"}, never: []string{"ghp_secret"}},
+		{name: "composePath is the root folder", setup: write("environments/x.cue", devEnv(`, composePath: "/"`)), args: []string{"render"},
+			want: []string{"environments.extra.composePath", "is the root folder"}},
+		{name: "dataPaths in a system folder", setup: write("environments/x.cue", devEnv(`, couchdb: dataPaths: ["/var/lib/docker/volumes/cht"]`)), args: []string{"validate"},
+			want: []string{"environments.extra.couchdb.dataPaths.0", "system folder /var/lib/docker"}},
+		{name: "annotation key Kubernetes refuses", setup: edit(cluster, `ingress: provider: "nginx"`, `ingress: {provider: "nginx", annotations: "bad key/x/y": "1"}`), args: []string{"render"},
+			want: []string{"environments/cluster.cue:", `environments.uat.ingress.annotations."bad key/x/y"`, "not an annotation key"}},
+		{name: "registry that is not a registry", setup: write("environments/x.cue", devEnv(`, registry: "medic"`)), args: []string{"render"},
+			want: []string{"environments.extra.registry", "not an image registry"}},
+		{name: "secrets into the render output", args: []string{"secrets", "district-vm", "-o", "deploy/compose/district-vm/.env"},
+			want: []string{"inside the render output deploy", "~/cht-secrets/district-vm.env"}},
+		{name: "string doublings beside 1 MB of padding", setup: steps(write("environments/pad.cue", envHead+"_pad: \""+strings.Repeat("x", 1000000)+"\"\n"), write("environments/boom.cue", stringDoubling())), args: []string{"validate"},
+			want: []string{"environments: evaluating the environments used more than 768 MiB of memory"}}, // padding does not raise the bound
+		{name: "sum of 200,000 terms", setup: write("environments/sum.cue", envHead+"_n: "+strings.Repeat("1+", 200000)+"1\n"), args: []string{"validate"},
+			want: []string{"environments/sum.cue:3:5", "an expression of 200001 terms"}, never: []string{"comprehension"}},
+		{name: "schema and semantic errors together", setup: steps(
+			edit("environments/gitops.cue", `repoURL:    "https://github.com/example-moh/cht-hosting"`, ""),
+			edit(cluster, `version: "4.22.0"
+	host:    "uat.cht.example.org"`, `version: "3.17.0"
+	host:    "uat.cht.example.org"`),
+			edit(dev, `version: "4.22.0"`, `version: "6.0.0"`)), args: []string{"validate"},
+			want: []string{"environments.uat.repoURL: required field is missing", "environments.uat.version: CHT 3.17.0 is a 3.x release", "environments/dev.cue:7:2: environments.dev.version: CHT 6.0.0 is a 6.x release"}},
 	}
+}
+
+// stringDoubling is a string that doubles forty times.
+func stringDoubling() string {
+	var b strings.Builder
+	b.WriteString(envHead + "_s0: \"xx\"\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "_s%d: _s%d + _s%d\n", i, i-1, i-1)
+	}
+	b.WriteString("environments: dev: host: \"h\" + _s40\n")
+	return b.String()
 }
 
 // holdLock takes the lock a render of deploy takes, as a concurrent run
@@ -250,8 +294,8 @@ func TestCLI_BadInputMatrix(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.name == "list that doubles forty times" {
-				t.Parallel() // about ten seconds to reach the heap budget
+			if c.name == "list that doubles forty times" || c.name == "string doublings beside 1 MB of padding" {
+				t.Parallel() // seconds to reach the heap budget
 			}
 			repo := t.TempDir()
 			if err := os.CopyFS(repo, os.DirFS(template)); err != nil {
@@ -278,6 +322,11 @@ func TestCLI_BadInputMatrix(t *testing.T) {
 			for _, w := range c.want {
 				if !strings.Contains(stderr.String(), w) {
 					t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
+				}
+			}
+			for _, w := range c.never {
+				if strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr says %q:\n%s", w, stderr.String())
 				}
 			}
 			if s := stderr.String() + stdout.String(); strings.Contains(s, "panic") || strings.Contains(s, "goroutine ") {

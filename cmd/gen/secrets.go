@@ -14,7 +14,7 @@ import (
 
 func newSecretsCmd(s *shared) *cobra.Command {
 	var ef envFlags
-	var out string
+	var out, renderOut string
 	var opts secrets.Options
 	cmd := &cobra.Command{
 		Use:   "secrets ENV",
@@ -41,8 +41,9 @@ With Flux and credentials.sopsFile, the Secret lives in Git, encrypted:
 --secret-only prints only the Secret (with the namespace and labels the
 overlay gives it), the manifest to encrypt.
 
---out FILE writes it with mode 0600 and refuses to overwrite a file.`,
-		Example: `  cht-gen secrets district-vm --out /srv/cht/district-vm/.env
+--out FILE writes it with mode 0600 and refuses to overwrite a file, or to
+write inside the environments directory or the render output (--render-out).`,
+		Example: `  cht-gen secrets district-vm --out ~/cht-secrets/district-vm.env
   cht-gen secrets prod | kubectl apply -f -
   cht-gen secrets prod --secret-only | sops --encrypt --age age1... --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml /dev/stdin > deploy/kubernetes/overlays/prod/secrets/prod.enc.yaml`,
 		Args: cobra.ExactArgs(1),
@@ -71,6 +72,13 @@ overlay gives it), the manifest to encrypt.
 					return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, ef.dir, args[0])
 				}
 			}
+			// render owns that tree and it is committed: a secret there
+			// is one `git add -A` away from Git.
+			if r, err := realPath(renderOut); err == nil {
+				if o, err := realPath(out); err == nil && (o == r || within(o, r)) {
+					return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, args[0])
+				}
+			}
 			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
@@ -95,5 +103,6 @@ overlay gives it), the manifest to encrypt.
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
 	cmd.Flags().BoolVar(&opts.SecretOnly, "secret-only", false, "Kubernetes: print only the Secret, without the Namespace (to encrypt with SOPS)")
+	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	return cmd
 }

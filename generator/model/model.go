@@ -188,8 +188,11 @@ const (
 )
 
 type TLS struct {
-	Mode         string `json:"mode"`
-	Email        string `json:"email"`
+	Mode  string `json:"mode"`
+	Email string `json:"email"`
+	// ACMEEmail registers the Let's Encrypt account (AUTO_GENERATE);
+	// empty: Medic's --register-unsafely-without-email.
+	ACMEEmail    string `json:"acmeEmail,omitempty"`
 	Country      string `json:"country"`
 	State        string `json:"state"`
 	Locality     string `json:"locality"`
