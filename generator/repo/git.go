@@ -46,7 +46,7 @@ func ReadCommitted(dir, ref string) (files.Set, error) {
 	}
 	out := files.Set{}
 	err = tree.Files().ForEach(func(f *object.File) error {
-		if f.Name == ManifestName || f.Name == LockName {
+		if f.Name == ManifestName {
 			return nil
 		}
 		rd, err := f.Reader()
