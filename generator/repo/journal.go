@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // The write protocol. The manifest is the journal:
@@ -12,10 +14,10 @@ import (
 //  1. manifest := intent (journal "pending": old owned files, folders to
 //     create, files to write and remove; owned files = the result)
 //  2. create missing folders; write each new content to a temporary file
-//     beside its target, fsynced
+//     beside its target; fsync the files and their folders
 //  3. manifest := journal "committing": every temporary file is complete
-//  4. rename each temporary file over its target (folder fsynced); remove
-//     the owned files no longer rendered, and folders that left empty
+//  4. rename each temporary file over its target; remove the owned files
+//     no longer rendered, and folders that left empty; fsync the folders
 //  5. manifest := result (no journal)
 //
 // A crash before 3 leaves every owned file old (the next run removes the
@@ -58,36 +60,80 @@ func (w *writer) apply(p *plan) error {
 	return nil
 }
 
-// prepare is step 2: folders, then every temporary file.
+// prepare is step 2: folders, every temporary file (fsynced), then the
+// folders holding them (fsynced), so the commit promises only what is on
+// disk.
 func (w *writer) prepare(p *plan, j *journal) error {
 	for _, d := range j.mkdirs {
-		err := w.do("mkdir "+d, func() error {
-			if err := w.root.Mkdir(d, 0o755); err != nil {
-				return err
-			}
-			parent, _ := splitPath(d)
-			return syncDir(w.root, parent)
-		})
-		if err != nil {
+		if err := w.do("mkdir "+d, func() error { return w.root.Mkdir(d, 0o755) }); err != nil {
 			return fmt.Errorf("create folder %s: %w", w.show(d), err)
 		}
 	}
-	for i, path := range j.writes {
+	err := w.each(j.writes, "write temporary file for ", func(i int, path string) error {
 		if w.opts.FailAfter > 0 && i >= w.opts.FailAfter {
 			return fmt.Errorf("write %s: injected failure after %d files", w.show(path), i)
 		}
-		err := w.do("write temporary file for "+path, func() error {
-			perm := fs.FileMode(0o644)
-			if info, err := w.root.Lstat(path); err == nil && info.Mode().IsRegular() {
-				perm = info.Mode().Perm() // a mode the user chose stays
-			}
-			return writeTemp(w.root, tempName(path, j.token), p.content(path), perm, false)
-		})
-		if err != nil {
+		perm := fs.FileMode(0o644)
+		if info, err := w.root.Lstat(path); err == nil && info.Mode().IsRegular() {
+			perm = info.Mode().Perm() // a mode the user chose stays
+		}
+		if err := writeTemp(w.root, tempName(path, j.token), p.content(path), perm, false); err != nil {
 			return fmt.Errorf("write %s: %w", w.show(path), err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return w.do("sync folders", func() error { return w.syncFolders(j.writes) })
+}
+
+// each runs f on every item: one step each, in order, under a test hook;
+// otherwise concurrently, since fsyncs issued together cost little more
+// than one (10,000 new files: about 7 s instead of 47 one by one, on
+// this machine's ext4 under load).
+func (w *writer) each(items []string, step string, f func(i int, item string) error) error {
+	if w.opts.Hook != nil {
+		for i, item := range items {
+			if err := w.do(step+item, func() error { return f(i, item) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var g errgroup.Group
+	g.SetLimit(writers)
+	for i, item := range items {
+		g.Go(func() error { return f(i, item) })
+	}
+	return g.Wait()
+}
+
+// writers is how many files are written and fsynced at once.
+const writers = 32
+
+// syncFolders fsyncs every folder above paths that still exists, so
+// renames, new files and removals in them are durable.
+func (w *writer) syncFolders(paths []string) error {
+	seen := map[string]bool{".": true}
+	dirs := []string{"."}
+	for _, p := range paths {
+		for d, _ := splitPath(p); !seen[d]; d, _ = splitPath(d) {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(writers)
+	for _, d := range dirs {
+		g.Go(func() error {
+			if err := syncDir(w.root, d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("sync %s: %w", w.show(d), err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // failed handles an error before the commit: a crash (test hook) leaves
@@ -141,7 +187,7 @@ func (w *writer) finish(j *journal, next owned) (replaced, removed []string, err
 		if _, err := w.root.Lstat(tmp); errors.Is(err, fs.ErrNotExist) {
 			continue // renamed before the interruption
 		}
-		err := w.do("replace "+path, func() error { return renameSynced(w.root, tmp, path) })
+		err := w.do("replace "+path, func() error { return w.root.Rename(tmp, path) })
 		if err != nil {
 			return replaced, removed, fmt.Errorf("replace %s: %w", w.show(path), err)
 		}
@@ -159,6 +205,9 @@ func (w *writer) finish(j *journal, next owned) (replaced, removed []string, err
 		removed = append(removed, path)
 	}
 	if err := w.pruneFolders(j.removes); err != nil {
+		return replaced, removed, err
+	}
+	if err := w.do("sync folders", func() error { return w.syncFolders(append(j.writes, j.removes...)) }); err != nil {
 		return replaced, removed, err
 	}
 	if err := w.do("write "+ManifestName, func() error { return w.writeManifest(manifest{files: next}.bytes()) }); err != nil {
