@@ -1,3 +1,5 @@
+//go:build unix
+
 package repo_test
 
 import (
