@@ -200,6 +200,9 @@ func TestWrite_CrashAtEveryStep(t *testing.T) {
 				}
 				oldOrNew(t, dir, oldSet, newSet)
 				sameNodes(t, before, tree(t, dir), watched)
+				if c, err := repo.Diff(dir, newSet); n > 1 && (err != nil || len(c) == 0) {
+					t.Errorf("--check after a crash at %q sees nothing to do: %v", what, err)
+				}
 
 				var log []string
 				if _, err := repo.Write(dir, next.set, repo.Options{Log: func(m string) { log = append(log, m) }}); err != nil {
@@ -526,5 +529,32 @@ func TestDiff_Kinds(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "compose/new")); !os.IsNotExist(err) {
 		t.Error("Diff wrote")
+	}
+}
+
+// An owned file replaced by a link out of the output is replaced (the
+// link, not its target); a lock file that is a link is refused.
+func TestWrite_NeverWritesThroughALinkedFile(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "passwd")
+	os.WriteFile(outside, []byte("root:x:0:0"), 0o644)
+	dir := filepath.Join(t.TempDir(), "deploy")
+	mustWrite(t, dir, oldSet)
+	p := filepath.Join(dir, "compose/a/x.yml")
+	os.Remove(p)
+	os.Symlink(outside, p)
+	mustWrite(t, dir, newSet)
+	if b, _ := os.ReadFile(outside); string(b) != "root:x:0:0" {
+		t.Fatalf("wrote through the link: %q", b)
+	}
+	if info, _ := os.Lstat(p); !info.Mode().IsRegular() {
+		t.Error("the link was not replaced by the rendered file")
+	}
+	exactly(t, dir, newSet)
+
+	lock := filepath.Join(dir, repo.LockName)
+	os.Remove(lock)
+	os.Symlink(outside, lock)
+	if _, err := repo.Write(dir, oldSet, repo.Options{}); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+		t.Errorf("lock file that is a link: %v", err)
 	}
 }
