@@ -27,6 +27,9 @@ import (
 
 // apply carries out a plan.
 func (w *writer) apply(p *plan) error {
+	for _, path := range p.newlyKept {
+		w.logf("kept %s: its environment is no longer rendered, but a .env is beside it", w.show(path))
+	}
 	if len(p.writes)+len(p.removes)+len(p.mkdirs) == 0 {
 		return w.do("write "+ManifestName, func() error { return w.writeManifest(p.manifest) })
 	}
@@ -53,9 +56,6 @@ func (w *writer) apply(p *plan) error {
 			return err
 		}
 		return fmt.Errorf("%w: the write to %s stopped half-way; every file is entirely old or entirely new, and the next cht-gen render finishes it", err, w.dir)
-	}
-	for _, path := range p.newlyKept {
-		w.logf("kept %s: its environment is no longer rendered, but a .env is beside it", w.show(path))
 	}
 	return nil
 }
