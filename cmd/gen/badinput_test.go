@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
 // cliBinary is cht-gen built once for the tests that run it as a process
@@ -275,14 +277,11 @@ func stringDoubling() string {
 // would, for the rest of the test.
 func holdLock(t *testing.T, repo string) {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(repo, ".deploy.cht-gen.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := lockedfile.MutexAt(filepath.Join(repo, "deploy", ".cht-gen.lock")).Lock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
+	t.Cleanup(unlock)
 }
 
 func TestCLI_BadInputMatrix(t *testing.T) {

@@ -19,10 +19,16 @@ func newRenderCmd(s *shared) *cobra.Command {
 		Short: "Render every environment into the output directory",
 		Long: `render validates the environments, renders each one (Compose folders under
 compose/<env>/, Kustomize base and overlays under kubernetes/), checks every
-result with compose-go / kustomize, and only then swaps the new tree into the
-output directory. Unchanged files are not rewritten; files cht-gen no longer
-renders are removed; files it does not own are kept (a credentials.sopsFile
-is read and checked, never written).
+result with compose-go / kustomize, and only then writes the output directory.
+
+It changes only the files it owns (listed in <out>/.cht-gen-manifest), each
+replaced on its own and atomically; unchanged files are not rewritten; files
+it no longer renders are removed. Anything else in the output directory (your
+files, folders, a CouchDB data folder or a mounted disk) is never moved,
+copied or deleted, and a file of yours where cht-gen would render is an error
+(a credentials.sopsFile is read and checked, never written).
+A render that was killed is finished or rolled back by the next one, which
+says so. See README, "Writing the output".
 
 With --check nothing is written: it exits 1 listing every file that is stale,
 missing or extra, 0 when the output is up to date (run it in CI).`,
@@ -83,7 +89,10 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if err := cmd.Context().Err(); err != nil {
 				return fmt.Errorf("interrupted before writing: %s is unchanged", out)
 			}
-			changes, err := repo.Write(out, set, repo.Options{})
+			changes, err := repo.WriteContext(cmd.Context(), out, set, repo.Options{
+				Log:  func(msg string) { fmt.Fprintln(s.stderr, "cht-gen: "+msg) },
+				Hook: writeHook,
+			})
 			if err != nil {
 				return err
 			}
