@@ -469,7 +469,11 @@ func (m *helmMapper) k3sStorage(nodes int, pre bool, five bool) {
 			m.fail(Pos{File: v.file}, fmt.Sprintf("local_storage.preExistingDiskPath-%d", n), "missing: the folder holding node %d's CouchDB data", n)
 		}
 	}
-	e.Set("couchdb.storage.class", str("local-storage"), Pos{})
+	if !five {
+		// cht-chart-4x's local volumes and claims are of class local-storage;
+		// the 5.x chart's pre-existing claims ask for class "" (unset here).
+		e.Set("couchdb.storage.class", str("local-storage"), Pos{})
+	}
 	e.Set("couchdb.storage.existing.hostPaths", strList(paths), from)
 }
 

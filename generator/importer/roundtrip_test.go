@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/importer"
@@ -60,19 +59,6 @@ func importAndBuild(t *testing.T, valuesFile string, opts importer.HelmOptions) 
 // importDifferences hold for every imported cht-chart-4x release.
 var importDifferences = []hc.Difference{hc.UpgradeServiceOff}
 
-var k3sDifferences = []hc.Difference{
-	{Why: "the chart's helm-hook Jobs make /var/lib/<ns>-couchdbN on each node; GitOps engines do not run helm hooks, so the README of a hostPath environment asks for the directories instead", Apply: hc.OnlyIn(hc.Medic, "Job/create-directory-")},
-	hc.ClaimRef,
-	{Why: "the Ingress names its class (traefik) instead of relying on the cluster's default class", Apply: func(ours, _ hc.Objects) bool {
-		in, ok := ours["Ingress/api-ingress"].(*networkingv1.Ingress)
-		if !ok || in.Spec.IngressClassName == nil {
-			return false
-		}
-		in.Spec.IngressClassName = nil
-		return true
-	}},
-}
-
 // TestImportHelm4x_RoundTrip imports values of Medic's cht-chart-4x (its
 // own values.yaml with the placeholders filled in, and variations of it a
 // host would have), renders, builds the overlay and compares it with
@@ -111,7 +97,7 @@ func TestImportHelm4x_RoundTrip(t *testing.T) {
 		name: "k3s-k3d, three nodes, no image cache",
 		edit: strings.NewReplacer(`cluster_type: "eks"`, `cluster_type: "k3s-k3d"`, "clusteredCouch_enabled: false", "clusteredCouch_enabled: true",
 			`node-1: ""`, "node-1: k3s-a", `node-2: ""`, "node-2: k3s-b", `node-3: ""`, "node-3: k3s-c", "cache_images: true", "cache_images: false").Replace,
-		diffs: k3sDifferences,
+		diffs: hc.K3s4x,
 	}, {
 		name: "helm get values of a tuned eks release (chart defaults for the rest)",
 		edit: func(string) string {
@@ -173,7 +159,7 @@ ingress:
   host: four.example.org
 `
 		},
-		diffs: []hc.Difference{k3sDifferences[1], k3sDifferences[2]},
+		diffs: []hc.Difference{hc.ClaimRef, hc.TraefikClass},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := filled
@@ -243,8 +229,9 @@ func mergeMaps(dst, src map[string]any) map[string]any {
 
 // TestImportHelm5x_RoundTrip imports Medic's 5.x example values (values/
 // layered as the chart's tests/ files say), renders, and compares with
-// `helm template`. It skips while the Kubernetes renderer does not render
-// CHT 5.x (no nouveau in the overlay): it starts running once it does.
+// `helm template`, up to the reviewed differences of internal/helmcompare
+// (the ones generator/kustomize's 5.x conformance test reviews, and the
+// import's own).
 func TestImportHelm5x_RoundTrip(t *testing.T) {
 	chart := hc.Reference(t, "cht-core", "5.2.0", "scripts", "build", "helm")
 	hc.Helm(t)
@@ -284,9 +271,18 @@ func TestImportHelm5x_RoundTrip(t *testing.T) {
 					e, built := importAndBuild(t, file, importer.HelmOptions{Cluster: "c", Version: "5.2.0"})
 					medic := hc.Template(t, chart, e.Namespace, "-f", file, "--set", "cht_image_tag="+e.Version)
 					if !strings.Contains(string(built), "nouveau") {
-						t.Skip("the Kubernetes renderer does not render CHT 5.x yet (no nouveau in the overlay); this round trip runs once it does")
+						t.Fatal("the overlay of a 5.x environment has no nouveau")
 					}
-					diffs := append([]hc.Difference{}, hc.Common...)
+					diffs := append(append([]hc.Difference{}, hc.Common...), hc.Differences5(e.Version, deployment == "multi")...)
+					switch {
+					case platform == "k3s-k3d" && test == "pre-existing":
+						diffs = append(append(diffs, hc.K3s5(e.Version)...), hc.ClaimRef, hc.K3sHostPathVolumes)
+					case platform == "k3s-k3d":
+						diffs = append(diffs, hc.K3s5(e.Version)...)
+					case platform == "eks" && test == "pre-existing":
+						// tests/pre-existing.yaml: 10Gi claims, the EBS section above: 100Gi volumes.
+						diffs = append(diffs, hc.ClaimRef, hc.EBSVolumeSize)
+					}
 					if deployment == "single" && test == "single-new" {
 						diffs = append(diffs, hc.Difference{Why: "Medic's values/deployment-single.yaml sets preExistingDataAvailable: \"false\" (a string), which the chart's claim template tests for truth: its claim waits for a volume couchdb-pv-<ns> nothing creates; import reads it as false and cht-gen renders a new volume", Apply: func(ours, medic hc.Objects) bool {
 							pvc, ok := medic["PersistentVolumeClaim/couchdb-claim0"].(*corev1.PersistentVolumeClaim)

@@ -1,8 +1,8 @@
 // Package helmcompare compares manifests cht-gen builds with `helm template`
-// of Medic's charts, up to a list of reviewed differences, for tests. It is
-// the approach of generator/kustomize/helm_test.go made shareable, so that
-// the import round trip (generator/importer) uses the same decoding and the
-// same common differences.
+// of Medic's charts, up to a list of reviewed differences, for tests. The
+// Kubernetes conformance tests (generator/kustomize) and the import round
+// trip (generator/importer) both use it, so each reviewed difference is
+// written, and explained, once.
 package helmcompare
 
 import (
@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -176,8 +177,7 @@ func drop(m map[string]string, pairs ...string) (map[string]string, bool) {
 	return m, true
 }
 
-// Common are the differences every Kubernetes environment has (the same
-// list as generator/kustomize/helm_test.go).
+// Common are the differences every Kubernetes environment has.
 var Common = []Difference{
 	{"the overlay sets the namespace on every object (kustomize namespace:); helm template leaves it to --namespace", EachOurs(func(o Object) bool {
 		had := o.GetNamespace() != ""
@@ -288,3 +288,36 @@ var MedicDevALB = Difference{Why: "import does not carry cht-chart-4x's default 
 	in.SetAnnotations(a)
 	return found
 }}
+
+// EBSVolumeSize: the chart gives a pre-existing EBS volume capacity
+// ebs.preExistingEBSVolumeSize; cht-gen's schema has one size per node.
+var EBSVolumeSize = Difference{Why: "Medic's chart gives a pre-existing EBS volume the capacity ebs.preExistingEBSVolumeSize and its claim couchdb_node_storage_size; the schema has one size (couchdb.storage.size) for both, as cht-chart-4x has for clustered nodes: a static volume's capacity only decides which claim may bind it (request <= capacity), Kubernetes neither checks it against the disk nor resizes anything, so CouchDB sees the same disk (import says so on stderr)", Apply: func(ours, medic Objects) bool {
+	found := false
+	for k, m := range medic {
+		pv, ok := m.(*corev1.PersistentVolume)
+		our, ok2 := ours[k].(*corev1.PersistentVolume)
+		if !ok || !ok2 || pv.Spec.CSI == nil || pv.Spec.CSI.Driver != "ebs.csi.aws.com" {
+			continue
+		}
+		medicCap, ourCap := pv.Spec.Capacity[corev1.ResourceStorage], our.Spec.Capacity[corev1.ResourceStorage]
+		if medicCap.Cmp(ourCap) == 0 || !claimedWith(medic, k, ourCap) {
+			continue
+		}
+		pv.Spec.Capacity = our.Spec.Capacity
+		found = true
+	}
+	return found
+}}
+
+// claimedWith says whether Medic's claim of volume key ("PersistentVolume/
+// name") requests exactly size.
+func claimedWith(medic Objects, key string, size resource.Quantity) bool {
+	name := strings.TrimPrefix(key, "PersistentVolume/")
+	for _, o := range medic {
+		if pvc, ok := o.(*corev1.PersistentVolumeClaim); ok && pvc.Spec.VolumeName == name {
+			req := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+			return req.Cmp(size) == 0
+		}
+	}
+	return false
+}
