@@ -46,6 +46,7 @@ func TestScripts(t *testing.T) {
 			"snapshot":    cmdSnapshot,
 			"unchanged":   cmdUnchanged,
 			"holdlock":    cmdHoldLock,
+			"perm":        cmdPerm,
 		},
 	})
 }
@@ -217,4 +218,18 @@ func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
 	unlock, err := lockedfile.MutexAt(ts.MkAbs(args[0])).Lock()
 	ts.Check(err)
 	ts.Defer(unlock)
+}
+
+// perm file mode: fail unless file's permission bits are mode (octal).
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: perm file mode")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	info, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := info.Mode().Perm(); got != os.FileMode(want) {
+		ts.Fatalf("%s has mode %#o, want %#o", args[0], got, want)
+	}
 }
