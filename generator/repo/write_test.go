@@ -267,7 +267,13 @@ func TestWrite_FailureLeavesOutputUntouched(t *testing.T) {
 		t.Errorf("paths changed: %d -> %d", len(before), len(after))
 	}
 	for p, b := range before {
-		if after[p] != b {
+		a := after[p]
+		if p == repo.ManifestName {
+			// The journal was written and then restored: same bytes, but
+			// a new file (its inode is whatever the file system hands out).
+			a.ino, b.ino = 0, 0
+		}
+		if a != b {
 			t.Errorf("%s changed", p)
 		}
 	}
