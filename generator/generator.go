@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"path"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/cht-gen/cht-gen/generator/compose"
@@ -21,6 +23,12 @@ import (
 type Options struct {
 	// Progress, if set, is told about each environment rendered.
 	Progress func(format string, args ...any)
+	// Output is the existing output directory, read-only, for the files
+	// environments name in it but cht-gen does not own (credentials.sopsFile):
+	// they are checked and built with, never written. OutputName names it
+	// in messages.
+	Output     fs.FS
+	OutputName string
 	// Verified, if set, remembers the inputs whose checks passed: an
 	// overlay, reconciler folder or Compose folder whose bytes, with
 	// cht-gen's identity, match a recorded one is not built or loaded
@@ -64,8 +72,12 @@ func (e *RenderError) Unwrap() error { return e.Err }
 // Environments render in parallel; the result does not depend on order.
 func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, error) {
 	envs := res.Environments
+	user, err := UserFiles(envs, opts.Output, opts.OutputName)
+	if err != nil {
+		return nil, err
+	}
 	sets := make([]files.Set, len(envs))
-	err := eachParallel(len(envs), func(i int) error {
+	err = eachParallel(len(envs), func(i int) error {
 		e := &envs[i]
 		set, err := renderOne(ctx, e, &opts)
 		if err != nil {
@@ -104,21 +116,22 @@ func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, err
 	}
 	// Overlays build against the shared base, so they are checked once
 	// every file is in the set; out is only read from here on.
-	if err := checkBuilds(out, reconcilers.Dirs(), envs, &opts); err != nil {
+	if err := checkBuilds(WithUserFiles(out, user), reconcilers.Dirs(), gitops.ExternalSources(envs), envs, &opts); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // checkBuilds builds every reconciler folder (dirs) and Kubernetes overlay
-// of out with krusty and verifies the objects, except those whose inputs
-// opts.Verified holds. Reconciler errors come first, then environments in
-// order.
-func checkBuilds(out files.Set, dirs []string, envs []model.Environment, opts *Options) error {
+// of out (with the user's files) with krusty and verifies the objects,
+// except those whose inputs opts.Verified holds. external lists the Flux
+// sources cht-gen does not render. Reconciler errors come first, then
+// environments in order.
+func checkBuilds(out files.Set, dirs []string, external map[string]bool, envs []model.Environment, opts *Options) error {
 	ix := kustomize.NewIndex(out)
 	return eachParallel(len(dirs)+len(envs), func(i int) error {
 		if i < len(dirs) {
-			return checkReconciler(ix, dirs[i], opts)
+			return checkReconciler(ix, dirs[i], external, opts)
 		}
 		e := &envs[i-len(dirs)]
 		if e.Target != model.Kubernetes {
@@ -131,13 +144,18 @@ func checkBuilds(out files.Set, dirs []string, envs []model.Environment, opts *O
 	})
 }
 
-func checkReconciler(ix *kustomize.Index, dir string, opts *Options) error {
+func checkReconciler(ix *kustomize.Index, dir string, external map[string]bool, opts *Options) error {
 	flux := path.Dir(dir) == gitops.FluxDir
-	key := buildKey(opts.Verified.NewKey("kustomize build, VerifyFlux v1"), ix, dir, fmt.Sprint(flux))
+	params := []string{fmt.Sprint(flux)}
+	for src := range external {
+		params = append(params, src)
+	}
+	sort.Strings(params[1:])
+	key := buildKey(opts.Verified.NewKey("kustomize build, VerifyFlux v2"), ix, dir, params...)
 	err := opts.once(key, "kustomize "+dir, func() error {
 		built, err := ix.Build(dir)
 		if err == nil && flux {
-			err = gitops.VerifyFlux(built)
+			err = gitops.VerifyFlux(built, external)
 		}
 		return err
 	})
@@ -149,8 +167,15 @@ func checkReconciler(ix *kustomize.Index, dir string, opts *Options) error {
 
 func checkOverlay(ix *kustomize.Index, e *model.Environment, opts *Options) error {
 	dir := kustomize.OverlayDir(e)
-	return opts.once(overlayKey(opts.Verified, ix, e), "kustomize "+dir, func() error {
+	key, err := overlayKey(opts.Verified, ix, e)
+	if err != nil {
+		return err
+	}
+	return opts.once(key, "kustomize "+dir, func() error {
 		built, err := ix.BuildJSON(dir)
+		if err == nil {
+			built, err = encryptedSecret(e, built)
+		}
 		if err == nil {
 			err = kustomize.VerifyJSON(built, e.Credentials.SecretName, model.CredentialKeys)
 		}
@@ -226,10 +251,15 @@ func buildKey(k *verified.Hasher, ix *kustomize.Index, dir string, params ...str
 	return k.Sum()
 }
 
-// overlayKey keys the check of e's overlay.
-func overlayKey(r *verified.Record, ix *kustomize.Index, e *model.Environment) verified.Key {
-	params := append([]string{e.Credentials.SecretName}, model.CredentialKeys...)
-	return buildKey(r.NewKey("kustomize build, VerifyJSON v1"), ix, kustomize.OverlayDir(e), params...)
+// overlayKey keys the check of e's overlay: the environment (its Secret's
+// name, its SOPS file), the credential keys, every file the build reads.
+func overlayKey(r *verified.Record, ix *kustomize.Index, e *model.Environment) (verified.Key, error) {
+	env, err := json.Marshal(e)
+	if err != nil {
+		return verified.Key{}, err
+	}
+	params := append([]string{string(env)}, model.CredentialKeys...)
+	return buildKey(r.NewKey("kustomize build, encryptedSecret, VerifyJSON v2"), ix, kustomize.OverlayDir(e), params...), nil
 }
 
 // composeKey keys compose.Check of e's folder: the environment (what the

@@ -157,14 +157,14 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 	if e.Target != model.Kubernetes {
 		t.Fatalf("%s is not a tenant", e.Name)
 	}
-	good := overlayKey(r, kustomize.NewIndex(out), e)
+	good := mustKey(t, r, out, e)
 	if !r.Has(good) {
 		t.Fatal("render did not record the overlay it built")
 	}
 	// The overlay builds, but its names are no longer DNS labels.
 	k := kustomize.OverlayDir(e) + "/kustomization.yaml"
 	out[k] = append(out[k], "nameSuffix: -Not_A_Label\n"...)
-	broken := overlayKey(r, kustomize.NewIndex(out), e)
+	broken := mustKey(t, r, out, e)
 	entry := entryPath(dir, broken)
 
 	write := func(t *testing.T, b []byte) {
@@ -196,13 +196,13 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 		"entry from another machine's secret": func(t *testing.T) {
 			elsewhereDir := t.TempDir()
 			elsewhere := record(t, elsewhereDir, string(id))
-			theirs := overlayKey(elsewhere, kustomize.NewIndex(out), e)
+			theirs := mustKey(t, elsewhere, out, e)
 			elsewhere.Add(theirs)
 			write(t, read(t, entryPath(elsewhereDir, theirs)))
 		},
 		"entry from another cht-gen": func(t *testing.T) {
 			older := record(t, dir, "older cht-gen")
-			theirs := overlayKey(older, kustomize.NewIndex(out), e)
+			theirs := mustKey(t, older, out, e)
 			older.Add(theirs)
 			write(t, read(t, entryPath(dir, theirs)))
 		},
@@ -224,7 +224,7 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 			tamper(t)
 			built := 0
 			opts := Options{Verified: r, Checked: func(string) { built++ }}
-			err := checkBuilds(out, nil, res.Environments[:1], &opts)
+			err := checkBuilds(out, nil, nil, res.Environments[:1], &opts)
 			if err == nil || !strings.Contains(err.Error(), "not a DNS label") {
 				t.Fatalf("broken overlay: err = %v, want the DNS-label check to fail", err)
 			}
@@ -236,6 +236,15 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustKey(t *testing.T, r *verified.Record, out files.Set, e *model.Environment) verified.Key {
+	t.Helper()
+	k, err := overlayKey(r, kustomize.NewIndex(out), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // entryPath is where the record in dir keeps k (verified-v1/xx/<hex>).

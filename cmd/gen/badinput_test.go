@@ -22,7 +22,9 @@ var cliBinary struct {
 }
 
 func TestMain(m *testing.M) {
-	// render's record of verified inputs goes to a throw-away cache.
+	// render's record of verified inputs goes to a throw-away cache (the
+	// CLI processes tests start get XDG_CACHE_HOME too: their HOME is often
+	// the repository they must leave unchanged).
 	cache, err := os.MkdirTemp("", "cht-gen-cache-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -58,28 +60,18 @@ func builtCLI(t *testing.T) string {
 	return filepath.Join(cliBinary.dir, "cht-gen")
 }
 
-// badCase is one bad input: what to break in a copy of a hosting
-// repository (examples rendered and committed), the command, and what the
-// error must say. Every case must exit non-zero and leave the repository,
-// .git included, byte for byte as it was.
-type badCase struct {
-	name  string
-	setup func(t *testing.T, repo string)
-	args  []string
-	env   []string
-	code  int // 0 means 1
-	want  []string
-}
-
-func write(name, content string) func(*testing.T, string) {
-	return func(t *testing.T, repo string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(repo, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+// The bad-input matrix is testdata/script/badinput_*.txtar, one case a
+// file (TestScripts runs them). This test keeps the matrix from shrinking
+// unnoticed: a case is removed only on purpose, with this number.
+func TestCLI_BadInputMatrixHasEveryCase(t *testing.T) {
+	const cases = 64
+	scripts, err := filepath.Glob(filepath.Join("testdata", "script", "badinput_*.txtar"))
+	if err != nil || len(scripts) < cases {
+		t.Errorf("%d bad-input scripts (%v), the matrix has %d cases", len(scripts), err, cases)
 	}
 }
 
+// edit replaces old with new in a file of the repository copy.
 func edit(name, old, new string) func(*testing.T, string) {
 	return func(t *testing.T, repo string) {
 		t.Helper()
@@ -89,208 +81,6 @@ func edit(name, old, new string) func(*testing.T, string) {
 			t.Fatalf("%s does not contain %q (%v)", name, old, err)
 		}
 		os.WriteFile(p, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644)
-	}
-}
-
-func steps(fs ...func(*testing.T, string)) func(*testing.T, string) {
-	return func(t *testing.T, repo string) {
-		for _, f := range fs {
-			f(t, repo)
-		}
-	}
-}
-
-const envHead = "package environments\n\n"
-
-// nested is n structs inside each other.
-func nested(n int) string {
-	return envHead + "_deep: " + strings.Repeat("{a: ", n) + "1" + strings.Repeat("}", n) + "\n"
-}
-
-// doubling is a list that doubles forty times: CUE terminates, in 2^40 steps.
-func doubling() string {
-	var b strings.Builder
-	b.WriteString(envHead + "_l0: [1, 1]\n")
-	for i := 1; i <= 40; i++ {
-		fmt.Fprintf(&b, "_l%d: [for x in _l%d {x}, for x in _l%d {x}]\n", i, i-1, i-1)
-	}
-	b.WriteString("environments: dev: couchdb: nodes: len(_l40)\n")
-	return b.String()
-}
-
-func badInputCases() []badCase {
-	const dev = "environments/dev.cue"
-	const cluster = "environments/cluster.cue"
-	devEnv := func(extra string) string {
-		return envHead + "environments: extra: {target: \"compose\", version: \"4.22.0\", host: \"extra.example.org\"" + extra + "}\n"
-	}
-	return []badCase{
-		// Environment files, through validate, render, render --check and diff.
-		{name: "non-UTF-8 bytes", setup: write("environments/bin.cue", envHead+"// caf\xe9\n"), args: []string{"render"},
-			want: []string{"environments/bin.cue", "UTF-8"}},
-		{name: "10 MB file", setup: write("environments/huge.cue", envHead+"// "+strings.Repeat("x", 10<<20)+"\n"), args: []string{"render"},
-			want: []string{"environments/huge.cue:1:1", "limited to 1048576 bytes"}},
-		{name: "deeply nested structs", setup: write("environments/deep.cue", nested(20000)), args: []string{"validate"},
-			want: []string{"environments/deep.cue:3:", "maximum nesting depth"}},
-		{name: "structural cycle", setup: write("environments/cycle.cue", envHead+"_a: b: _a\nenvironments: dev: couchdb: nodes: _a.b.c\n"), args: []string{"render"},
-			want: []string{"environments/cycle.cue:3:1", "structural cycle"}},
-		{name: "list that doubles forty times", setup: write("environments/boom.cue", doubling()), args: []string{"render"},
-			want: []string{"environments: evaluating the environments used more than", "comprehensions"}},
-		{name: "huge list literal", setup: write("environments/list.cue", envHead+"environments: dev: couchdb: dataPaths: ["+strings.Repeat("\"/srv/x\", ", 80000)+"]\n"), args: []string{"validate"},
-			want: []string{"environments/list.cue:3:40", "a list of 80000 elements"}},
-		{name: "symlink pointing outside", setup: func(t *testing.T, repo string) {
-			outside := filepath.Join(t.TempDir(), "elsewhere.cue")
-			os.WriteFile(outside, []byte(envHead), 0o644)
-			if err := os.Symlink(outside, filepath.Join(repo, "environments", "link.cue")); err != nil {
-				t.Fatal(err)
-			}
-		}, args: []string{"render"}, want: []string{"environments/link.cue", "symbolic link"}},
-		{name: "name that is not lower-case", setup: write("environments/upper.cue", envHead+"environments: Prod: {target: \"compose\", version: \"4.22.0\", host: \"p.example.org\"}\n"), args: []string{"render"},
-			want: []string{"environments/upper.cue:3:15", "environments.Prod.name", "DNS labels"}},
-		{name: "host of another environment", setup: write("environments/copy.cue", envHead+"environments: prod2: {target: \"compose\", version: \"4.22.0\", host: \"cht.example.org\"}\n"), args: []string{"render", "--check"},
-			want: []string{"environments/copy.cue:3:", "environments.prod2.host", "already the host of environment \"prod\""}},
-		{name: "namespace clash", setup: edit(cluster, `host:    "staging.cht.example.org"`, "host:    \"staging.cht.example.org\"\n\tnamespace: \"cht-prod\""), args: []string{"diff"},
-			want: []string{"environments/cluster.cue", "environments.staging.namespace", "already used by environment \"prod\""}},
-		{name: "unknown field", setup: write("environments/x.cue", devEnv(", replicas: 3")), args: []string{"render"},
-			want: []string{"environments/x.cue:3:", "environments.extra.replicas: field not allowed"}},
-		{name: "password in the file", setup: write("environments/x.cue", devEnv(", couchdb: password: \"hunter2\"")), args: []string{"render"},
-			want: []string{"environments.extra.couchdb.password: field not allowed"}},
-		{name: "CHT 5.x", setup: edit(dev, `version: "4.22.0"`, `version: "5.0.0"`), args: []string{"render"},
-			want: []string{"environments/dev.cue", "environments.dev.version", "4.x"}},
-		{name: "CHT 3.x", setup: edit(dev, `version: "4.22.0"`, `version: "3.17.0"`), args: []string{"validate"},
-			want: []string{"environments.dev.version", "3.x"}},
-		{name: "unknown target", setup: edit(dev, `target:  "compose"`, `target:  "swarm"`), args: []string{"render"},
-			want: []string{"environments.dev.target", "compose", "kubernetes"}},
-		{name: "syntax error", setup: write("environments/broken.cue", envHead+"environments: x: {\n"), args: []string{"render"},
-			want: []string{"environments/broken.cue:3:20: expected '}'"}},
-		{name: "wrong package", setup: write("environments/other.cue", "package other\n"), args: []string{"render"},
-			want: []string{"environments/other.cue", "package"}},
-		{name: "import", setup: write("environments/imp.cue", envHead+"import \"strings\"\n\n_x: strings.ToUpper(\"a\")\n"), args: []string{"render"},
-			want: []string{"environments/imp.cue", "import"}},
-		{name: "no environments directory", args: []string{"render", "-e", "nowhere"},
-			want: []string{"environments directory nowhere", "no such file"}},
-		{name: "environments directory is a file", args: []string{"validate", "-e", "environments/dev.cue"},
-			want: []string{"environments/dev.cue is not a directory"}},
-		{name: "no CUE files", setup: func(t *testing.T, repo string) { os.MkdirAll(filepath.Join(repo, "empty"), 0o755) }, args: []string{"render", "-e", "empty"},
-			want: []string{"empty: no *.cue files"}},
-
-		// The output directory.
-		{name: "output is a file", args: []string{"render", "-o", "README.md"}, setup: write("README.md", "hello\n"),
-			want: []string{"--out README.md exists and is not a directory"}},
-		{name: "output inside the environments directory", args: []string{"render", "-o", "environments/deploy"},
-			want: []string{"--out environments/deploy is inside the environments directory", "side by side"}},
-		{name: "output is the environments directory", args: []string{"render", "-o", "environments"},
-			want: []string{"--out environments is the environments directory"}},
-		{name: "environments inside the output", args: []string{"render", "-e", "deploy/kubernetes", "-o", "deploy"},
-			want: []string{"the environments directory deploy/kubernetes is inside --out deploy"}},
-		{name: "output stale under --check", setup: edit(cluster, `version: "4.21.1"`, `version: "4.22.0"`), args: []string{"render", "--check"},
-			want: []string{"deploy is out of date", "run cht-gen render"}},
-		{name: "output locked by another run", setup: steps(edit(cluster, `version: "4.21.1"`, `version: "4.22.0"`), holdLock), args: []string{"render"},
-			want: []string{"another cht-gen is writing deploy", "wait for it to finish"}},
-		{name: "extra argument", args: []string{"render", "prod"}, code: 2, want: []string{"cht-gen render --help"}},
-		{name: "unknown flag", args: []string{"render", "--force"}, code: 2, want: []string{"unknown flag: --force", "--help"}},
-
-		// secrets
-		{name: "secrets for an unknown environment", args: []string{"secrets", "nope"},
-			want: []string{`no environment "nope"`, "known: [dev district-vm partner-a prod staging uat]"}},
-		{name: "secrets over an existing file", setup: write("prod.env", "COUCHDB_PASSWORD=old\n"), args: []string{"secrets", "prod", "-o", "prod.env"},
-			want: []string{"prod.env exists", "never overwrites"}},
-		{name: "secrets into the environments directory", args: []string{"secrets", "prod", "-o", "environments/prod.env"},
-			want: []string{"inside the environments directory", "outside the repository"}},
-		{name: "secrets into a missing folder", args: []string{"secrets", "prod", "-o", "nowhere/prod.env"},
-			want: []string{"folder nowhere does not exist"}},
-		{name: "secrets without an environment", args: []string{"secrets"}, code: 2, want: []string{"cht-gen secrets --help"}},
-		{name: "secrets with a broken environment file", setup: write("environments/bin.cue", "\xff"), args: []string{"secrets", "prod"},
-			want: []string{"environments/bin.cue", "UTF-8"}},
-
-		// bump and promote
-		{name: "bump an unknown environment", args: []string{"bump", "nope", "--to", "4.22.0"},
-			want: []string{`no environment "nope"`}},
-		{name: "bump to 6.x", args: []string{"bump", "prod", "--to", "6.0.0"}, want: []string{"6.x release", "4.x and 5.x"}},
-		{name: "bump to a non-version", args: []string{"bump", "prod", "--to", "latest"}, want: []string{`"latest" is not a semantic version`, "4.22.0"}},
-		{name: "bump downgrade", args: []string{"bump", "prod", "--to", "4.20.0"}, want: []string{"older than its current 4.21.1", "--allow-downgrade"}},
-		{name: "bump to a pre-release on stable", args: []string{"bump", "prod", "--to", "4.22.0-beta.1"}, want: []string{"stable channel", `channel: "beta"`}},
-		{name: "bump without a version", args: []string{"bump", "prod"}, code: 2, want: []string{"--to VERSION or --latest"}},
-		{name: "bump names and --all", args: []string{"bump", "prod", "--all", "--to", "4.22.0"}, code: 2, want: []string{"name environments or pass --all"}},
-		{name: "bump --push without the remote", args: []string{"bump", "prod", "--to", "4.22.0", "--push"},
-			want: []string{`remote "origin"`, "git remote add origin"}},
-		{name: "bump with a broken environment file", setup: write("environments/x.cue", devEnv(", replicas: 3")), args: []string{"bump", "prod", "--to", "4.22.0"},
-			want: []string{"environments.extra.replicas: field not allowed"}},
-		{name: "bump with the output a file", setup: write("out.txt", "x"), args: []string{"bump", "prod", "--to", "4.22.0", "-o", "out.txt"},
-			want: []string{"--out out.txt exists and is not a directory"}},
-		{name: "promote to an unknown environment", args: []string{"promote", "staging", "nope"}, want: []string{`no environment "nope"`}},
-		{name: "promote with one environment", args: []string{"promote", "staging"}, code: 2, want: []string{"cht-gen promote --help"}},
-
-		// diff
-		{name: "diff against a missing revision", args: []string{"diff", "--base", "v9.9.9"},
-			want: []string{"--base v9.9.9: no such revision", "origin/main"}},
-		{name: "diff with the output a file", setup: write("out.txt", "x"), args: []string{"diff", "-o", "out.txt"},
-			want: []string{"--out out.txt exists and is not a directory"}},
-		{name: "diff with a broken environment file", setup: write("environments/broken.cue", envHead+"environments: x: {\n"), args: []string{"diff"},
-			want: []string{"environments/broken.cue:3:20: expected '}'"}},
-	}
-}
-
-// holdLock takes the lock a render of deploy takes, as a concurrent run
-// would, for the rest of the test.
-func holdLock(t *testing.T, repo string) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(repo, ".deploy.cht-gen.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-}
-
-func TestCLI_BadInputMatrix(t *testing.T) {
-	bin := builtCLI(t)
-	template, _ := hostingRepo(t)
-	cases := badInputCases()
-	if len(cases) < 40 {
-		t.Fatalf("%d cases, the matrix promises at least 40", len(cases))
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.name == "list that doubles forty times" {
-				t.Parallel() // about ten seconds to reach the heap budget
-			}
-			repo := t.TempDir()
-			if err := os.CopyFS(repo, os.DirFS(template)); err != nil {
-				t.Fatal(err)
-			}
-			if c.setup != nil {
-				c.setup(t, repo)
-			}
-			before := snapshot(t, repo)
-			cmd := exec.Command(bin, c.args...)
-			cmd.Dir = repo
-			cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, c.env...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			code := cmd.ProcessState.ExitCode()
-			want := c.code
-			if want == 0 {
-				want = 1
-			}
-			if code != want {
-				t.Errorf("exit %d (%v), want %d\nstderr:\n%s", code, err, want, stderr.String())
-			}
-			for _, w := range c.want {
-				if !strings.Contains(stderr.String(), w) {
-					t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
-				}
-			}
-			if s := stderr.String() + stdout.String(); strings.Contains(s, "panic") || strings.Contains(s, "goroutine ") {
-				t.Errorf("crashed:\n%s", s)
-			}
-			if after := snapshot(t, repo); after != before {
-				t.Errorf("the repository changed:\n%s", firstDifference(before, after))
-			}
-		})
 	}
 }
 
@@ -336,7 +126,7 @@ func TestCLI_ReadOnlyOutput(t *testing.T) {
 	edit("environments/cluster.cue", `version: "4.21.1"`, `version: "4.22.0"`)(t, repo)
 	cmd := exec.Command(bin, "render")
 	cmd.Dir = repo
-	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=" + os.Getenv("PATH")}
+	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=" + os.Getenv("PATH"), "XDG_CACHE_HOME=" + os.Getenv("XDG_CACHE_HOME")}
 	if os.Geteuid() == 0 {
 		filepath.WalkDir(repo, func(p string, d os.DirEntry, err error) error {
 			if err == nil {

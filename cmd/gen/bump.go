@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,9 +25,11 @@ func newReleasesCmd(s *shared) *cobra.Command {
 	var channel string
 	cmd := &cobra.Command{
 		Use:   "releases",
-		Short: "List CHT Core 4.x releases, newest first",
-		Long: `releases lists CHT Core 4.x releases of medic/cht-core on GitHub, newest
-first, with their release notes. The stable channel leaves pre-releases out.
+		Short: "List CHT Core 5.x and 4.x releases, newest first",
+		Long: `releases lists the CHT Core 5.x and 4.x releases of medic/cht-core on GitHub,
+newest first, with their release notes. The stable channel leaves pre-releases
+out: versions with a pre-release part (5.1.0-beta.1) and releases GitHub marks
+as pre-releases whatever their tag.
 
 GITHUB_API_URL points at GitHub Enterprise (https://HOST/api/v3); GITHUB_TOKEN
 raises the rate limit (unauthenticated works within 60 requests an hour).`,
@@ -62,20 +65,22 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 // pushFlags are the flags bump and promote share.
 type pushFlags struct {
 	envFlags
-	out, remote, base, repo string
-	push, allowDowngrade    bool
-	labels                  []string
+	out, remote, base, repo      string
+	push, allowDowngrade, reopen bool
+	major                        bool
+	labels                       []string
 }
 
 func (f *pushFlags) register(cmd *cobra.Command) {
 	f.envFlags.register(cmd)
 	cmd.Flags().StringVarP(&f.out, "out", "o", "deploy", "rendered output directory")
-	cmd.Flags().BoolVar(&f.push, "push", false, "commit on a branch of a temporary clone, push it and open or update the pull request")
+	cmd.Flags().BoolVar(&f.push, "push", false, "commit on a branch of a temporary clone of the base branch, push it and open or update the pull request")
 	cmd.Flags().StringVar(&f.remote, "remote", "origin", "Git remote to push to (with --push)")
 	cmd.Flags().StringVar(&f.base, "base", "", "base branch of the pull request (default: the remote's default branch)")
 	cmd.Flags().StringVar(&f.repo, "repo", "", "GitHub owner/name (default: from the remote URL)")
 	cmd.Flags().StringSliceVar(&f.labels, "label", nil, "label for the pull request (repeatable)")
 	cmd.Flags().BoolVar(&f.allowDowngrade, "allow-downgrade", false, "allow a version older than the current one")
+	cmd.Flags().BoolVar(&f.reopen, "reopen", false, "propose again a change whose pull request a reviewer closed (by default such a run is skipped)")
 }
 
 func (f *pushFlags) options(s *shared, gh *github.Client) bump.Options {
@@ -88,25 +93,28 @@ func (f *pushFlags) options(s *shared, gh *github.Client) bump.Options {
 	}
 	return bump.Options{
 		EnvDir: f.dir, OutDir: f.out, Push: f.push, Remote: f.remote, Base: f.base, Repo: f.repo,
-		Labels: f.labels, Token: os.Getenv("GITHUB_TOKEN"), AuthorName: name, AuthorEmail: email,
+		Labels: f.labels, Reopen: f.reopen, Token: os.Getenv("GITHUB_TOKEN"), AuthorName: name, AuthorEmail: email,
 		GitHub: gh, Progress: func(format string, a ...any) { fmt.Fprintf(s.stderr, format+"\n", a...) },
 	}
 }
 
 func (f *pushFlags) policy() (bump.Policy, error) {
 	paths, err := load.UpgradePaths()
-	return bump.Policy{AllowDowngrade: f.allowDowngrade, Paths: paths}, err
+	return bump.Policy{AllowDowngrade: f.allowDowngrade, Major: f.major, Paths: paths}, err
 }
 
 // runBump runs one bump and reports it.
-func runBump(ctx context.Context, s *shared, targets []bump.Target, o bump.Options) error {
+func runBump(ctx context.Context, s *shared, plan bump.Plan, o bump.Options) error {
 	// Edits, renders, the temporary clone and the push: a signal waits
 	// for them (ctx, cancelled by it, cuts network retries short).
 	writing.Lock()
-	res, err := bump.Run(ctx, targets, o)
+	res, err := bump.Run(ctx, plan, o)
 	writing.Unlock()
 	if err != nil {
 		return err
+	}
+	if len(res.Proposal.Targets) == 0 {
+		return nil // the plan said why
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
@@ -114,14 +122,27 @@ func runBump(ctx context.Context, s *shared, targets []bump.Target, o bump.Optio
 	switch {
 	case !o.Push:
 		fmt.Fprintf(s.stderr, "edited %s and re-rendered %s: review with git diff, then commit\n", o.EnvDir, o.OutDir)
+	case res.Skipped != nil:
+		fmt.Fprintf(s.stdout, "skipped %s: pull request #%d %s proposing it into %s was closed without merging; pass --reopen to propose it again\n",
+			res.Proposal.Title, res.Skipped.Number, res.Skipped.URL, res.Base)
 	case res.PR == nil:
-		fmt.Fprintf(s.stdout, "%s: the base branch already has this change, no pull request\n", res.Branch)
+		fmt.Fprintf(s.stdout, "%s already has this change, no pull request\n", res.Base)
 	case res.PR.Created:
-		fmt.Fprintf(s.stdout, "opened pull request #%d %s\n", res.PR.Number, res.PR.URL)
+		fmt.Fprintf(s.stdout, "opened pull request #%d %s (%s into %s)\n", res.PR.Number, res.PR.URL, res.Branch, res.Base)
 	default:
-		fmt.Fprintf(s.stdout, "updated pull request #%d %s\n", res.PR.Number, res.PR.URL)
+		fmt.Fprintf(s.stdout, "updated pull request #%d %s (%s into %s)\n", res.PR.Number, res.PR.URL, res.Branch, res.Base)
 	}
 	return nil
+}
+
+// lookup finds name among the environments of the tree being changed.
+func lookup(envs []model.Environment, name string) (*model.Environment, error) {
+	for i := range envs {
+		if envs[i].Name == name {
+			return &envs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no environment %q on the branch being changed", name)
 }
 
 func newBumpCmd(s *shared) *cobra.Command {
@@ -129,29 +150,46 @@ func newBumpCmd(s *shared) *cobra.Command {
 	var to string
 	var latest, all bool
 	cmd := &cobra.Command{
-		Use:   "bump [ENV...] (--to VERSION | --latest)",
+		Use:   "bump [ENV...] (--to VERSION | --latest [--major])",
 		Short: "Move environments to another CHT version, as a pull request with --push",
 		Long: `bump sets each environment's version in its CUE file (only that literal
-changes; comments and formatting stay), re-renders, and prints what changes.
+changes; comments and formatting stay), re-renders, and prints what changes per
+environment, naming objects, services and containers that appear or go (e.g.
+"+ nouveau (Deployment cht-couchdb-nouveau, Service nouveau)").
 
 Without --push the change stays in your work tree for you to review and commit.
-With --push cht-gen works in a temporary clone: it commits on branch
-cht-gen/bump-<env>-<version>, pushes it, and opens a pull request (or updates
-the open one for that branch), whose body holds the per-environment diff
-summary, the release notes and a checklist. Your work tree is not touched.
+With --push cht-gen first checks GITHUB_TOKEN and its access to the repository,
+then works in a temporary clone of the base branch: the versions it checks and
+describes are the ones on that branch, not in your checkout. It commits on
+branch cht-gen/<base>/bump-<env>-<version>, pushes it, and opens a pull request
+(or updates the open one for that branch), whose body holds the per-environment
+diff summary, the release notes and a checklist; a move from 4.x to 5.x adds
+the items of Medic's 4.x -> 5.x pages that apply to the target (Kubernetes:
+stage 5.x in the admin app before merging). Your work tree is not touched. When
+a reviewer closed the pull request for the same change, the run skips it and
+says so; --reopen proposes it again.
 
-Policy: 4.x only; pre-releases only on channel "beta"; the environment's
+Policy: CHT 4.x and 5.x; pre-releases (a pre-release version, or a release
+GitHub marks as one) only on channel "beta"; the environment's
 versionConstraint; no downgrade without --allow-downgrade; upgrade paths CHT
-does not support in one step (the schema's #UpgradePaths) are refused with the
-reason, and --latest stops at the required intermediate version instead.
+does not support in one step (the schema's #UpgradePaths: 4.0-4.4 reach 4.5 or
+later before 5.x) are refused with the reason.
+
+Major lines: --latest stays within each environment's current major line, so a
+scheduled "bump --all --latest --push" never opens a 4.x -> 5.x move. --major
+lets --latest go to the next major line too (the newest release allowed; from
+4.0-4.4 that is the newest 4.x, the required stop). --to crosses a major line
+when it names a version of the next one (--major is then not needed).
 
 ENV... bumps the named environments together (one pull request); --all bumps
 every environment on its own (one pull request each), skipping those already
-current. GITHUB_TOKEN authenticates pushes over HTTPS and the GitHub API;
-GITHUB_API_URL selects GitHub Enterprise.`,
+current. GITHUB_TOKEN authenticates pushes over HTTPS and the GitHub API (--push
+needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 		Example: `  cht-gen bump staging --to 4.22.0
+  cht-gen bump prod --to 5.2.0 --push
   cht-gen bump prod --latest --push --label upgrade
-  cht-gen bump --all --latest --push`,
+  cht-gen bump --all --latest --push
+  cht-gen bump staging --latest --major`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (to == "") == !latest {
 				return errors.New("invalid argument: give exactly one of --to VERSION or --latest")
@@ -184,44 +222,63 @@ GITHUB_API_URL selects GitHub Enterprise.`,
 					return err
 				}
 			}
-			var targets []bump.Target
-			for i := range envs {
-				e := &envs[i]
-				t, ok, err := target(e, to, latest, releases, pol)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					fmt.Fprintf(s.stdout, "%s: already at %s, nothing to do\n", e.Name, e.Version)
-					continue
-				}
-				targets = append(targets, t)
+			names := make([]string, len(envs))
+			for i, e := range envs {
+				names[i] = e.Name
 			}
-			if len(targets) == 0 {
-				return nil
+			plan := func(names []string) bump.Plan {
+				return func(envs []model.Environment) (bump.Proposal, error) {
+					var p bump.Proposal
+					var errs []error
+					for _, n := range names {
+						e, err := lookup(envs, n)
+						if err != nil {
+							errs = append(errs, err)
+							continue
+						}
+						t, ok, err := target(e, to, latest, releases, pol)
+						switch {
+						case err != nil:
+							errs = append(errs, err)
+						case !ok:
+							fmt.Fprintf(s.stdout, "%s: already at %s, nothing to do\n", e.Name, e.Version)
+						default:
+							p.Targets = append(p.Targets, t)
+						}
+					}
+					return p, errors.Join(errs...)
+				}
 			}
 			o := f.options(s, gh)
 			if !all {
-				return runBump(cmd.Context(), s, targets, o)
+				return runBump(cmd.Context(), s, plan(names), o)
 			}
-			for _, t := range targets {
-				if err := runBump(cmd.Context(), s, []bump.Target{t}, o); err != nil {
-					return fmt.Errorf("%s: %w", t.Env, err)
+			// One pull request each: an environment that fails does not
+			// hold the others back; every failure is reported at the end.
+			var errs []error
+			for _, n := range names {
+				err := runBump(cmd.Context(), s, plan([]string{n}), o)
+				if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
+					err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
+				}
+				if err != nil {
+					errs = append(errs, err)
 				}
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&to, "to", "", "target CHT version, e.g. 4.22.0")
-	cmd.Flags().BoolVar(&latest, "latest", false, "the newest release each environment's channel, constraint and upgrade paths allow")
+	cmd.Flags().StringVar(&to, "to", "", "target CHT version, e.g. 5.2.0 or 4.22.0 (may cross a major line)")
+	cmd.Flags().BoolVar(&latest, "latest", false, "the newest release each environment's channel, constraint and upgrade paths allow, within its major line")
+	cmd.Flags().BoolVar(&f.major, "major", false, "with --latest: allow the next major line too (4.x -> 5.x)")
 	cmd.Flags().BoolVar(&all, "all", false, "every environment, one pull request each")
 	return cmd
 }
 
 // target decides e's next version: to, or the latest release it may take.
 func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
-	t := bump.Target{Env: e.Name, From: e.Version}
+	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote()}
 	if latest {
 		rel, ok, err := pol.Latest(e, releases)
 		if err != nil || !ok {
@@ -248,29 +305,50 @@ func newPromoteCmd(s *shared) *cobra.Command {
 		Short: "Set TO's CHT version to FROM's (e.g. staging -> prod), as a pull request with --push",
 		Long: `promote is bump with the version taken from another environment: after a
 release has run on staging, promote staging prod opens the pull request that
-moves prod to the same version, with the same policy checks and checklist.`,
-		Example: `  cht-gen promote staging prod --push`,
-		Args:    cobra.ExactArgs(2),
+moves prod to the same version, with the same policy checks, diff summary and
+checklists (Medic's 4.x -> 5.x items when it crosses to 5.x). With --push both
+versions are read from the base branch, and the branch is
+cht-gen/<base>/promote-<FROM>-to-<TO>-<version>.
+
+A promotion that crosses a major line (FROM on 5.x, TO on 4.x) needs --major:
+promote is often scheduled, and a 4.x -> 5.x move must be asked for.`,
+		Example: `  cht-gen promote staging prod --push
+  cht-gen promote staging prod --major --push`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.checkOut(f.out); err != nil {
 				return err
 			}
-			_, envs, err := f.load(args)
-			if err != nil {
+			if _, _, err := f.load(args); err != nil {
 				return err
 			}
-			from, to := &envs[0], &envs[1]
 			pol, err := f.policy()
 			if err != nil {
 				return err
 			}
-			t, ok, err := target(to, from.Version, false, nil, pol)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				fmt.Fprintf(s.stdout, "%s: already at %s like %s, nothing to do\n", to.Name, to.Version, from.Name)
-				return nil
+			plan := func(envs []model.Environment) (bump.Proposal, error) {
+				from, errFrom := lookup(envs, args[0])
+				to, errTo := lookup(envs, args[1])
+				if err := errors.Join(errFrom, errTo); err != nil {
+					return bump.Proposal{}, err
+				}
+				if bump.CrossesMajor(to.Version, from.Version) && !f.major {
+					return bump.Proposal{}, fmt.Errorf("%s runs %s and %s %s: promoting crosses a major line; pass --major to propose it", from.Name, from.Version, to.Name, to.Version)
+				}
+				t, ok, err := target(to, from.Version, false, nil, pol)
+				if err != nil {
+					return bump.Proposal{}, err
+				}
+				if !ok {
+					fmt.Fprintf(s.stdout, "%s: already at %s like %s, nothing to do\n", to.Name, to.Version, from.Name)
+					return bump.Proposal{}, nil
+				}
+				return bump.Proposal{
+					Targets: []bump.Target{t},
+					Topic:   fmt.Sprintf("promote-%s-to-%s-%s", from.Name, to.Name, t.To),
+					Title:   fmt.Sprintf("Promote CHT %s from %s to %s", t.To, from.Name, to.Name),
+					Intro:   fmt.Sprintf("Promotes **%s** to the version **%s** runs.", to.Name, from.Name),
+				}, nil
 			}
 			var gh *github.Client
 			if f.push {
@@ -278,13 +356,10 @@ moves prod to the same version, with the same policy checks and checklist.`,
 					return err
 				}
 			}
-			o := f.options(s, gh)
-			o.Branch = fmt.Sprintf("cht-gen/promote-%s-to-%s-%s", from.Name, to.Name, t.To)
-			o.Title = fmt.Sprintf("Promote CHT %s from %s to %s", t.To, from.Name, to.Name)
-			o.Intro = fmt.Sprintf("Promotes **%s** to the version **%s** runs.", to.Name, from.Name)
-			return runBump(cmd.Context(), s, []bump.Target{t}, o)
+			return runBump(cmd.Context(), s, plan, f.options(s, gh))
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&f.major, "major", false, "allow a promotion that crosses a major line (4.x -> 5.x)")
 	return cmd
 }

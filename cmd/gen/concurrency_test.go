@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,14 +30,20 @@ func synthRepo(t *testing.T, bin string, n int) string {
 	return dir
 }
 
-// leftovers lists what a run may leave beside the output: temporary trees
-// and lock files.
+// leftovers lists what a run may leave behind: anything beside the output
+// (the old writer's temporary trees and lock file), temporary files in it,
+// or a journal in its manifest.
 func leftovers(t *testing.T, dir string) []string {
 	t.Helper()
-	var out []string
-	for _, pattern := range []string{".deploy.cht-gen-*", ".deploy.cht-gen.lock"} {
-		m, _ := filepath.Glob(filepath.Join(dir, pattern))
-		out = append(out, m...)
+	out, _ := filepath.Glob(filepath.Join(dir, ".deploy*"))
+	filepath.WalkDir(filepath.Join(dir, "deploy"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".cht-gen-") && strings.HasSuffix(d.Name(), ".tmp") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if b, _ := os.ReadFile(filepath.Join(dir, "deploy", ".cht-gen-manifest")); bytes.Contains(b, []byte("#! journal")) {
+		out = append(out, "a journal in deploy/.cht-gen-manifest")
 	}
 	return out
 }

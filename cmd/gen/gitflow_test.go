@@ -13,7 +13,8 @@ import (
 )
 
 // hostingRepo is a Git repository (branch main) in a temp dir holding a
-// copy of the example environments, rendered and committed.
+// copy of the example environments at pinnedVersions, rendered and
+// committed.
 func hostingRepo(t *testing.T) (dir string, commit func(msg string)) {
 	t.Helper()
 	dir = t.TempDir()
@@ -27,6 +28,8 @@ func hostingRepo(t *testing.T) (dir string, commit func(msg string)) {
 		b, _ := os.ReadFile(f)
 		os.WriteFile(filepath.Join(dir, "environments", filepath.Base(f)), b, 0o644)
 	}
+	// The tests below start from fixed versions, whatever the examples hold.
+	setVersions(t, filepath.Join(dir, "environments"), pinnedVersions)
 	wt, _ := r.Worktree()
 	commit = func(msg string) {
 		t.Helper()

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -91,12 +94,37 @@ func TestCLI_SecretsNeverOverwriteAndAreURLSafe(t *testing.T) {
 	}
 }
 
+// Every command in the tree, subcommands included, has --help with usage
+// and examples: walked from the root, so a new command cannot be missed.
 func TestCLI_HelpOnEveryCommand(t *testing.T) {
-	for _, c := range []string{"validate", "render", "secrets", "schema"} {
-		code, out, _ := runCLI(t, c, "--help")
-		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "Examples:") {
-			t.Errorf("%s --help: %d %s", c, code, out)
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" || sub.Name() == "completion" {
+				continue // cobra's own
+			}
+			p := append(append([]string(nil), path...), sub.Name())
+			paths = append(paths, p)
+			walk(sub, p)
 		}
+	}
+	walk(newRootCmd(&shared{stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader("")}), nil)
+	if len(paths) < 12 {
+		t.Fatalf("%d commands found, want at least 12: %v", len(paths), paths)
+	}
+	for _, p := range paths {
+		t.Run(strings.Join(p, " "), func(t *testing.T) {
+			code, out, errs := runCLI(t, append(p, "--help")...)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			for _, want := range []string{"Usage:\n  cht-gen " + strings.Join(p, " "), "\nExamples:\n", "\nFlags:\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("--help lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }
 

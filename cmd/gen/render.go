@@ -14,14 +14,22 @@ func newRenderCmd(s *shared) *cobra.Command {
 	var ef envFlags
 	var out string
 	var check bool
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "render",
 		Short: "Render every environment into the output directory",
 		Long: `render validates the environments, renders each one (Compose folders under
 compose/<env>/, Kustomize base and overlays under kubernetes/), checks every
-result with compose-go / kustomize, and only then swaps the new tree into the
-output directory. Unchanged files are not rewritten; files cht-gen no longer
-renders are removed; files it does not own are kept.
+result with compose-go / kustomize, and only then writes the output directory.
+
+It changes only the files it owns (listed in <out>/.cht-gen-manifest), each
+replaced on its own and atomically; unchanged files are not rewritten; files
+it no longer renders are removed. Anything else in the output directory (your
+files, folders, a CouchDB data folder or a mounted disk) is never moved,
+copied or deleted, and a file of yours where cht-gen would render is an error
+(a credentials.sopsFile is read and checked, never written).
+A render that was killed is finished or rolled back by the next one, which
+says so. See README, "Writing the output".
 
 An overlay or Compose folder this cht-gen binary has already checked, byte
 for byte, is not checked again: the record is kept in the user cache
@@ -35,6 +43,15 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
   cht-gen render --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(s, cmd); err != nil {
+				return err
+			}
+			if of.json() && !check {
+				return usageError(s, cmd, "--output json needs --check (render itself reports on stderr)")
+			}
+			if of.json() {
+				return renderCheckJSON(cmd, s, &ef, out)
+			}
 			if err := ef.checkOut(out); err != nil {
 				return err
 			}
@@ -50,7 +67,12 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if check {
 				progress = nil
 			}
-			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Verified: record})
+			output, outName, closeOutput, err := outputFS(out)
+			if err != nil {
+				return err
+			}
+			defer closeOutput()
+			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Output: output, OutputName: outName, Verified: record})
 			if err != nil {
 				return err
 			}
@@ -74,7 +96,10 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if err := cmd.Context().Err(); err != nil {
 				return fmt.Errorf("interrupted before writing: %s is unchanged", out)
 			}
-			changes, err := repo.Write(out, set, repo.Options{})
+			changes, err := repo.WriteContext(cmd.Context(), out, set, repo.Options{
+				Log:  func(msg string) { fmt.Fprintln(s.stderr, "cht-gen: "+msg) },
+				Hook: writeHook,
+			})
 			if err != nil {
 				return err
 			}
@@ -85,5 +110,6 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "output directory")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is out of date")
+	of.register(cmd)
 	return cmd
 }

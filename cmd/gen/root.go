@@ -55,6 +55,8 @@ pull requests.`,
 		newPromoteCmd(s),
 		newSecretsCmd(s),
 		newSchemaCmd(s),
+		newImportCmd(s),
+		newInitCmd(s),
 	)
 	return root
 }

@@ -14,25 +14,52 @@ import (
 
 func newSecretsCmd(s *shared) *cobra.Command {
 	var ef envFlags
-	var out string
+	var out, renderOut string
+	var opts secrets.Options
 	cmd := &cobra.Command{
 		Use:   "secrets ENV",
 		Short: "Generate fresh CouchDB credentials for an environment",
 		Long: `secrets prints new, strong, URL-safe CouchDB credentials for ENV: a .env
-body for Compose environments, a Secret manifest (cht-couchdb-credentials,
-with COUCH_URL built from them) for Kubernetes ones. Store the output with
-the operator (on the VM, or encrypted with SOPS), never in Git.
+body for Compose environments; for Kubernetes ones, the environment's
+Namespace exactly as its overlay renders it (labels and annotations), then
+the Secret (cht-couchdb-credentials, with COUCH_URL built from them). Store
+the output with the operator (on the VM, or encrypted with SOPS), never in
+Git in clear. Nothing is written anywhere but stdout or --out.
 
---out FILE writes it with mode 0600 and refuses to overwrite a file.`,
-		Example: `  cht-gen secrets district-vm --out /srv/cht/district-vm/.env
-  cht-gen secrets prod | kubectl apply -f -`,
+Kubernetes, first time, in this order:
+  1. cht-gen secrets ENV | kubectl apply -f -
+     (creates the namespace and the Secret; the reconciler adopts the
+     namespace, since it is the one it renders)
+  2. let Flux / Argo CD sync the overlay (or apply the cluster folder)
+Run step 1 once: running it again replaces the credentials of a running
+CouchDB.
+
+With Flux and credentials.sopsFile, the Secret lives in Git, encrypted:
+  cht-gen secrets ENV --secret-only | sops --encrypt --age <age1...> \
+    --encrypted-regex '^(data|stringData)$' --input-type yaml \
+    --output-type yaml /dev/stdin > deploy/kubernetes/overlays/ENV/<sopsFile>
+--secret-only prints only the Secret (with the namespace and labels the
+overlay gives it), the manifest to encrypt.
+
+--out FILE writes it with mode 0600 and refuses to overwrite a file, or to
+write inside the environments directory or the render output (--render-out).`,
+		Example: `  cht-gen secrets district-vm --out ~/cht-secrets/district-vm.env
+  cht-gen secrets prod | kubectl apply -f -
+  cht-gen secrets prod --secret-only | sops --encrypt --age age1... --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml /dev/stdin > deploy/kubernetes/overlays/prod/secrets/prod.enc.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, envs, err := ef.load(args)
 			if err != nil {
 				return err
 			}
-			body, err := secrets.Generate(&envs[0])
+			e := &envs[0]
+			switch {
+			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
+				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (README: SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
+			case e.Credentials.ExternalSecret != nil:
+				fmt.Fprintf(s.stderr, "note: %s renders an ExternalSecret that fills Secret %s from %s; put these values in the store (key %s), or the operator overwrites what you apply\n", e.Name, e.Credentials.SecretName, e.Credentials.ExternalSecret.StoreName, e.Credentials.ExternalSecret.RemoteKey)
+			}
+			body, err := secrets.Generate(e, opts)
 			if err != nil {
 				return err
 			}
@@ -43,6 +70,13 @@ the operator (on the VM, or encrypted with SOPS), never in Git.
 			if env, err := realPath(ef.dir); err == nil {
 				if o, err := realPath(out); err == nil && within(o, env) {
 					return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, ef.dir, args[0])
+				}
+			}
+			// render owns that tree and it is committed: a secret there
+			// is one `git add -A` away from Git.
+			if r, err := realPath(renderOut); err == nil {
+				if o, err := realPath(out); err == nil && (o == r || within(o, r)) {
+					return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, args[0])
 				}
 			}
 			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -68,5 +102,7 @@ the operator (on the VM, or encrypted with SOPS), never in Git.
 	}
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
+	cmd.Flags().BoolVar(&opts.SecretOnly, "secret-only", false, "Kubernetes: print only the Secret, without the Namespace (to encrypt with SOPS)")
+	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	return cmd
 }

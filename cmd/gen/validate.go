@@ -5,24 +5,49 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
 func newValidateCmd(s *shared) *cobra.Command {
 	var ef envFlags
+	var out string
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "validate [ENV...]",
 		Short: "Check environment files against the schema",
 		Long: `validate unifies the environment files with cht-gen's schema and checks
-what spans environments (namespaces on a shared cluster, versions). It prints
-one line per environment when all is well; otherwise every error as
+what spans environments (namespaces on a shared cluster, versions), and the
+files environments name in the output directory --out (credentials.sopsFile:
+present, SOPS-encrypted, the right Secret). It prints one line per
+environment when all is well; otherwise every error as
 file:line:col: path.to.field: message, and exits 1.`,
 		Example: `  cht-gen validate
   cht-gen validate --environments ./envs prod staging`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(s, cmd); err != nil {
+				return err
+			}
 			res, envs, err := ef.load(args)
+			if err != nil && of.json() {
+				return failJSON(s, err)
+			}
 			if err != nil {
 				return err
+			}
+			output, outName, closeOutput, err := outputFS(out)
+			if err != nil {
+				return err
+			}
+			defer closeOutput()
+			if _, err := generator.UserFiles(envs, output, outName); err != nil {
+				if of.json() {
+					return failJSON(s, err)
+				}
+				return err
+			}
+			if of.json() {
+				return writeJSON(s.stdout, validateJSON(res, envs))
 			}
 			for _, w := range res.Warnings {
 				fmt.Fprintln(s.stderr, w.String())
@@ -34,6 +59,8 @@ file:line:col: path.to.field: message, and exits 1.`,
 		},
 	}
 	ef.register(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, where credentials.sopsFile files live")
+	of.register(cmd)
 	return cmd
 }
 
@@ -49,6 +76,9 @@ func summary(e *model.Environment) string {
 		where = fmt.Sprintf("compose project %s, TLS %s", e.Project, e.Nginx.TLS.Mode)
 	case model.Kubernetes:
 		where = fmt.Sprintf("cluster %s, namespace %s, %s", e.Cluster, e.Namespace, e.GitOps)
+		if e.Suspended {
+			where += " (suspended)"
+		}
 	}
 	return fmt.Sprintf("ok %-12s %-10s CHT %-8s %s, %s, host %s (%s)", e.Name, e.Target, e.Version, db, where, e.Host, e.Source)
 }

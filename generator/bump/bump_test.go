@@ -6,6 +6,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/bump"
 	"github.com/cht-gen/cht-gen/generator/github"
+	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
@@ -50,11 +51,23 @@ func TestSetVersion(t *testing.T) {
 	}
 }
 
-func TestPolicy(t *testing.T) {
-	paths := []model.UpgradePath{{From: "<4.5.0-0", To: ">=4.6.0-0", Via: ">=4.5.0-0 <4.6.0-0", Reason: "via 4.5"}}
-	env := func(v, channel, constraint string) *model.Environment {
-		return &model.Environment{Name: "prod", Version: v, Channel: channel, VersionConstraint: constraint}
+// schemaPaths are the upgrade paths of cue/upgrades.cue, so the tests
+// check the data cht-gen ships, not a copy of it.
+func schemaPaths(t *testing.T) []model.UpgradePath {
+	t.Helper()
+	paths, err := load.UpgradePaths()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return paths
+}
+
+func env(v, channel, constraint string) *model.Environment {
+	return &model.Environment{Name: "prod", Version: v, Channel: channel, VersionConstraint: constraint}
+}
+
+func TestPolicy(t *testing.T) {
+	paths := schemaPaths(t)
 	for _, tc := range []struct {
 		name      string
 		e         *model.Environment
@@ -65,13 +78,20 @@ func TestPolicy(t *testing.T) {
 		{"minor up", env("4.21.1", "stable", ""), "4.22.0", false, ""},
 		{"downgrade", env("4.22.0", "stable", ""), "4.21.1", false, "older than its current"},
 		{"downgrade allowed", env("4.22.0", "stable", ""), "4.21.1", true, ""},
-		{"5.x", env("4.22.0", "stable", ""), "5.0.0", false, "5.x"},
+		{"4.x -> 5.x", env("4.22.0", "stable", ""), "5.2.0", false, ""},
+		{"5.x -> 4.x", env("5.0.0", "stable", ""), "4.22.0", false, "older than its current"},
+		{"6.x", env("5.2.0", "stable", ""), "6.0.0", false, "6.x release"},
 		{"pre-release on stable", env("4.22.0", "stable", ""), "4.23.0-beta.1", false, "pre-release"},
 		{"pre-release on beta", env("4.22.0", "beta", ""), "4.23.0-beta.1", false, ""},
 		{"outside constraint", env("4.22.0", "stable", "~4.22"), "4.23.0", false, "versionConstraint"},
 		{"inside constraint", env("4.22.0", "stable", "~4.22"), "4.22.3", false, ""},
-		{"blocked path", env("4.3.0", "stable", ""), "4.22.0", false, "via 4.5"},
-		{"to the stop", env("4.3.0", "stable", ""), "4.5.2", false, ""},
+		{"constraint holds across a major", env("4.22.0", "stable", "<5"), "5.2.0", false, "versionConstraint"},
+		// Medic: 4.0-4.4 reach 4.5 or later before 5.x; within 4.x anything goes.
+		{"4.3 -> 4.22", env("4.3.0", "stable", ""), "4.22.0", false, ""},
+		{"4.3 -> 4.5", env("4.3.0", "stable", ""), "4.5.2", false, ""},
+		{"4.3 -> 5.2", env("4.3.0", "stable", ""), "5.2.0", false, "4.3.0 -> 5.2.0 is not a supported upgrade: CHT 4.0 to 4.4 must be upgraded to 4.5 or later before 5.x"},
+		{"4.4.9 -> 5.0 beta", env("4.4.9", "beta", ""), "5.0.0-beta.1", false, "4.5 or later"},
+		{"4.5 -> 5.2", env("4.5.0", "stable", ""), "5.2.0", false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := bump.Policy{AllowDowngrade: tc.downgrade, Paths: paths}.Check(tc.e, tc.to)
@@ -80,13 +100,30 @@ func TestPolicy(t *testing.T) {
 			}
 		})
 	}
-	rels := []github.Release{{Version: "4.23.0"}, {Version: "4.22.1"}, {Version: "4.6.0"}, {Version: "4.5.2"}, {Version: "4.4.0"}}
+}
+
+func TestPolicyLatest(t *testing.T) {
+	paths := schemaPaths(t)
+	rels := []github.Release{{Version: "5.3.0", Prerelease: true}, {Version: "5.2.0"}, {Version: "5.1.0-beta.1", Prerelease: true},
+		{Version: "4.23.0", Prerelease: true}, {Version: "4.22.1"}, {Version: "4.6.0"}, {Version: "4.5.2"}, {Version: "4.4.0"}}
 	for _, tc := range []struct {
-		from, constraint, want string
-	}{{"4.22.0", "", "4.23.0"}, {"4.22.0", "~4.22", "4.22.1"}, {"4.3.0", "", "4.5.2"}, {"4.23.0", "", ""}} {
-		r, ok, err := bump.Policy{Paths: paths}.Latest(env(tc.from, "stable", tc.constraint), rels)
+		from, channel, constraint string
+		major                     bool
+		want                      string
+	}{
+		{"4.22.0", "stable", "", false, "4.22.1"}, // stays on 4.x; 4.23.0 is marked a pre-release on GitHub
+		{"4.22.0", "beta", "", false, "4.23.0"},
+		{"4.22.0", "stable", "", true, "5.2.0"},
+		{"4.22.0", "beta", "", true, "5.3.0"},
+		{"4.22.0", "stable", "~4.22", true, "4.22.1"},
+		{"4.3.0", "stable", "", false, "4.22.1"},
+		{"4.3.0", "stable", "", true, "4.22.1"}, // 5.x needs 4.5 first: the newest stop
+		{"5.2.0", "stable", "", true, ""},
+		{"4.22.1", "stable", "", false, ""},
+	} {
+		r, ok, err := bump.Policy{Paths: paths, Major: tc.major}.Latest(env(tc.from, tc.channel, tc.constraint), rels)
 		if err != nil || ok != (tc.want != "") || r.Version != tc.want {
-			t.Errorf("latest from %s %q: %v %v %v, want %q", tc.from, tc.constraint, r.Version, ok, err, tc.want)
+			t.Errorf("latest from %s %s %q major=%v: %v %v %v, want %q", tc.from, tc.channel, tc.constraint, tc.major, r.Version, ok, err, tc.want)
 		}
 	}
 }

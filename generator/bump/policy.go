@@ -12,7 +12,18 @@ import (
 // Policy is what a bump may do besides what the environment allows.
 type Policy struct {
 	AllowDowngrade bool
-	Paths          []model.UpgradePath // from the schema
+	// Major lets Latest move to the next major line (4.x -> 5.x). Without
+	// it Latest stays within the environment's current major, so a
+	// scheduled `bump --all --latest` never opens a major upgrade.
+	Major bool
+	Paths []model.UpgradePath // from the schema
+}
+
+// CrossesMajor reports whether from -> to changes the major line.
+func CrossesMajor(from, to string) bool {
+	a, errA := semver.StrictNewVersion(from)
+	b, errB := semver.StrictNewVersion(to)
+	return errA == nil && errB == nil && a.Major() != b.Major()
 }
 
 // Check says why e may not move to version, or nil. Same version is not an
@@ -52,8 +63,10 @@ func (p Policy) Check(e *model.Environment, version string) error {
 }
 
 // Latest picks the newest release (newest first in releases) that e may
-// move to. When the upgrade path requires a stop, it picks the newest
-// release of that stop. ok is false when e is already there.
+// move to: within e's major line unless p.Major (then also the next one),
+// never a release GitHub marks as a pre-release unless e follows "beta".
+// When the upgrade path requires a stop, it picks the newest release that
+// is allowed, which is the stop. ok is false when e is already there.
 func (p Policy) Latest(e *model.Environment, releases []github.Release) (r github.Release, ok bool, err error) {
 	from, err := model.ParseVersion(e.Version)
 	if err != nil {
@@ -61,7 +74,14 @@ func (p Policy) Latest(e *model.Environment, releases []github.Release) (r githu
 	}
 	for _, rel := range releases {
 		v, err := model.ParseVersion(rel.Version)
-		if err != nil || !v.GreaterThan(from) || p.Check(e, rel.Version) != nil {
+		switch {
+		case err != nil, !v.GreaterThan(from):
+			continue
+		case rel.Prerelease && e.Channel != "beta":
+			continue // a plain tag GitHub marks as a pre-release
+		case v.Major() != from.Major() && !(p.Major && v.Major() == from.Major()+1):
+			continue
+		case p.Check(e, rel.Version) != nil:
 			continue
 		}
 		return rel, true, nil

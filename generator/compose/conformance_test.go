@@ -13,13 +13,12 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/compose-spec/compose-go/v2/types"
-
 	"github.com/cht-gen/cht-gen/generator/compose"
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/secrets"
+	"github.com/cht-gen/cht-gen/internal/composecompare"
 )
 
 // referenceDir is Medic's published files, beside the repository.
@@ -84,63 +83,6 @@ func medic(t *testing.T, version string, clustered bool) files.Set {
 	return set
 }
 
-// flat describes a loaded project as comparable "service.aspect=value" lines.
-func flat(p *types.Project) map[string]string {
-	out := map[string]string{}
-	for _, name := range p.ServiceNames() {
-		s := p.Services[name]
-		out[name+".image"] = s.Image
-		out[name+".restart"] = s.Restart
-		out[name+".hostname"] = s.Hostname
-		for k, v := range s.Environment {
-			val := "<unset>"
-			if v != nil {
-				val = *v
-			}
-			out[name+".env."+k] = val
-		}
-		for _, v := range s.Volumes {
-			out[name+".volume."+v.Target] = v.Type + ":" + v.Source
-		}
-		for n := range s.Networks {
-			out[name+".network."+n] = "yes"
-		}
-		if s.Logging != nil {
-			out[name+".logging"] = fmt.Sprint(s.Logging.Driver, s.Logging.Options)
-		}
-		if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
-			out[name+".limits.memory"] = fmt.Sprint(s.Deploy.Resources.Limits.MemoryBytes)
-		}
-		for _, e := range s.Expose {
-			out[name+".expose."+e] = "yes"
-		}
-		for _, port := range s.Ports {
-			out[name+".port."+fmt.Sprint(port.Target)] = port.Published
-		}
-		for d, dep := range s.DependsOn {
-			out[name+".depends_on."+d] = fmt.Sprint(dep.Condition, " required=", dep.Required, " restart=", dep.Restart)
-		}
-		for _, port := range s.Ports {
-			out[name+".port."+fmt.Sprint(port.Target)+".protocol"] = port.Protocol + " " + port.Mode + " " + port.HostIP
-		}
-	}
-	for n, net := range p.Networks {
-		out["network."+n] = net.Name + " driver=" + net.Driver + fmt.Sprint(" external=", net.External)
-	}
-	for n := range p.Volumes {
-		out["volume."+n] = "yes"
-	}
-	return out
-}
-
-// cluster5x is the reviewed difference of every 5.x cluster: Medic's
-// healthcheck moved into cht-couchdb-clustered.yml, where its template
-// already defaults COUCHDB_SERVERS to the cluster, so only haproxy (in the
-// shared cht-core.yml) differs.
-var cluster5x = map[string]string{
-	"haproxy.env.COUCHDB_SERVERS": "Medic publishes one cht-core.yml defaulting to couchdb and has clustered operators set COUCHDB_SERVERS in .env; cht-gen renders the cluster's node list as the default",
-}
-
 func TestCompose_MatchesMedic(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
@@ -148,26 +90,23 @@ func TestCompose_MatchesMedic(t *testing.T) {
 		version string
 		nodes   int
 		// Intended differences, reviewed: key -> why.
-		intended map[string]string
+		intended composecompare.Intended
 	}{
 		// The folder sits at composePath (/srv/cht/cht for an environment
 		// called cht), so Medic's ./srv and cht-gen's absolute default are
 		// the same host folder.
 		{"4.22.0 single node", "4.22.0", 1, nil},
-		{"4.22.0 three nodes", "4.22.0", 3, map[string]string{
-			"haproxy.env.COUCHDB_SERVERS":     "Medic publishes one cht-core.yml defaulting to couchdb and has clustered operators set COUCHDB_SERVERS in .env; cht-gen renders the cluster's node list as the default",
-			"healthcheck.env.COUCHDB_SERVERS": "as for haproxy",
-		}},
+		{"4.22.0 three nodes", "4.22.0", 3, composecompare.Cluster422},
 		{"4.5.0 three nodes", "4.5.0", 3, nil},
 		// CHT 5.x against Medic's published files of the same version:
 		// nouveau, CouchDB depends_on nouveau, healthcheck only in the
 		// clustered CouchDB file.
 		{"5.0.0 single node", "5.0.0", 1, nil},
-		{"5.0.0 three nodes", "5.0.0", 3, cluster5x},
+		{"5.0.0 three nodes", "5.0.0", 3, composecompare.Cluster5x},
 		{"5.1.0 single node", "5.1.0", 1, nil},
-		{"5.1.0 three nodes", "5.1.0", 3, cluster5x},
+		{"5.1.0 three nodes", "5.1.0", 3, composecompare.Cluster5x},
 		{"5.2.0 single node", "5.2.0", 1, nil},
-		{"5.2.0 three nodes", "5.2.0", 3, cluster5x},
+		{"5.2.0 three nodes", "5.2.0", 3, composecompare.Cluster5x},
 		{"4.0.0 single node", "4.0.0", 1, nil},
 		{"4.0.0 three nodes", "4.0.0", 3, nil},
 	}
@@ -197,36 +136,7 @@ func TestCompose_MatchesMedic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, g := flat(want), flat(got)
-			keys := map[string]bool{}
-			for k := range w {
-				keys[k] = true
-			}
-			for k := range g {
-				keys[k] = true
-			}
-			var sorted []string
-			for k := range keys {
-				sorted = append(sorted, k)
-			}
-			sort.Strings(sorted)
-			seen := map[string]bool{}
-			for _, k := range sorted {
-				if w[k] == g[k] {
-					continue
-				}
-				if why, ok := tc.intended[k]; ok {
-					seen[k] = true
-					t.Logf("intended: %s: Medic %q, cht-gen %q (%s)", k, w[k], g[k], why)
-					continue
-				}
-				t.Errorf("%s: Medic %q, cht-gen %q", k, w[k], g[k])
-			}
-			for k := range tc.intended {
-				if !seen[k] {
-					t.Errorf("intended difference %s no longer differs: remove it from the list", k)
-				}
-			}
+			composecompare.Compare(t, want, got, tc.intended, nil)
 		})
 	}
 }
@@ -487,7 +397,7 @@ func TestCompose_SecretsCoverMedic5x(t *testing.T) {
 				t.Fatal(err)
 			}
 			example := string(set[compose.Dir(e)+"/"+compose.EnvExample])
-			generated, err := secrets.Generate(e)
+			generated, err := secrets.Generate(e, secrets.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

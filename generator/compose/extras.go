@@ -47,7 +47,7 @@ func (r renderer) upgradeService() files.Map {
 		{"services", files.Map{
 			{"cht-upgrade-service", files.Map{
 				{"restart", "always"},
-				{"image", UpgradeServiceImage + ":" + e.UpgradeService.Tag},
+				{"image", UpgradeServiceImage + ":" + literal(e.UpgradeService.Tag)},
 				{"volumes", []string{
 					v("DOCKER_HOST", "/var/run/docker.sock") + ":/var/run/docker.sock",
 					v("DOCKER_CONFIG_PATH", e.ComposePath+"/docker-config") + ":/config",
@@ -61,29 +61,39 @@ func (r renderer) upgradeService() files.Map {
 	}
 }
 
-// certbot renews a Let's Encrypt certificate for AUTO_GENERATE into the
-// cht-ssl volume nginx reads, answering the HTTP-01 challenge itself on the
-// host's port 80 only while renewing.
+// certbot is Medic's documented certbot project (cht-docs "Adding TLS
+// certificates in CHT"): a one-shot webroot run that leaves the certificate
+// in the cht-ssl volume, where nginx's deploy.sh (CERTIFICATE_MODE
+// AUTO_GENERATE) installs it. The command is an argument list, never a
+// shell line: the domain comes from DOMAIN (default: host) and the e-mail,
+// when nginx.tls.acmeEmail sets one, is a single checked argument.
+// Medic's $STAGING word is left out: an empty list element would reach
+// certbot as an empty argument.
 func (r renderer) certbot() files.Map {
 	e := r.e
+	command := []files.Quoted{"certonly", "--debug",
+		"--deploy-hook", "/etc/nginx/private/deploy.sh",
+		"--webroot", "-w", "/etc/nginx/private/certbot/",
+		"--domain", files.Quoted(v("DOMAIN", e.Host)),
+		"--non-interactive", "--key-type", "rsa", "--agree-tos"}
+	if email := e.Nginx.TLS.ACMEEmail; email != "" {
+		command = append(command, "--email", files.Quoted(literal(email)))
+	} else {
+		command = append(command, "--register-unsafely-without-email")
+	}
 	return files.Map{
 		{"services", files.Map{
 			{"certbot", files.Map{
-				{"image", "certbot/certbot:latest"},
-				{"restart", "unless-stopped"},
-				{"entrypoint", []string{"/bin/sh", "-c"}},
-				{"command", []string{fmt.Sprintf(
-					"trap exit TERM; while :; do certbot certonly --standalone --non-interactive --agree-tos --keep-until-expiring --email %s -d %s --deploy-hook 'cp -L /etc/letsencrypt/live/%s/fullchain.pem /cht-ssl/cert.pem && cp -L /etc/letsencrypt/live/%s/privkey.pem /cht-ssl/key.pem'; sleep 12h & wait $${!}; done",
-					e.Nginx.TLS.Email, e.Host, e.Host, e.Host)}},
-				{"volumes", []string{"letsencrypt:/etc/letsencrypt", "cht-ssl:/cht-ssl"}},
-				{"networks", []string{"cht-net"}},
+				{"container_name", "certbot"},
+				{"hostname", "certbot"},
+				{"image", "certbot/certbot"},
+				{"volumes", []string{"ssl-storage:/etc/nginx/private/", "ssl-storage:/var/log/letsencrypt/"}},
+				{"command", command},
 			}},
 		}},
 		{"volumes", files.Map{
-			{"letsencrypt", nil},
-			{"cht-ssl", files.Map{{"name", e.Project + "_cht-ssl"}, {"external", true}}},
+			{"ssl-storage", files.Map{{"name", v("CHT_SSL_VOLUME", e.Project+"_cht-ssl")}, {"external", true}}},
 		}},
-		{"networks", r.network()},
 	}
 }
 
@@ -132,7 +142,7 @@ func (r renderer) readme() string {
 	}
 	fmt.Fprintf(&b, "   Or start CHT directly:\n\n   ```\n   cd %s\n   docker compose -p %s %s up -d\n   ```\n\n", e.ComposePath, e.Project, fileArgs)
 	if e.Nginx.TLS.Mode == model.TLSAutoGenerate {
-		fmt.Fprintf(&b, "5. Let's Encrypt: once nginx runs, `docker compose -p %s-certbot -f certbot/docker-compose.yml up -d`.\n\n", e.Project)
+		fmt.Fprintf(&b, "5. Let's Encrypt: once nginx runs, `docker compose -p %s-certbot -f certbot/docker-compose.yml up`,\n   then `docker compose -p %s exec nginx nginx -s reload`; repeat weekly from cron (certbot renews only when due).\n\n", e.Project, e.Project)
 	}
 	if e.Has(model.Nouveau) {
 		b.WriteString(r.nouveauReadme())

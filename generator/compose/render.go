@@ -87,7 +87,8 @@ func (r renderer) couchFile() string {
 }
 
 // v writes ${NAME:-default}, Medic's way of letting .env override a value.
-func v(name, def string) string { return "${" + name + ":-" + def + "}" }
+// def is a value from the environment file: its `$` are escaped.
+func v(name, def string) string { return "${" + name + ":-" + literal(def) + "}" }
 
 func (r renderer) logging() files.Map {
 	return files.Map{

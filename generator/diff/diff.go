@@ -30,6 +30,10 @@ type Unit struct {
 
 // Object is one built object (or Compose service).
 type Object struct {
+	Kind, Name string // "Deployment", "cht-api"; Compose: "service", "api"
+	// Group is the CHT service the object belongs to (the cht.service
+	// label Medic's chart sets); empty when it has none.
+	Group  string
 	YAML   string
 	Images map[string]string // container or service name -> image
 }
@@ -82,8 +86,11 @@ func kubernetesUnit(name string, built []byte) (*Unit, error) {
 	for _, d := range docs {
 		var o struct {
 			Kind     string
-			Metadata struct{ Name string }
-			Spec     struct {
+			Metadata struct {
+				Name   string
+				Labels map[string]string
+			}
+			Spec struct {
 				Template struct {
 					Spec struct {
 						Containers []struct{ Name, Image string }
@@ -97,7 +104,7 @@ func kubernetesUnit(name string, built []byte) (*Unit, error) {
 		if o.Kind == "" {
 			continue
 		}
-		obj := Object{YAML: string(d), Images: map[string]string{}}
+		obj := Object{Kind: o.Kind, Name: o.Metadata.Name, Group: o.Metadata.Labels["cht.service"], YAML: string(d), Images: map[string]string{}}
 		for _, c := range o.Spec.Template.Spec.Containers {
 			obj.Images[c.Name] = c.Image
 		}
@@ -136,11 +143,11 @@ func composeUnit(ctx context.Context, set files.Set, env string) (*Unit, error) 
 			if err != nil {
 				return nil, err
 			}
-			key := "service/" + s.Name
+			key, name := "service/"+s.Name, s.Name
 			if p.sub != "." {
-				key = p.sub + "/" + key
+				key, name = p.sub+"/"+key, p.sub+"/"+s.Name
 			}
-			u.Objects[key] = Object{YAML: string(b), Images: map[string]string{s.Name: s.Image}}
+			u.Objects[key] = Object{Kind: "service", Name: name, YAML: string(b), Images: map[string]string{s.Name: s.Image}}
 		}
 	}
 	return u, nil
@@ -151,6 +158,17 @@ type Change struct {
 	Name    string
 	Summary string // one line, without the name
 	Diff    string // unified diff of the changed objects; empty when unchanged
+
+	Changed, Added, Removed int           // objects
+	Images                  []ImageChange // containers whose image changes, sorted
+}
+
+// ImageChange is one container (or Compose service) moving images.
+type ImageChange struct {
+	Object    string `json:"object"`
+	Container string `json:"container"`
+	From      string `json:"from"`
+	To        string `json:"to"`
 }
 
 // Compare returns a Change for every unit in old or new, sorted by name.
@@ -172,6 +190,8 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 	}
 	var added, removed, changed int
 	images := map[string][]string{} // "old -> new" -> containers
+	var topo topology
+	var moved []ImageChange
 	var unified strings.Builder
 	for _, k := range unionKeys(a.Objects, b.Objects) {
 		oa, inA := a.Objects[k]
@@ -179,16 +199,20 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		switch {
 		case !inA:
 			added++
+			topo.add("+", ob)
 		case !inB:
 			removed++
+			topo.add("-", oa)
 		case oa.YAML == ob.YAML:
 			continue
 		default:
 			changed++
+			topo.containers(oa, ob)
 			for c, img := range ob.Images {
 				if old, ok := oa.Images[c]; ok && old != img {
 					key := imageChange(old, img)
 					images[key] = append(images[key], c)
+					moved = append(moved, ImageChange{Object: k, Container: c, From: old, To: img})
 				}
 			}
 		}
@@ -198,7 +222,10 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		})
 		unified.WriteString(d)
 	}
-	c := Change{Name: name, Diff: unified.String()}
+	sort.Slice(moved, func(i, j int) bool {
+		return moved[i].Object+"\x00"+moved[i].Container < moved[j].Object+"\x00"+moved[j].Container
+	})
+	c := Change{Name: name, Diff: unified.String(), Changed: changed, Added: added, Removed: removed, Images: moved}
 	switch {
 	case len(a.Objects) == 0 && len(b.Objects) > 0:
 		c.Summary = fmt.Sprintf("new (%d objects)", len(b.Objects))
@@ -207,7 +234,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 	case added+removed+changed == 0:
 		c.Summary = "unchanged"
 	default:
-		var parts []string
+		parts := topo.lines()
 		for _, k := range slices.Sorted(maps.Keys(images)) {
 			cs := images[k]
 			sort.Strings(cs)
@@ -217,6 +244,59 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		c.Summary = strings.Join(parts, "; ")
 	}
 	return c
+}
+
+// topology collects the objects and containers a change adds or removes,
+// so a summary names them: "+ nouveau (Deployment cht-couchdb-nouveau,
+// Service nouveau)", "- upgrade-service (...)", "+ container X in
+// Deployment Y". It knows no object by name: whatever appears is named.
+type topology struct {
+	groups map[string][]string // "+ nouveau" -> ["Deployment cht-couchdb-nouveau"]
+	single []string            // "+ Role x", "+ container c in Deployment d"
+}
+
+func (t *topology) add(sign string, o Object) {
+	what := o.Kind + " " + o.Name
+	if o.Group == "" {
+		t.single = append(t.single, sign+" "+what)
+		return
+	}
+	if t.groups == nil {
+		t.groups = map[string][]string{}
+	}
+	k := sign + " " + o.Group
+	t.groups[k] = append(t.groups[k], what)
+}
+
+// containers notes containers added to or removed from an object both
+// trees have (CHT 5.1 moved nouveau into the CouchDB pod).
+func (t *topology) containers(a, b Object) {
+	if a.Kind == "service" {
+		return // a Compose service is its container
+	}
+	for _, c := range slices.Sorted(maps.Keys(b.Images)) {
+		if _, ok := a.Images[c]; !ok {
+			t.single = append(t.single, fmt.Sprintf("+ container %s in %s %s", c, b.Kind, b.Name))
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(a.Images)) {
+		if _, ok := b.Images[c]; !ok {
+			t.single = append(t.single, fmt.Sprintf("- container %s in %s %s", c, a.Kind, a.Name))
+		}
+	}
+}
+
+// lines are the additions first, then the removals, each sorted.
+func (t *topology) lines() []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(t.groups)) {
+		objs := t.groups[k]
+		sort.Strings(objs)
+		out = append(out, fmt.Sprintf("%s (%s)", k, strings.Join(objs, ", ")))
+	}
+	out = append(out, t.single...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i][0] == '+' && out[j][0] == '-' })
+	return out
 }
 
 // unionKeys are the keys of a and b, sorted, each once.

@@ -25,8 +25,8 @@ func client(t *testing.T, f *fakegithub.Server, tok string) *github.Client {
 func fake(t *testing.T) *fakegithub.Server {
 	f := fakegithub.New(t, token)
 	f.Releases = []fakegithub.Release{
-		{Tag: "4.23.0-beta.1", Prerelease: true}, {Tag: "4.22.0"}, {Tag: "5.0.0"},
-		{Tag: "4.21.1"}, {Tag: "4.22.1", Draft: true}, {Tag: "not-a-version"}, {Tag: "4.5.3"},
+		{Tag: "4.23.0-beta.1", Prerelease: true}, {Tag: "4.22.0"}, {Tag: "5.0.0"}, {Tag: "5.1.0", Prerelease: true},
+		{Tag: "4.21.1"}, {Tag: "4.22.1", Draft: true}, {Tag: "not-a-version"}, {Tag: "4.5.3"}, {Tag: "6.0.0"}, {Tag: "3.17.0"},
 	}
 	return f
 }
@@ -37,7 +37,11 @@ func TestReleases_ChannelsPagesAndFilters(t *testing.T) {
 	for _, tc := range []struct {
 		beta bool
 		want string
-	}{{false, "4.22.0,4.21.1,4.5.3"}, {true, "4.23.0-beta.1,4.22.0,4.21.1,4.5.3"}} {
+	}{
+		// 5.1.0 is a plain tag GitHub marks as a pre-release: hidden on stable.
+		{false, "5.0.0,4.22.0,4.21.1,4.5.3"},
+		{true, "5.1.0,5.0.0,4.23.0-beta.1,4.22.0,4.21.1,4.5.3"},
+	} {
 		rels, err := c.Releases(context.Background(), tc.beta)
 		if err != nil {
 			t.Fatal(err)
@@ -45,6 +49,9 @@ func TestReleases_ChannelsPagesAndFilters(t *testing.T) {
 		var got []string
 		for _, r := range rels {
 			got = append(got, r.Version)
+			if r.Prerelease != (r.Version == "5.1.0" || r.Version == "4.23.0-beta.1") {
+				t.Errorf("%s: prerelease %v", r.Version, r.Prerelease)
+			}
 			if !strings.HasSuffix(r.URL, "/releases/tag/"+r.Version) {
 				t.Errorf("%s notes URL %s", r.Version, r.URL)
 			}
@@ -53,8 +60,8 @@ func TestReleases_ChannelsPagesAndFilters(t *testing.T) {
 			t.Errorf("beta=%v: %v, want %s", tc.beta, got, tc.want)
 		}
 	}
-	if n := f.Count("GET /repos/medic/cht-core/releases"); n != 8 {
-		t.Errorf("%d release pages fetched, want 4 per listing", n)
+	if n := f.Count("GET /repos/medic/cht-core/releases"); n != 10 {
+		t.Errorf("%d release pages fetched, want 5 per listing", n)
 	}
 }
 
@@ -65,7 +72,7 @@ func TestClient_RetriesTransientFailures(t *testing.T) {
 	if err != nil {
 		t.Fatalf("not retried: %v", err)
 	}
-	if len(rels) != 3 {
+	if len(rels) != 4 {
 		t.Errorf("%d releases", len(rels))
 	}
 }
@@ -120,4 +127,72 @@ func TestUpsertPullRequest_OpensOnceThenUpdates(t *testing.T) {
 	if n := f.Count("POST /repos/moh/cht-hosting/pulls"); n != 1 {
 		t.Errorf("%d PRs created", n)
 	}
+}
+
+func TestCheckAccess(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tok   string
+		repos map[string]map[string]bool
+		want  string // empty: allowed
+	}{
+		{"no token", "", nil, "GITHUB_TOKEN is unset"},
+		{"refused token", "wrong", nil, "GitHub refused the credentials (401)"},
+		{"unknown repository", token, map[string]map[string]bool{"moh/other": nil}, "no such repository, or GITHUB_TOKEN cannot see it (404)"},
+		{"read only", token, map[string]map[string]bool{"moh/cht-hosting": {"pull": true, "push": false}}, "not push"},
+		{"user token with push", token, map[string]map[string]bool{"moh/cht-hosting": {"pull": true, "push": true}}, ""},
+		{"installation token (no permissions reported)", token, map[string]map[string]bool{"moh/cht-hosting": nil}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fake(t)
+			f.Repos = tc.repos
+			err := client(t, f, tc.tok).CheckAccess(context.Background(), "moh", "cht-hosting")
+			if (err == nil) != (tc.want == "") || err != nil && !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+			if tc.tok == "" && f.Count("GET ") != 0 {
+				t.Errorf("asked GitHub without a token: %v", f.Requests)
+			}
+		})
+	}
+}
+
+func TestLastClosed(t *testing.T) {
+	f := fake(t)
+	c := client(t, f, token)
+	ctx := context.Background()
+	pr := github.PullRequest{Owner: "moh", Repo: "cht-hosting", Head: "cht-gen/main/bump-prod-5.2.0", Base: "main", Title: "t"}
+	check := func(want int) {
+		t.Helper()
+		got, err := c.LastClosed(ctx, "moh", "cht-hosting", pr.Head, pr.Base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := 0; got != nil {
+			n = got.Number
+			if n != want {
+				t.Errorf("closed #%d, want #%d", n, want)
+			}
+		} else if want != 0 {
+			t.Errorf("no closed pull request found, want #%d", want)
+		}
+	}
+	check(0)
+	if _, err := c.UpsertPullRequest(ctx, pr); err != nil {
+		t.Fatal(err)
+	}
+	check(0) // open
+	f.ClosePR(1, false)
+	check(1)
+	other := pr
+	other.Base = "release"
+	if got, _ := c.LastClosed(ctx, "moh", "cht-hosting", other.Head, other.Base); got != nil {
+		t.Errorf("a PR into main counted for release: %+v", got)
+	}
+	if up, err := c.UpsertPullRequest(ctx, pr); err != nil || !up.Created || up.Number != 2 {
+		t.Fatalf("reopen: %+v %v", up, err)
+	}
+	check(0) // #2 is open
+	f.ClosePR(2, true)
+	check(1) // merged ones are not a reviewer's "no"
 }

@@ -2,6 +2,10 @@ package github
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 )
@@ -19,6 +23,64 @@ type Upserted struct {
 	Number  int
 	URL     string
 	Created bool
+}
+
+// Closed is a pull request a reviewer closed without merging.
+type Closed struct {
+	Number   int
+	URL      string
+	ClosedAt time.Time
+}
+
+// CheckAccess asks GitHub, before anything is pushed, whether the token
+// may open pull requests on owner/repo: a missing token, a refused one or
+// a repository the token cannot see or write fails here, with what to fix,
+// instead of after a branch was left on the remote.
+func (c *Client) CheckAccess(ctx context.Context, owner, repo string) error {
+	if c.token == "" {
+		return fmt.Errorf("GITHUB_TOKEN is unset: --push opens the pull request through the GitHub API, which needs a token with contents and pull-requests write access on %s/%s", owner, repo)
+	}
+	r, _, err := c.gh.Repositories.Get(ctx, owner, repo)
+	var ge *gh.ErrorResponse
+	if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("check access to %s/%s: GitHub has no such repository, or GITHUB_TOKEN cannot see it (404): check --repo or the remote URL, and the token's repository access", owner, repo)
+	}
+	if err != nil {
+		return c.explain(fmt.Sprintf("check access to %s/%s", owner, repo), err)
+	}
+	if r.GetArchived() {
+		return fmt.Errorf("%s/%s is archived on GitHub: it takes no pushes or pull requests", owner, repo)
+	}
+	// Tokens of users report their permissions; GitHub App installation
+	// tokens (Actions' GITHUB_TOKEN) do not, and are checked by the push.
+	if p := r.Permissions; p != nil && !p["push"] {
+		return fmt.Errorf("GITHUB_TOKEN can read %s/%s but not push to it: it needs contents and pull-requests write access", owner, repo)
+	}
+	return nil
+}
+
+// LastClosed returns the newest pull request from head into base that was
+// closed without being merged, when no pull request for them is open: a
+// reviewer's "no" that the next scheduled bump must not overrule.
+func (c *Client) LastClosed(ctx context.Context, owner, repo, head, base string) (*Closed, error) {
+	prs, _, err := c.gh.PullRequests.List(ctx, owner, repo, &gh.PullRequestListOptions{
+		Head: owner + ":" + head, Base: base, State: "all", Sort: "created", Direction: "desc",
+		ListOptions: gh.ListOptions{PerPage: 100},
+	})
+	if err != nil {
+		return nil, c.explain("find pull requests for "+head, err)
+	}
+	for _, pr := range prs {
+		if pr.GetState() == "open" {
+			return nil, nil
+		}
+	}
+	for _, pr := range prs {
+		if pr.MergedAt == nil {
+			return &Closed{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), ClosedAt: pr.GetClosedAt().Time}, nil
+		}
+	}
+	return nil, nil
 }
 
 // UpsertPullRequest opens the pull request, or, when one is already open

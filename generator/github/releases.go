@@ -15,15 +15,16 @@ const (
 	CoreRepo  = "cht-core"
 )
 
-// Release is one CHT Core 4.x release.
+// Release is one CHT Core release of a line cht-gen renders (4.x, 5.x).
 type Release struct {
 	Version    string
-	Prerelease bool
+	Prerelease bool   // GitHub's flag or a pre-release version (5.1.0-beta.1)
 	URL        string // release notes
 }
 
-// Releases lists CHT Core 4.x releases, newest first. Drafts, tags that are
-// not 4.x versions and (unless beta) pre-releases are left out.
+// Releases lists CHT Core 5.x and 4.x releases, newest first. Drafts, tags
+// that are not 4.x or 5.x versions and (unless beta) pre-releases are left
+// out; a release is a pre-release when GitHub marks it so, whatever its tag.
 func (c *Client) Releases(ctx context.Context, beta bool) ([]Release, error) {
 	var out []Release
 	opts := &gh.ListOptions{PerPage: 100}

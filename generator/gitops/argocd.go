@@ -10,8 +10,12 @@ import (
 
 // syncPolicy is automated sync with prune and self-heal, creating the
 // namespace. Applications carry no resources finalizer: deleting one leaves
-// CHT and its data running.
-func syncPolicy() M {
+// CHT and its data running. A suspended environment's Application has no
+// automated sync: Argo CD shows drift but applies and deletes nothing.
+func syncPolicy(suspended bool) M {
+	if suspended {
+		return M{{"syncOptions", []string{"CreateNamespace=true"}}}
+	}
 	return M{
 		{"automated", M{{"prune", true}, {"selfHeal", true}}},
 		{"syncOptions", []string{"CreateNamespace=true"}},
@@ -53,7 +57,7 @@ func application(e *model.Environment) M {
 			{"project", "default"},
 			{"source", M{{"repoURL", e.RepoURL}, {"targetRevision", e.Branch}, {"path", OverlayPath(e)}}},
 			{"destination", M{{"server", inCluster}, {"namespace", e.Namespace}}},
-			{"syncPolicy", syncPolicy()},
+			{"syncPolicy", syncPolicy(e.Suspended)},
 		}},
 	}
 }
@@ -79,7 +83,7 @@ func applicationSet(cluster string, envs []*model.Environment) M {
 					{"project", "default"},
 					{"source", M{{"repoURL", e.RepoURL}, {"targetRevision", e.Branch}, {"path", "{{.path.path}}"}}},
 					{"destination", M{{"server", inCluster}, {"namespace", "cht-{{.path.basename}}"}}},
-					{"syncPolicy", syncPolicy()},
+					{"syncPolicy", syncPolicy(false)}, // suspended is refused here (model.Validate)
 				}},
 			}},
 			// An environment dropped from the list leaves CHT running.
@@ -100,11 +104,19 @@ func argoReadme(cluster string, envs []*model.Environment) string {
 	}
 	w("| environment | namespace | version | overlay |\n|---|---|---|---|\n")
 	for _, e := range envs {
-		w("| %s | %s | %s | `%s` |\n", e.Name, e.Namespace, e.Version, OverlayPath(e))
+		ns := e.Namespace
+		if e.Suspended {
+			ns += " (**suspended**: no automated sync)"
+		}
+		w("| %s | %s | %s | `%s` |\n", e.Name, ns, e.Version, OverlayPath(e))
 	}
 	w("\nApply this folder once (`kubectl apply -k %s/%s/%s`), or point an app-of-apps at it.\n", envs[0].PathPrefix, ArgoCDDir, cluster)
 	w("Sync is automated with prune and self-heal. Create each environment's credentials\n")
 	w("Secret first (see the overlay's README). Namespaces, claims and volumes carry\n")
 	w("`argocd.argoproj.io/sync-options: Prune=false,Delete=false`: CouchDB's data outlives\nits Application.\n")
+	w("\nRemoving an environment deletes its Application once this folder is re-applied with\n")
+	w("pruning (an app-of-apps); with no resources finalizer, everything it deployed keeps\n")
+	w("running, unmanaged. `suspended: true` keeps the Application without automated sync:\n")
+	w("Argo CD shows drift but applies, changes and deletes nothing.\n")
 	return b.String()
 }

@@ -73,7 +73,7 @@ func get(m map[string]any, path ...string) any {
 const fluxEnvs = `
 gitops: {repoURL: "git@github.com:moh/cht-hosting.git", secretRef: "cht-hosting-deploy-key"}
 environments: uat: {target: "kubernetes", version: "4.22.0", host: "uat.example.org", cluster: "eks"}
-environments: prod: {target: "kubernetes", version: "4.21.1", host: "prod.example.org", cluster: "eks", namespace: "moh-prod", flux: {sopsSecret: "sops-age", interval: "5m"}}
+environments: prod: {target: "kubernetes", version: "4.21.1", host: "prod.example.org", cluster: "eks", namespace: "moh-prod", flux: interval: "5m", credentials: sopsFile: "secrets/prod.enc.yaml"}
 environments: dr: {target: "kubernetes", version: "4.21.1", host: "dr.example.org", cluster: "dr", branch: "dr"}
 `
 
@@ -86,7 +86,7 @@ func TestFlux_ObjectsDecodeIntoFluxTypesAndPointAtOverlays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := gitops.VerifyFlux(built); err != nil {
+		if err := gitops.VerifyFlux(built, nil); err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}
 	}
@@ -147,7 +147,7 @@ func TestFlux_VerifyRejects(t *testing.T) {
 			if bytes.Equal(bad, built) {
 				t.Fatalf("%q not in the build", tc.from)
 			}
-			err := gitops.VerifyFlux(bad)
+			err := gitops.VerifyFlux(bad, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error about %q", err, tc.want)
 			}

@@ -27,8 +27,9 @@ var strictFlux = json.NewSerializerWithOptions(json.DefaultMetaFactory, fluxSche
 
 // VerifyFlux decodes every object of a built clusters/<cluster> folder
 // strictly into Flux's own API types (unknown or mis-cased fields are
-// errors) and checks each Kustomization's source is in the folder.
-func VerifyFlux(stream []byte) error {
+// errors) and checks each Kustomization's source is in the folder or one
+// of external (namespace/name, see ExternalSources).
+func VerifyFlux(stream []byte, external map[string]bool) error {
 	docs, err := kustomize.SplitYAML(stream)
 	if err != nil {
 		return err
@@ -58,7 +59,12 @@ func VerifyFlux(stream []byte) error {
 		}
 	}
 	for _, k := range ks {
-		if k.Spec.SourceRef.Kind != sourcev1.GitRepositoryKind || !repos[k.Namespace+"/"+k.Spec.SourceRef.Name] {
+		ns := k.Spec.SourceRef.Namespace
+		if ns == "" {
+			ns = k.Namespace
+		}
+		key := ns + "/" + k.Spec.SourceRef.Name
+		if k.Spec.SourceRef.Kind != sourcev1.GitRepositoryKind || !repos[key] && !external[key] {
 			return fmt.Errorf("Kustomization %s reads %s %s, which is not in the folder", k.Name, k.Spec.SourceRef.Kind, k.Spec.SourceRef.Name)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/model"
+	hc "github.com/cht-gen/cht-gen/internal/helmcompare"
 )
 
 func build(t *testing.T, set map[string][]byte, e *model.Environment) []byte {
@@ -103,7 +104,7 @@ environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.o
 		t.Run(tc.env, func(t *testing.T) {
 			e := envNamed(envs, tc.env)
 			built := build(t, set, e)
-			objs := decodeAll(t, built)
+			objs := hc.Decode(t, built)
 			ds := deployments(t, built)
 			_, hasNouveauDeployment := ds["cht-couchdb-nouveau"]
 			if hasNouveauDeployment != tc.nouveauDeployment {
@@ -163,12 +164,12 @@ func TestKustomize_MoveTo5KeepsCouchDBData(t *testing.T) {
 		{"single node, whole volume", `nodes: 1, storage: {subPath: "", existing: hostPaths: ["/srv/couch"]}, placement: nodes: ["n1"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var builds []map[string]object
+			var builds []hc.Objects
 			var deps []map[string]*appsv1.Deployment
 			for _, v := range []string{"4.22.0", "5.0.0", "5.2.0"} {
 				envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "`+v+`", host: "prod.example.org", couchdb: {`+tc.couchdb+`}}`)
 				built := build(t, render(t, envs), &envs[0])
-				builds, deps = append(builds, decodeAll(t, built)), append(deps, deployments(t, built))
+				builds, deps = append(builds, hc.Decode(t, built)), append(deps, deployments(t, built))
 			}
 			for i, v := range []string{"5.0.0", "5.2.0"} {
 				for k, o := range builds[0] {

@@ -2,6 +2,7 @@ package kustomize
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/cht-gen/cht-gen/generator/files"
@@ -22,23 +23,34 @@ func readme(e *model.Environment, source string) string {
 	w("## Before the first sync: the credentials Secret\n\n")
 	w("The overlay never contains secret values. CHT's services read Secret `%s`\n", e.Credentials.SecretName)
 	w("in namespace `%s`, keys %s.\n\n", e.Namespace, "`"+strings.Join(model.CredentialKeys, "`, `")+"`")
-	if es := e.Credentials.ExternalSecret; es != nil {
+	switch es, sops := e.Credentials.ExternalSecret, e.Credentials.SOPSFile; {
+	case es != nil:
 		w("This overlay renders an `ExternalSecret` that fills it from %s `%s`, key `%s`\n", es.StoreKind, es.StoreName, es.RemoteKey)
 		w("(refreshed every %s). The External Secrets Operator must be installed and the key\n", es.RefreshInterval)
 		w("must hold the five properties above; `COUCH_URL` is\n")
 		w("`http://<user>:<url-encoded password>@haproxy.%s.svc.cluster.local:5984/medic`.\n", e.Namespace)
-	} else {
-		w("Create it once, before the reconciler first applies the overlay:\n\n")
+	case sops != "":
+		p := e.PathPrefix + "/" + OverlayDir(e) + "/" + sops
+		w("It comes from `%s` in this folder: your file, SOPS-encrypted and committed.\n", sops)
+		w("`kustomization.yaml` lists it; cht-gen checks it on every render and never writes it.\n")
+		w("Flux decrypts it with the key in Secret `%s/%s`. Once, with an age key:\n\n", "flux-system", e.Flux.SOPSSecret)
+		w("```\nage-keygen -o age.agekey   # keep it safe; its public key is age1...\n")
+		w("mkdir -p %s\n", path.Dir(p))
+		w("cht-gen secrets %s --secret-only | sops --encrypt --age <age1...> \\\n", e.Name)
+		w("  --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml \\\n  /dev/stdin > %s\n", p)
+		w("kubectl -n flux-system create secret generic %s --from-file=age.agekey=age.agekey\n```\n\n", e.Flux.SOPSSecret)
+		w("then render, commit and push. Render and validate refuse the file if it is missing,\n")
+		w("not encrypted, holds a value in clear, or is not this Secret with all five keys.\n")
+	default:
+		w("Create it once, before the reconciler first applies the overlay. The output starts\n")
+		w("with namespace `%s` (the labels and annotations of `namespace.yaml`, so the\n", e.Namespace)
+		w("reconciler adopts it), then the Secret, so this works on a fresh cluster:\n\n")
 		w("```\ncht-gen secrets %s | kubectl apply -f -\n```\n\n", e.Name)
-		w("`cht-gen secrets` makes fresh random values (URL-safe, so `COUCH_URL` works) and\n")
-		w("prints a Secret manifest. To keep it in Git instead, encrypt it first\n")
-		w("(`cht-gen secrets %s | sops --encrypt --input-type yaml --output-type yaml /dev/stdin`)", e.Name)
-		if e.GitOps == "flux" && e.Flux.SOPSSecret != "" {
-			w("\nand commit it outside the rendered tree; Flux decrypts with Secret `%s`.\n", e.Flux.SOPSSecret)
-		} else {
-			w(".\n")
+		w("`cht-gen secrets` makes fresh random values (URL-safe, so `COUCH_URL` works).\n")
+		w("Run it once: running it again replaces the credentials of a running CouchDB.\n")
+		if e.GitOps == "flux" {
+			w("To keep the Secret in Git instead, encrypted, set `credentials.sopsFile` (README: SOPS).\n")
 		}
-		w("Never change the password of a running CouchDB by editing the Secret alone.\n")
 	}
 
 	if ex := e.CouchDB.Storage.Existing; ex != nil && len(ex.HostPaths) > 0 {
@@ -95,6 +107,9 @@ func readme(e *model.Environment, source string) string {
 		w(", `external-secret.yaml`")
 	}
 	w(".\n- `patch-*.yaml`: this namespace's service addresses, resources and placement.\n")
+	if f := e.Credentials.SOPSFile; f != "" {
+		w("- `%s`: yours, SOPS-encrypted; listed in `kustomization.yaml`, never written by cht-gen.\n", f)
+	}
 	return b.String()
 }
 

@@ -304,6 +304,13 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 		}
 	}
 
+	// The user's SOPS-encrypted credentials: listed, never written.
+	if f := e.Credentials.SOPSFile; f != "" {
+		if _, ours := out[dir+"/"+f]; ours || f == "README.md" {
+			return nil, fmt.Errorf("credentials.sopsFile %q is a file cht-gen renders in %s: name another, e.g. \"secrets/%s.enc.yaml\"", f, dir, e.Name)
+		}
+		resources = append(resources, f)
+	}
 	k := M{
 		{"apiVersion", "kustomize.config.k8s.io/v1beta1"},
 		{"kind", "Kustomization"},

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"cuelang.org/go/cue"
@@ -59,13 +61,7 @@ func Load(fsys fs.FS, display string) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	size := 0
-	for _, f := range files {
-		if end := f.End(); end.IsValid() {
-			size += end.Offset()
-		}
-	}
-	res, err := withinBudget(display, size, func() (*Result, error) { return evaluate(files, display) })
+	res, err := withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
 	var diags Errors
 	if errors.As(err, &diags) {
 		err = locate(diags, files, display)
@@ -118,44 +114,141 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 	if err := user.Err(); err != nil {
 		return nil, Errors(sortDiagnostics(fromCUE(err, nil)))
 	}
-	v := root.Unify(user)
-	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
-		return nil, Errors(sortDiagnostics(fromCUE(err, &user)))
-	}
-	res := &Result{Files: names}
-	var diags []Diagnostic
-	iter, err := v.LookupPath(cue.ParsePath(PackageName)).Fields()
+	// Schema errors do not stop here: the semantic checks still run on
+	// every environment, on what the schema accepted of it, so that one
+	// missing field does not hide errors elsewhere.
+	envs, diags, err := decodeAll(root.Unify(user), user)
 	if err != nil {
-		return nil, Errors(fromCUE(err, &user))
+		return nil, err
 	}
-	for iter.Next() {
-		var e model.Environment
-		if err := iter.Value().Decode(&e); err != nil {
-			diags = append(diags, fromCUE(err, &user)...)
-			continue
-		}
-		e.Source = position(user, PackageName+"."+label(e.Name))
-		res.Environments = append(res.Environments, e)
-	}
-	if len(res.Environments) == 0 && len(diags) == 0 {
+	if len(envs) == 0 && len(diags) == 0 {
 		diags = append(diags, errorf(model.Position{File: names[0], Line: 1, Col: 1}, PackageName,
 			"no environments declared: add e.g. `environments: dev: {target: \"compose\", version: \"4.22.0\", host: \"localhost\"}`"))
 	}
-	sort.Slice(res.Environments, func(i, j int) bool { return res.Environments[i].Name < res.Environments[j].Name })
-	for _, p := range model.Validate(res.Environments) {
-		full := PackageName + "." + label(p.Env) + "." + p.Field
-		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
-		if p.Warning {
-			res.Warnings = append(res.Warnings, d)
-		} else {
-			diags = append(diags, d)
-		}
-	}
-	if len(diags) > 0 {
+	sort.Slice(envs, func(i, j int) bool { return envs[i].Name < envs[j].Name })
+	errs, warnings := semantic(envs, user, diags)
+	if diags = append(diags, errs...); len(diags) > 0 {
 		return nil, Errors(sortDiagnostics(diags))
 	}
-	res.Warnings = sortDiagnostics(res.Warnings)
-	return res, nil
+	return &Result{Environments: envs, Warnings: sortDiagnostics(warnings), Files: names}, nil
+}
+
+// decodeAll validates v against the schema and decodes its environments.
+// After a schema error, the environments it touched are decoded in part
+// (decodePartial), for the semantic checks only.
+func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
+	var diags []Diagnostic
+	schemaErr := v.Validate(cue.Concrete(true), cue.All())
+	if schemaErr != nil {
+		diags = fromCUE(schemaErr, &user)
+	}
+	iter, err := v.LookupPath(cue.ParsePath(PackageName)).Fields()
+	if err != nil {
+		if schemaErr != nil {
+			return nil, nil, Errors(sortDiagnostics(diags))
+		}
+		return nil, nil, Errors(fromCUE(err, &user))
+	}
+	var envs []model.Environment
+	for iter.Next() {
+		var e model.Environment
+		if err := iter.Value().Decode(&e); err != nil {
+			if schemaErr == nil {
+				diags = append(diags, fromCUE(err, &user)...)
+				continue
+			}
+			// CUE leaves out a missing field once another environment has
+			// a conflict: each environment is validated on its own too.
+			if err := iter.Value().Validate(cue.Concrete(true), cue.All()); err != nil {
+				diags = append(diags, fromCUE(err, &user)...)
+			}
+			e = decodePartial(iter.Value())
+			e.Name = iter.Selector().Unquoted()
+		}
+		e.Source = position(user, PackageName+"."+label(e.Name))
+		envs = append(envs, e)
+	}
+	return envs, diags, nil
+}
+
+// semantic runs model.Validate and places its problems in the user's
+// files, leaving out fields the schema already reported.
+func semantic(envs []model.Environment, user cue.Value, schema []Diagnostic) (errs, warnings []Diagnostic) {
+	reported := map[string]bool{}
+	for _, d := range schema {
+		reported[d.Path] = true
+	}
+	for _, p := range model.Validate(envs) {
+		full := PackageName + "." + label(p.Env) + "." + p.Field
+		if reported[full] {
+			continue
+		}
+		d := Diagnostic{Pos: position(user, full), Path: full, Message: p.Message, Warning: p.Warning}
+		if p.Value && p.Field == "repoURL" && !user.LookupPath(cue.ParsePath(full)).Exists() {
+			// Inherited from the top-level gitops block: say it there, once.
+			if g := user.LookupPath(cue.ParsePath("gitops.repoURL")); g.Exists() {
+				d.Pos, d.Path = toPos(g.Pos()), "gitops.repoURL"
+			}
+		}
+		if p.Warning {
+			warnings = append(warnings, d)
+		} else {
+			errs = append(errs, d)
+		}
+	}
+	return errs, warnings
+}
+
+// decodePartial decodes the fields of an environment the schema accepted;
+// refused or missing ones stay zero, which model.Validate reads as unknown.
+func decodePartial(v cue.Value) model.Environment {
+	var e model.Environment
+	if b, err := json.Marshal(concreteParts(v)); err == nil {
+		_ = json.Unmarshal(b, &e) // a mistyped field stays zero; the rest decodes
+	}
+	return e
+}
+
+// concreteParts is v as plain Go values, leaving out what is not concrete.
+func concreteParts(v cue.Value) any {
+	kind := v.IncompleteKind()
+	if kind == cue.BottomKind {
+		// An error below a struct makes the struct an error too; its
+		// other fields can still be read.
+		if _, err := v.Fields(); err == nil {
+			kind = cue.StructKind
+		}
+	}
+	switch kind {
+	case cue.StructKind:
+		fields, err := v.Fields()
+		if err != nil {
+			return nil
+		}
+		m := map[string]any{}
+		for fields.Next() {
+			if p := concreteParts(fields.Value()); p != nil {
+				m[fields.Selector().Unquoted()] = p
+			}
+		}
+		return m
+	case cue.ListKind:
+		elems, err := v.List()
+		if err != nil {
+			return nil
+		}
+		var l []any
+		for elems.Next() {
+			l = append(l, concreteParts(elems.Value()))
+		}
+		return l
+	default:
+		var x any
+		if v.Decode(&x) != nil {
+			return nil
+		}
+		return x
+	}
 }
 
 // parseDir parses the *.cue files at the root of fsys.
@@ -173,6 +266,12 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 		}
 		name := path.Join(display, ent.Name())
 		pos := model.Position{File: name, Line: 1, Col: 1}
+		if bad := strings.IndexFunc(ent.Name(), unsafeInName); bad >= 0 || !utf8.ValidString(ent.Name()) {
+			// The name goes into a comment header of every rendered file:
+			// a newline there would start new YAML keys.
+			diags = append(diags, errorf(model.Position{File: display}, "", "file name %q holds a control character (newline, tab ...) or is not UTF-8: rename it, e.g. to a name of letters, digits, '-' and '_'", ent.Name()))
+			continue
+		}
 		if ent.Type()&fs.ModeSymlink != 0 {
 			diags = append(diags, errorf(pos, "", "is a symbolic link: cht-gen reads only regular files inside the environments directory"))
 			continue
@@ -230,6 +329,10 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 			diags = append(diags, errorf(toPos(l.Pos()), "", "a list of %d elements: environment files hold short lists (at most %d); CUE takes minutes over lists of tens of thousands", len(l.Elts), MaxListLen))
 			continue
 		}
+		if x, n := longExpr(f); x != nil {
+			diags = append(diags, errorf(toPos(x.Pos()), "", "an expression of %d terms: environment files hold short expressions (at most %d terms); CUE takes tens of seconds over sums of 200,000 terms", n, MaxExprTerms))
+			continue
+		}
 		files = append(files, f)
 	}
 	if len(files) == 0 && len(diags) == 0 {
@@ -253,6 +356,59 @@ func longList(f *ast.File) *ast.ListLit {
 		return found == nil
 	}, nil)
 	return found
+}
+
+// unsafeInName reports runes that would break a line of a rendered file's
+// header: C0/C1 controls, DEL and the Unicode line and paragraph separators.
+func unsafeInName(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// MaxExprTerms bounds the operands of one expression (a + b + ...): real
+// files join a few strings, and a sum of 200,000 ones kept CUE busy for
+// more than 20 s.
+const MaxExprTerms = 1000
+
+// longExpr is the first expression in f of more than MaxExprTerms operands,
+// and its operand count.
+func longExpr(f ast.Node) (ast.Expr, int) {
+	var found ast.Expr
+	count := 0
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		b, ok := n.(*ast.BinaryExpr)
+		if !ok {
+			return true
+		}
+		// Count the chain without recursion (it is as deep as it is long),
+		// then look inside its operands.
+		var leaves []ast.Expr
+		for stack := []ast.Expr{b}; len(stack) > 0; {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			switch x := x.(type) {
+			case *ast.BinaryExpr:
+				stack = append(stack, x.Y, x.X)
+			case *ast.ParenExpr:
+				stack = append(stack, x.X)
+			default:
+				leaves = append(leaves, x)
+			}
+		}
+		if len(leaves) > MaxExprTerms {
+			found, count = b, len(leaves)
+			return false
+		}
+		for _, l := range leaves {
+			ast.Walk(l, visit, nil)
+		}
+		return false
+	}
+	ast.Walk(f, visit, nil)
+	return found, count
 }
 
 func invalidUTF8(src []byte) (line, col int) {

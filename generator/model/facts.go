@@ -46,6 +46,10 @@ const (
 	RecreateStrategy
 	// Kubernetes: API and Sentinel read NODE_ENV and LOG_LEVEL: 5.2.0.
 	NodeEnvAndLogLevel
+	// Compose nginx with CERTIFICATE_MODE=AUTO_GENERATE serves certbot's
+	// webroot and ships the deploy.sh hook Medic's certbot file calls: 4.2.0
+	// (cht-docs, "Adding TLS certificates in CHT").
+	CertbotDeployHook
 )
 
 // factRange is where a Fact holds: from since (inclusive) to until
@@ -69,6 +73,7 @@ var facts = map[Fact]factRange{
 	NouveauInCouchDBPod:      since("5.1.0"),
 	RecreateStrategy:         since("5.1.0"),
 	NodeEnvAndLogLevel:       since("5.2.0"),
+	CertbotDeployHook:        since("4.2.0"),
 }
 
 // Has reports whether Medic's files of the environment's version have f,

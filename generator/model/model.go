@@ -51,6 +51,9 @@ type Environment struct {
 	AlwaysPullImages bool        `json:"alwaysPullImages,omitempty"`
 	Ingress          Ingress     `json:"ingress"`
 	Credentials      Credentials `json:"credentials"`
+	// Suspended parks the environment: its reconciler object stays, with
+	// reconciliation off, so nothing is applied, changed or deleted.
+	Suspended bool `json:"suspended,omitempty"`
 
 	// Source is where the environment is declared (set by load).
 	Source Position `json:"-"`
@@ -185,8 +188,11 @@ const (
 )
 
 type TLS struct {
-	Mode         string `json:"mode"`
-	Email        string `json:"email"`
+	Mode  string `json:"mode"`
+	Email string `json:"email"`
+	// ACMEEmail registers the Let's Encrypt account (AUTO_GENERATE);
+	// empty: Medic's --register-unsafely-without-email.
+	ACMEEmail    string `json:"acmeEmail,omitempty"`
 	Country      string `json:"country"`
 	State        string `json:"state"`
 	Locality     string `json:"locality"`
@@ -199,6 +205,16 @@ type Flux struct {
 	Interval   string `json:"interval"`
 	Timeout    string `json:"timeout"`
 	SOPSSecret string `json:"sopsSecret,omitempty"`
+	// SourceRef is an existing source to read the overlay from (the
+	// bootstrap GitRepository); nil: cht-gen renders a GitRepository.
+	SourceRef *SourceRef `json:"sourceRef,omitempty"`
+}
+
+// SourceRef names a Flux source object.
+type SourceRef struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
 }
 
 type Ingress struct {
@@ -215,7 +231,11 @@ type Ingress struct {
 }
 
 type Credentials struct {
-	SecretName     string          `json:"secretName"`
+	SecretName string `json:"secretName"`
+	// SOPSFile is a SOPS-encrypted manifest of the Secret, owned by the
+	// user, relative to the overlay folder. cht-gen lists it in the overlay
+	// and reads it to check it, but never writes it.
+	SOPSFile       string          `json:"sopsFile,omitempty"`
 	ExternalSecret *ExternalSecret `json:"externalSecret,omitempty"`
 }
 
@@ -229,3 +249,15 @@ type ExternalSecret struct {
 // CredentialKeys are the keys of the CouchDB credentials Secret that CHT's
 // services read (Medic's cht-couchdb-credentials).
 var CredentialKeys = []string{"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRET", "COUCHDB_UUID", "COUCH_URL"}
+
+// SuspendedNote says what a suspended environment's reconciler does, for
+// diff summaries and bump pull-request bodies; "" when e is not suspended.
+func (e *Environment) SuspendedNote() string {
+	if !e.Suspended || e.Target != Kubernetes {
+		return ""
+	}
+	if e.GitOps == "argocd" {
+		return fmt.Sprintf("suspended: Application cht-%s has no automated sync; Argo CD applies, changes and deletes nothing in %s until suspended is removed and it is synced", e.Name, e.Namespace)
+	}
+	return fmt.Sprintf("suspended: Flux Kustomization cht-%s has spec.suspend: true; Flux applies, changes and deletes nothing in %s until suspended is removed", e.Name, e.Namespace)
+}

@@ -14,6 +14,10 @@ type Problem struct {
 	Field   string // path below the environment, e.g. "couchdb.nodes"
 	Message string
 	Warning bool
+	// Value: the value alone is wrong, wherever it is written (it may be
+	// inherited, e.g. from gitops.repoURL); otherwise it clashes with
+	// other fields or environments.
+	Value bool
 }
 
 func (p Problem) Error() string {
@@ -22,7 +26,11 @@ func (p Problem) Error() string {
 
 // Validate checks what the schema cannot: the 4.x/5.x rule with its reason,
 // version constraints, list lengths that depend on the node count, and
-// clashes between environments (namespaces on a shared cluster).
+// clashes between environments (namespaces on a shared cluster), and each
+// value for the context it lands in (values.go). Environments the schema
+// refused in part may be passed with the refused fields left zero: a zero
+// field is unknown and the checks that need it are skipped, so that every
+// other error is still reported.
 func Validate(envs []Environment) []Problem {
 	var out []Problem
 	add := func(e *Environment, field, format string, args ...any) {
@@ -30,8 +38,13 @@ func Validate(envs []Environment) []Problem {
 	}
 	for i := range envs {
 		e := &envs[i]
+		checkValues(e, func(field, format string, args ...any) {
+			out = append(out, Problem{Env: e.Name, Field: field, Message: fmt.Sprintf(format, args...), Value: true})
+		})
 		v, err := ParseVersion(e.Version)
-		if err != nil {
+		if e.Version == "" {
+			v = nil
+		} else if err != nil {
 			add(e, "version", "%v", err)
 		} else if e.VersionConstraint != "" {
 			c, err := semver.NewConstraint(e.VersionConstraint)
@@ -50,10 +63,13 @@ func Validate(envs []Environment) []Problem {
 			add(e, "couchdb.storage.subPath", "%q overlaps the local.d subPath that holds CouchDB's credentials; CouchDB data would be mixed with its config", sub)
 		}
 		if e.Target == Compose {
-			if l := len(e.CouchDB.DataPaths); l != 0 && l != n {
+			if l := len(e.CouchDB.DataPaths); l != 0 && n != 0 && l != n {
 				add(e, "couchdb.dataPaths", "has %d entries for %d CouchDB node(s): give one host folder per node, or none for Medic's defaults", l, n)
 			}
-			if e.Nginx.HTTPPort == e.Nginx.HTTPSPort {
+			if e.Nginx.TLS.Mode == TLSAutoGenerate && v != nil && !e.Has(CertbotDeployHook) {
+				add(e, "nginx.tls.mode", "AUTO_GENERATE needs CHT 4.2.0 or later (Medic's certbot file calls the deploy.sh hook nginx ships from 4.2.0): upgrade first, or use OWN_CERT")
+			}
+			if e.Nginx.HTTPPort == e.Nginx.HTTPSPort && e.Nginx.HTTPPort != 0 {
 				add(e, "nginx.httpsPort", "is the same port as nginx.httpPort (%d)", e.Nginx.HTTPPort)
 			}
 			if v != nil && !e.CouchDB.Clustered() && !e.Has(HealthcheckInCoreFile) {
@@ -71,10 +87,10 @@ func Validate(envs []Environment) []Problem {
 			}
 		}
 		if e.Target == Kubernetes {
-			if l := len(e.CouchDB.Placement.Nodes); l != 0 && l != n {
+			if l := len(e.CouchDB.Placement.Nodes); l != 0 && n != 0 && l != n {
 				add(e, "couchdb.placement.nodes", "has %d entries for %d CouchDB node(s): name one Kubernetes node per CouchDB node, or none", l, n)
 			}
-			if ex := e.CouchDB.Storage.Existing; ex != nil {
+			if ex := e.CouchDB.Storage.Existing; ex != nil && n != 0 {
 				if l := len(ex.HostPaths) + len(ex.EBSVolumeIDs); l != n {
 					add(e, "couchdb.storage.existing", "lists %d volume(s) for %d CouchDB node(s): one pre-existing volume per node", l, n)
 				}
@@ -82,6 +98,7 @@ func Validate(envs []Environment) []Problem {
 					add(e, "couchdb.placement.nodes", "is required with existing hostPaths: a local volume lives on one Kubernetes node, name it per CouchDB node")
 				}
 			}
+			out = append(out, gitopsProblems(e)...)
 			if e.UpgradeService.Enabled && v != nil && !e.Has(KubernetesUpgradeService) {
 				add(e, "upgradeService.enabled", "CHT %s has no upgrade service on Kubernetes: Medic's 5.x chart dropped it and the admin app only stages upgrades; remove upgradeService.enabled and upgrade with a version bump in Git", e.Version)
 			} else if e.UpgradeService.Enabled {
@@ -105,7 +122,7 @@ func clashes(envs []Environment) []Problem {
 	sort.Slice(names, func(a, b int) bool { return envs[names[a]].Name < envs[names[b]].Name })
 	for _, i := range names {
 		e := &envs[i]
-		if e.Target != Kubernetes {
+		if e.Target != Kubernetes || e.Namespace == "" {
 			continue
 		}
 		key := e.Cluster + "/" + e.Namespace
@@ -122,7 +139,7 @@ func clashes(envs []Environment) []Problem {
 	for _, i := range names {
 		e := &envs[i]
 		h := strings.ToLower(e.Host)
-		if h == "localhost" || h == "127.0.0.1" {
+		if h == "" || h == "localhost" || h == "127.0.0.1" {
 			continue
 		}
 		if other, ok := hosts[h]; ok {
@@ -153,6 +170,28 @@ func clashes(envs []Environment) []Problem {
 			out = append(out, Problem{Env: e.Name, Field: "repoURL",
 				Message: fmt.Sprintf("cluster %q has one ApplicationSet, over %s (branch %s, path %s) from environment %q: environments in it must share repoURL, branch and pathPrefix", e.Cluster, first.RepoURL, first.Branch, first.PathPrefix, first.Name)})
 		}
+	}
+	return out
+}
+
+// gitopsProblems checks the reconciler settings of a Kubernetes
+// environment that only make sense together.
+func gitopsProblems(e *Environment) []Problem {
+	var out []Problem
+	add := func(field, format string, args ...any) {
+		out = append(out, Problem{Env: e.Name, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	sops := e.Credentials.SOPSFile
+	switch {
+	case sops != "" && e.GitOps != "flux":
+		add("credentials.sopsFile", "Argo CD does not decrypt SOPS files: it would apply the encrypted Secret as is; use credentials.externalSecret, or create the Secret with `cht-gen secrets %s | kubectl apply -f -`", e.Name)
+	case sops != "" && e.Credentials.ExternalSecret != nil:
+		add("credentials.sopsFile", "and credentials.externalSecret both make Secret %s: keep one", e.Credentials.SecretName)
+	case sops == "" && e.Flux.SOPSSecret != "":
+		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see README: SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
+	}
+	if e.Suspended && e.GitOps == "argocd" && e.ArgoCDMode == "applicationset" {
+		add("suspended", "cannot park one environment of an ApplicationSet (its template is shared): use argocdMode \"application\"")
 	}
 	return out
 }

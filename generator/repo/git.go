@@ -46,7 +46,7 @@ func ReadCommitted(dir, ref string) (files.Set, error) {
 	}
 	out := files.Set{}
 	err = tree.Files().ForEach(func(f *object.File) error {
-		if f.Name == ManifestName {
+		if f.Name == ManifestName || f.Name == LockName {
 			return nil
 		}
 		rd, err := f.Reader()

@@ -9,10 +9,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"sort"
 
 	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
@@ -55,8 +58,18 @@ func CouchURL(c Credentials, namespace string) string {
 	return u.String()
 }
 
-// Generate returns the credentials file for e.
-func Generate(e *model.Environment) ([]byte, error) {
+// Options choose what Generate prints for a Kubernetes environment.
+type Options struct {
+	// SecretOnly leaves out the Namespace: the manifest to encrypt with
+	// SOPS (credentials.sopsFile), which the overlay's namespace precedes.
+	SecretOnly bool
+}
+
+// Generate returns the credentials file for e: a .env body for Compose; for
+// Kubernetes the environment's Namespace, exactly as its overlay renders it
+// (so `kubectl apply` works before the first sync and the reconciler adopts
+// it), then the Secret, labelled as the overlay labels its objects.
+func Generate(e *model.Environment, opts Options) ([]byte, error) {
 	c, err := New(e.CouchDB.User)
 	if err != nil {
 		return nil, err
@@ -65,10 +78,22 @@ func Generate(e *model.Environment) ([]byte, error) {
 		return []byte(fmt.Sprintf("# CouchDB credentials for %s, made by cht-gen secrets. Keep on the VM only.\nCOUCHDB_USER=%s\nCOUCHDB_PASSWORD=%s\nCOUCHDB_SECRET=%s\nCOUCHDB_UUID=%s\n",
 			e.Name, c.User, c.Password, c.Secret, c.UUID)), nil
 	}
+	ns, err := Namespace(e)
+	if err != nil {
+		return nil, err
+	}
+	meta := files.Map{{"name", e.Credentials.SecretName}, {"namespace", e.Namespace}}
+	if labels := ns.GetLabels(); len(labels) > 0 {
+		l := files.Map{}
+		for _, k := range sortedKeys(labels) {
+			l = append(l, files.KV{k, labels[k]})
+		}
+		meta = append(meta, files.KV{"labels", l})
+	}
 	doc := files.Map{
 		{"apiVersion", "v1"},
 		{"kind", "Secret"},
-		{"metadata", files.Map{{"name", e.Credentials.SecretName}, {"namespace", e.Namespace}}},
+		{"metadata", meta},
 		{"type", "Opaque"},
 		{"stringData", files.Map{
 			{"COUCHDB_USER", c.User},
@@ -78,9 +103,55 @@ func Generate(e *model.Environment) ([]byte, error) {
 			{"COUCH_URL", CouchURL(c, e.Namespace)},
 		}},
 	}
-	b, err := files.YAML(doc)
+	docs := []any{doc}
+	head := "# CouchDB credentials for " + e.Name + ", made by cht-gen secrets: encrypt with SOPS before committing; never commit in clear.\n"
+	if !opts.SecretOnly {
+		docs = []any{ns.Object, doc}
+		head = "# Namespace " + e.Namespace + " as its overlay renders it, then CouchDB credentials for " + e.Name + ",\n# made by cht-gen secrets: apply once, before the first sync; never commit in clear.\n"
+	}
+	b, err := files.YAML(docs...)
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte("# CouchDB credentials for "+e.Name+", made by cht-gen secrets: apply, or encrypt with SOPS; never commit in clear.\n"), b...), nil
+	return append([]byte(head), b...), nil
+}
+
+// Namespace is e's Namespace as kustomize builds it from e's overlay.
+func Namespace(e *model.Environment) (*unstructured.Unstructured, error) {
+	plain := *e
+	plain.Credentials.SOPSFile = "" // the user's file is not needed for the namespace
+	set, err := kustomize.RenderShared(e.UpgradeService.Tag, []model.Environment{plain})
+	if err != nil {
+		return nil, err
+	}
+	overlay, err := kustomize.RenderOverlay(&plain, e.SourceFile())
+	if err != nil {
+		return nil, err
+	}
+	if err := set.Merge(overlay); err != nil {
+		return nil, err
+	}
+	docs, err := kustomize.BuildJSON(set, kustomize.OverlayDir(&plain))
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range docs {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(doc); err != nil {
+			return nil, err
+		}
+		if u.GetKind() == "Namespace" && u.GetAPIVersion() == "v1" {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("overlay %s renders no Namespace", kustomize.OverlayDir(e))
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

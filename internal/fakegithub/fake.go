@@ -22,12 +22,15 @@ type Release struct {
 	Draft      bool
 }
 
-// PR is a pull request the fake holds.
+// PR is a pull request the fake holds. State is "open" or "closed"; a
+// test closes one (as a reviewer would) with Close.
 type PR struct {
 	Number      int
 	Title, Body string
 	Head, Base  string
 	Labels      []string
+	State       string
+	Merged      bool
 }
 
 // Server is the fake. Fail queues statuses returned before serving a path
@@ -38,6 +41,10 @@ type Server struct {
 	Token    string
 	Releases []Release
 	PerPage  int // releases per page, to exercise pagination
+	// Repos are the repositories the token sees ("owner/name") and its
+	// permissions there (GitHub reports them to user tokens, not to
+	// installation tokens: nil). A nil map: every repository exists.
+	Repos map[string]map[string]bool
 
 	mu       sync.Mutex
 	PRs      []*PR
@@ -55,6 +62,7 @@ func New(t testing.TB, token string) *Server {
 
 var (
 	releasesPath = regexp.MustCompile(`^/repos/medic/cht-core/releases$`)
+	repoPath     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)$`)
 	pullsPath    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls$`)
 	pullPath     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/([0-9]+)$`)
 	labelsPath   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/([0-9]+)/labels$`)
@@ -91,15 +99,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && releasesPath.MatchString(r.URL.Path):
 		s.listReleases(w, r)
+	case r.Method == http.MethodGet && repoPath.MatchString(r.URL.Path):
+		m := repoPath.FindStringSubmatch(r.URL.Path)
+		perms, ok := s.Repos[m[1]+"/"+m[2]]
+		if s.Repos != nil && !ok {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+			return
+		}
+		out := map[string]any{"name": m[2], "full_name": m[1] + "/" + m[2], "default_branch": "main"}
+		if perms != nil {
+			out["permissions"] = perms
+		}
+		writeJSON(w, http.StatusOK, out)
 	case r.Method == http.MethodGet && pullsPath.MatchString(r.URL.Path):
 		m := pullsPath.FindStringSubmatch(r.URL.Path)
 		q := r.URL.Query()
-		if q.Get("state") != "open" || !strings.HasPrefix(q.Get("head"), m[1]+":") {
-			s.T.Errorf("%s: list pulls query %q: want state=open and head=owner:branch", key, r.URL.RawQuery)
+		state := q.Get("state")
+		if (state != "open" && state != "closed" && state != "all") || !strings.HasPrefix(q.Get("head"), m[1]+":") {
+			s.T.Errorf("%s: list pulls query %q: want state=open|closed|all and head=owner:branch", key, r.URL.RawQuery)
 		}
 		var out []map[string]any
-		for _, p := range s.PRs {
-			if m[1]+":"+p.Head == q.Get("head") && (q.Get("base") == "" || q.Get("base") == p.Base) {
+		for i := len(s.PRs) - 1; i >= 0; i-- { // newest first, as GitHub sorts by default
+			p := s.PRs[i]
+			if m[1]+":"+p.Head == q.Get("head") && (q.Get("base") == "" || q.Get("base") == p.Base) && (state == "all" || state == p.State) {
 				out = append(out, s.json(m[1], m[2], p))
 			}
 		}
@@ -118,7 +140,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": []map[string]string{{"field": "head", "code": "missing_field"}}})
 			return
 		}
-		p := &PR{Number: len(s.PRs) + 1, Title: body.Title, Body: body.Body, Head: body.Head, Base: body.Base}
+		for _, p := range s.PRs {
+			if p.State == "open" && p.Head == body.Head && p.Base == body.Base {
+				writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": []map[string]string{{"message": "A pull request already exists for " + m[1] + ":" + body.Head + "."}}})
+				return
+			}
+		}
+		p := &PR{Number: len(s.PRs) + 1, Title: body.Title, Body: body.Body, Head: body.Head, Base: body.Base, State: "open"}
 		s.PRs = append(s.PRs, p)
 		writeJSON(w, http.StatusCreated, s.json(m[1], m[2], p))
 	case r.Method == http.MethodPatch && pullPath.MatchString(r.URL.Path):
@@ -136,6 +164,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Title, p.Body = body.Title, body.Body
+		if body.State != "" {
+			p.State = body.State
+		}
 		writeJSON(w, http.StatusOK, s.json(m[1], m[2], p))
 	case r.Method == http.MethodPost && labelsPath.MatchString(r.URL.Path):
 		m := labelsPath.FindStringSubmatch(r.URL.Path)
@@ -194,9 +225,24 @@ func (s *Server) pr(n string) *PR {
 }
 
 func (s *Server) json(owner, repo string, p *PR) map[string]any {
-	return map[string]any{"number": p.Number, "title": p.Title, "body": p.Body, "state": "open",
+	out := map[string]any{"number": p.Number, "title": p.Title, "body": p.Body, "state": p.State,
 		"html_url": fmt.Sprintf("%s/%s/%s/pull/%d", s.URL, owner, repo, p.Number),
 		"head":     map[string]any{"ref": p.Head}, "base": map[string]any{"ref": p.Base}}
+	if p.State == "closed" {
+		out["closed_at"] = "2026-11-20T10:00:00Z"
+		if p.Merged {
+			out["merged_at"] = "2026-11-20T10:00:00Z"
+		}
+	}
+	return out
+}
+
+// ClosePR closes pull request n as a reviewer would (merged: as a merge).
+func (s *Server) ClosePR(n int, merged bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.PRs[n-1]
+	p.State, p.Merged = "closed", merged
 }
 
 // decode reads a JSON body, refusing fields GitHub's endpoint does not take.

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator/importer"
+)
+
+func newImportCmd(s *shared) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Create environment files from what hosts run today (Helm values, Compose folders)",
+		Long: `import writes environment files from existing deployments, so a host with
+dozens of instances does not describe them by hand. Every key it cannot
+express is listed on stderr with what it did; nothing is dropped silently.
+Passwords, secrets and UUIDs are never written.`,
+		Example: `  cht-gen import helm --cluster moh-eks prod.yaml staging.yaml
+  cht-gen import compose ./vm1 ./vm2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newImportHelmCmd(s), newImportComposeCmd(s))
+	return cmd
+}
+
+func newImportHelmCmd(s *shared) *cobra.Command {
+	var (
+		ef    envFlags
+		opts  importer.HelmOptions
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "helm VALUES.yaml...",
+		Short: "Create Kubernetes environments from Helm values of Medic's charts",
+		Long: `import helm reads values files of Medic's cht-chart-4x or the CHT 5.x chart,
+one environment per file, and writes them into <environments>/<cluster>.cue.
+Export a running release's values with:
+
+  helm get values RELEASE -n NAMESPACE -o yaml > RELEASE.yaml
+
+It maps the version (cht_image_tag), CouchDB node count, storage size and
+class, pre-existing volumes (EBS ids, host paths, subPath), node placement,
+tolerations, the ingress (eks: ALB, k3s-k3d: traefik, gke: GCE) and its
+host and annotations, the registry, cache_images and the upgrade service
+tag. Keys the schema cannot express are listed on stderr as
+file:line:col: key: what it did. Chart defaults apply to keys the file does
+not set, as they did for the release.
+
+The file is validated with the rest of the environments directory before
+it is written; an existing file or environment name is never replaced
+unless --force (which names what it replaces).`,
+		Example: `  cht-gen import helm --cluster moh-eks prod.yaml staging.yaml
+  cht-gen import helm --name uat --cluster moh-eks --cht-version 5.2.0 uat-values.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Name != "" && len(args) > 1 {
+				return usageError(s, cmd, "--name names one environment: give one values file")
+			}
+			if !importer.ValidName(opts.Cluster) {
+				return usageError(s, cmd, fmt.Sprintf("--cluster %q is not a valid name (lower-case DNS label)", opts.Cluster))
+			}
+			file := &importer.EnvFile{Header: []string{
+				"Environments of cluster " + opts.Cluster + ", imported from Helm values by `cht-gen import helm`.",
+				"Edit freely: cht-gen never rewrites this file except `cht-gen bump` (the version).",
+			}}
+			var failed importer.Errors
+			seen := map[string]string{}
+			for _, path := range args {
+				data, err := importer.ReadValues(path)
+				if err != nil {
+					return err
+				}
+				env, notes, err := importer.FromHelm(path, data, opts)
+				for _, n := range notes {
+					fmt.Fprintln(s.stderr, n.String())
+				}
+				var errs importer.Errors
+				if errors.As(err, &errs) {
+					failed = append(failed, errs...)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if other, dup := seen[env.Name]; dup {
+					failed = append(failed, importer.Note{Pos: importer.Pos{File: path}, Key: "name",
+						Message: fmt.Sprintf("environment %s comes from %s too: give each release its own project_name or namespace", env.Name, other)})
+					continue
+				}
+				seen[env.Name] = path
+				file.Envs = append(file.Envs, env)
+			}
+			if len(failed) == 0 {
+				w, err := importer.Write(ef.dir, opts.Cluster+".cue", file, force)
+				if err != nil {
+					if !errors.As(err, &failed) {
+						return err
+					}
+				} else {
+					if len(w.Replaced) > 0 {
+						fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
+					}
+					for _, e := range file.Envs {
+						fmt.Fprintf(s.stdout, "imported %s into %s\n", e.Name, w.Path)
+					}
+					return nil
+				}
+			}
+			for _, n := range failed {
+				fmt.Fprintln(s.stderr, n.String())
+			}
+			fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
+			return exitError{code: 1}
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().StringVar(&opts.Name, "name", "", "environment name (default: project_name, else namespace, else the file name)")
+	cmd.Flags().StringVar(&opts.Cluster, "cluster", "default", "cluster the environments run on; they are written to <environments>/<cluster>.cue")
+	cmd.Flags().StringVar(&opts.Version, "cht-version", "", "CHT version when cht_image_tag holds none (or to override it)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing <cluster>.cue")
+	return cmd
+}
+
+// usageError prints msg the way cobra's usage errors are printed and exits 2.
+func usageError(s *shared, cmd *cobra.Command, msg string) error {
+	fmt.Fprintf(s.stderr, "cht-gen: %s\nRun '%s --help' for usage.\n", msg, cmd.CommandPath())
+	return exitError{code: 2}
+}
+
+func newImportComposeCmd(s *shared) *cobra.Command {
+	var (
+		ef    envFlags
+		opts  importer.ComposeOptions
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compose DIR...",
+		Short: "Create Compose environments from running VMs' CHT folders",
+		Long: `import compose reads a VM's CHT folder as Medic's install guide lays it out
+(cht-core.yml and cht-couchdb.yml or cht-couchdb-clustered.yml, in DIR or
+DIR/compose; upgrade-service/docker-compose.yml; the .env files) and writes
+one environment per folder into <environments>/<name>.cue.
+
+It loads the files with compose-go as docker compose would, then maps the
+version (image tags), CouchDB nodes (services), data folders (volumes),
+composePath (CHT_COMPOSE_PATH), TLS mode and certificate subject, nginx
+ports, log settings, the compose project name, network, and the other
+.env settings the schema has. Everything else is listed on stderr as
+file:line: key: what it did. COUCHDB_PASSWORD, COUCHDB_SECRET and
+COUCHDB_UUID are never read into the file: keep the VM's .env.
+
+Files are validated with the rest of the environments directory before
+anything is written; existing files are never replaced unless --force.`,
+		Example: `  scp -r vm1:/home/ubuntu/cht ./vm1 && cht-gen import compose ./vm1
+  cht-gen import compose --name district-a /srv/cht`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Name != "" && len(args) > 1 {
+				return usageError(s, cmd, "--name names one environment: give one folder")
+			}
+			newFiles := map[string]*importer.EnvFile{}
+			var failed importer.Errors
+			for _, dir := range args {
+				env, notes, err := importer.FromCompose(dir, opts)
+				for _, n := range notes {
+					fmt.Fprintln(s.stderr, n.String())
+				}
+				var errs importer.Errors
+				if errors.As(err, &errs) {
+					failed = append(failed, errs...)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				name := env.Name + ".cue"
+				if newFiles[name] != nil {
+					failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "name",
+						Message: fmt.Sprintf("environment %s comes from another folder too: give each its own name", env.Name)})
+					continue
+				}
+				newFiles[name] = &importer.EnvFile{Envs: []*importer.Env{env}, Header: []string{
+					"Imported from a Compose folder by `cht-gen import compose`. Edit freely.",
+				}}
+			}
+			if len(failed) == 0 {
+				written, err := importer.WriteFiles(ef.dir, newFiles, force)
+				if err == nil {
+					for _, w := range written {
+						if len(w.Replaced) > 0 {
+							fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
+						}
+						fmt.Fprintf(s.stdout, "imported %s\n", w.Path)
+					}
+					return nil
+				}
+				if !errors.As(err, &failed) {
+					return err
+				}
+			}
+			for _, n := range failed {
+				fmt.Fprintln(s.stderr, n.String())
+			}
+			fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
+			return exitError{code: 1}
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().StringVar(&opts.Name, "name", "", "environment name (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing <name>.cue files")
+	return cmd
+}

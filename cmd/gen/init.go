@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/generator/repo"
+	"github.com/cht-gen/cht-gen/generator/scaffold"
+)
+
+func newInitCmd(s *shared) *cobra.Command {
+	var (
+		opts        scaffold.Options
+		force       bool
+		releasesURL string
+	)
+	cmd := &cobra.Command{
+		Use:   "init [DIR]",
+		Short: "Scaffold a hosting repository (environments, workflows, README) and render it",
+		Long: `init turns DIR (default: the current directory, usually a fresh
+` + "`git init`" + `) into a hosting repository that works on the first push:
+
+  environments/       one commented example per target (CHT ` + scaffold.CHTVersion + `; only while
+                      it holds no environments of its own) and gitops.cue
+  .github/workflows/  cht-gen.yml (pull requests: validate, render --check,
+                      the diff posted on the PR) and cht-gen-bump.yml
+                      (weekly and by hand: bump --all --latest --push)
+  .gitignore          every .env
+  README.md           for the hosting team
+  deploy/             the examples rendered
+
+gitops.cue's repoURL comes from --repo-url, else ` + "`git remote get-url origin`" + `;
+without either it is a placeholder that validation rejects until set.
+
+The workflows install the cht-gen release that ran init through its GitHub
+Action, pinned to the version and the SHA-256 of its linux amd64 archive
+(read from the release's checksum file). A development build has no
+release: pass --release-version (and --release-sha256 when offline).
+
+init never replaces a file that differs unless --force, which lists what it
+replaces. Running it again changes nothing.`,
+		Example: `  git init cht-hosting && cd cht-hosting
+  git remote add origin https://github.com/moh/cht-hosting
+  cht-gen init
+  cht-gen init --repo-url https://github.com/moh/cht-hosting ../other`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if opts.RepoURL == "" {
+				u, err := scaffold.OriginURL(dir)
+				if err != nil {
+					return err
+				}
+				opts.RepoURL = u
+			}
+			if opts.Branch == "" {
+				opts.Branch = scaffold.CurrentBranch(dir)
+			}
+			if opts.Version == "" {
+				opts.Version = strings.TrimPrefix(version, "v")
+				if opts.Version == "dev" || strings.Contains(opts.Version, "dirty") {
+					return fmt.Errorf("this cht-gen is a development build (%s): the workflows install a release, pass --release-version (and --release-sha256 when offline)", version)
+				}
+			}
+			if opts.SHA256 == "" {
+				sum, err := scaffold.ReleaseChecksum(cmd.Context(), releasesURL, opts.Version)
+				if err != nil {
+					return fmt.Errorf("the checksum of cht-gen %s's archive: %w (offline: pass --release-sha256)", opts.Version, err)
+				}
+				opts.SHA256 = sum
+			}
+			own, err := scaffold.HasOwnEnvironments(dir)
+			if err != nil {
+				return err
+			}
+			opts.NoExamples = own
+			if own {
+				fmt.Fprintln(s.stderr, "environments/ has environments of its own: no examples written")
+			}
+			files, err := scaffold.Files(opts)
+			if err != nil {
+				return err
+			}
+			writing.Lock()
+			plan, err := scaffold.Apply(dir, files, force)
+			writing.Unlock()
+			if err != nil {
+				return err
+			}
+			for _, p := range plan.Create {
+				fmt.Fprintf(s.stdout, "created  %s\n", filepath.Join(dir, p))
+			}
+			for _, p := range plan.Replace {
+				fmt.Fprintf(s.stdout, "replaced %s\n", filepath.Join(dir, p))
+			}
+			if opts.RepoURL == "" {
+				fmt.Fprintf(s.stderr, "no origin remote: set repoURL in %s (or `git remote add origin URL` and cht-gen init --force), then cht-gen render\n", filepath.Join(dir, "environments", "gitops.cue"))
+				return exitError{1}
+			}
+			return initRender(cmd, s, dir)
+		},
+	}
+	cmd.Flags().StringVar(&opts.RepoURL, "repo-url", "", "Git URL Flux / Argo CD clone (default: the origin remote)")
+	cmd.Flags().StringVar(&opts.Branch, "branch", "", "branch Flux / Argo CD follow and CI checks on push (default: the current branch, else main)")
+	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
+	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
+	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed)")
+	return cmd
+}
+
+// initRender renders DIR/environments into DIR/deploy, naming sources as
+// `cht-gen render` run in DIR would, so the first render --check passes.
+func initRender(cmd *cobra.Command, s *shared, dir string) error {
+	envDir := filepath.Join(dir, "environments")
+	display := "environments"
+	if _, _, _, err := repo.OpenWorkTree(envDir); err == nil {
+		display = repo.DisplayPath(envDir)
+	}
+	res, err := load.Load(os.DirFS(envDir), display)
+	if err != nil {
+		return err
+	}
+	set, err := generator.Render(cmd.Context(), res, generator.Options{})
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "deploy")
+	writing.Lock()
+	defer writing.Unlock()
+	changes, err := repo.Write(out, set, repo.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(set), len(changes))
+	return nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+)
+
+var testSum = strings.Repeat("ab", 32)
+
+// gitRepo is a fresh `git init` with origin set (go-git, as a host would
+// have after creating the repository on GitHub).
+func gitRepo(t *testing.T, origin string) string {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if origin != "" {
+		if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{origin}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestInit_FreshRepositoryWorksOnFirstPush(t *testing.T) {
+	dir := gitRepo(t, "https://user:S3NTINEL@github.com/moh/cht-hosting")
+	code, out, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum)
+	if code != 0 {
+		t.Fatalf("init exit %d: %s%s", code, out, errs)
+	}
+	for _, p := range []string{".github/workflows/cht-gen.yml", ".github/workflows/cht-gen-bump.yml", ".gitignore", "README.md",
+		"environments/gitops.cue", "environments/example-vm.cue", "environments/example-k8s.cue",
+		"deploy/compose/example-vm/cht-core.yml", "deploy/kubernetes/overlays/example-k8s/kustomization.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	gitops, _ := os.ReadFile(filepath.Join(dir, "environments/gitops.cue"))
+	if !strings.Contains(string(gitops), `branch:     "master"`) {
+		t.Errorf("gitops.cue does not follow the repository's branch (master, go-git's PlainInit default):\n%s", gitops)
+	}
+	if !strings.Contains(string(gitops), `repoURL:    "https://github.com/moh/cht-hosting"`) || strings.Contains(string(gitops), "S3NTINEL") {
+		t.Errorf("gitops.cue: want the origin without credentials:\n%s", gitops)
+	}
+	wf, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/cht-gen.yml"))
+	for _, want := range []string{"uses: cht-gen/cht-gen@v1.4.0", `version: "1.4.0"`, `branches: ["master"]`, `sha256: "` + testSum + `"`, "cht-gen validate", "cht-gen render --check", "gh pr comment"} {
+		if !strings.Contains(string(wf), want) {
+			t.Errorf("cht-gen.yml lacks %q", want)
+		}
+	}
+	bump, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/cht-gen-bump.yml"))
+	for _, want := range []string{"schedule:", "workflow_dispatch:", "args+=(--all)", "args+=(--latest)", "--push", "uses: cht-gen/cht-gen@v1.4.0"} {
+		if !strings.Contains(string(bump), want) {
+			t.Errorf("cht-gen-bump.yml lacks %q", want)
+		}
+	}
+	gi, _ := os.ReadFile(filepath.Join(dir, ".gitignore"))
+	if !strings.Contains(string(gi), "\n.env\n") || !strings.Contains(string(gi), "!.env.example") {
+		t.Errorf(".gitignore: %s", gi)
+	}
+	// The repository checks out as CI would: validate, render --check.
+	envs, deploy := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
+	if code, _, errs := runCLI(t, "validate", "-e", envs); code != 0 {
+		t.Fatalf("validate: %s", errs)
+	}
+	if code, out, errs := runCLI(t, "render", "--check", "-e", envs, "-o", deploy); code != 0 {
+		t.Fatalf("render --check after init: %s%s", out, errs)
+	}
+	if bin, err := exec.LookPath("actionlint"); err == nil {
+		cmd := exec.Command(bin, ".github/workflows/cht-gen.yml", ".github/workflows/cht-gen-bump.yml")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("actionlint: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("actionlint not on PATH (make test installs it): workflows not linted")
+	}
+
+	// Twice: nothing changes.
+	before := snapshot(t, dir)
+	if code, out, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum); code != 0 || strings.Contains(out, "created") || strings.Contains(out, "replaced") {
+		t.Fatalf("second init: exit %d %s%s", code, out, errs)
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Errorf("second init changed files:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// Once the host has environments of its own, deleted examples stay deleted.
+	os.WriteFile(filepath.Join(dir, "environments", "prod.cue"), []byte("package environments\n\nenvironments: prod: {target: \"compose\", version: \"5.2.0\", host: \"prod.example.org\"}\n"), 0o644)
+	os.Remove(filepath.Join(dir, "environments", "example-vm.cue"))
+	if code, out, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum); code != 0 || strings.Contains(out, "created") || !strings.Contains(errs, "no examples written") {
+		t.Fatalf("init with own environments: exit %d %s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "environments", "example-vm.cue")); err == nil {
+		t.Error("init re-created a deleted example")
+	}
+
+	// An edited file is never replaced without --force; nothing is written.
+	readme := filepath.Join(dir, "README.md")
+	os.WriteFile(readme, []byte("our own README\n"), 0o644)
+	before = snapshot(t, dir)
+	code, out, errs = runCLI(t, "init", dir, "--release-version", "1.5.0", "--release-sha256", testSum)
+	if code != 1 || !strings.Contains(errs, "README.md") || !strings.Contains(errs, "--force") {
+		t.Fatalf("init over an edited README: exit %d %s%s", code, out, errs)
+	}
+	if after := snapshot(t, dir); after != before {
+		t.Error("a refused init wrote files")
+	}
+	code, out, errs = runCLI(t, "init", dir, "--force", "--release-version", "1.5.0", "--release-sha256", testSum)
+	if code != 0 || !strings.Contains(out, "replaced "+readme) || !strings.Contains(out, "cht-gen.yml") {
+		t.Fatalf("init --force: exit %d %s%s", code, out, errs)
+	}
+}
+
+func TestInit_WithoutOriginWritesAPlaceholderValidationRejects(t *testing.T) {
+	dir := gitRepo(t, "")
+	code, _, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum)
+	if code != 1 || !strings.Contains(errs, "no origin remote") {
+		t.Fatalf("init without origin: exit %d %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "validate", "-e", filepath.Join(dir, "environments"))
+	if code != 1 || !strings.Contains(errs, "gitops.cue:") || !strings.Contains(errs, "SET-ME") {
+		t.Fatalf("validate with the placeholder: exit %d %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "init", dir, "--force", "--repo-url", "https://github.com/moh/x", "--release-version", "1.4.0", "--release-sha256", testSum)
+	if code != 0 {
+		t.Fatalf("init --repo-url: %s", errs)
+	}
+	if code, _, errs := runCLI(t, "validate", "-e", filepath.Join(dir, "environments")); code != 0 {
+		t.Fatalf("validate after --repo-url: %s", errs)
+	}
+}
+
+func TestInit_ReadsTheChecksumOfItsRelease(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		if r.URL.Path != "/v2.0.1/cht-gen_2.0.1_checksums.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, "%s  cht-gen_2.0.1_darwin_arm64.tar.gz\n%s  cht-gen_2.0.1_linux_amd64.tar.gz\n", strings.Repeat("0", 64), testSum)
+	}))
+	defer srv.Close()
+	dir := gitRepo(t, "https://github.com/moh/x")
+	code, _, errs := runCLI(t, "init", dir, "--release-version", "2.0.1", "--releases-url", srv.URL)
+	if code != 0 {
+		t.Fatalf("init: %s (requests %v)", errs, paths)
+	}
+	wf, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/cht-gen.yml"))
+	if !strings.Contains(string(wf), testSum) {
+		t.Errorf("workflow does not pin the linux amd64 checksum:\n%s", wf)
+	}
+	code, _, errs = runCLI(t, "init", t.TempDir(), "--repo-url", "https://github.com/moh/x", "--release-version", "9.9.9", "--releases-url", srv.URL)
+	if code != 1 || !strings.Contains(errs, "404") || !strings.Contains(errs, "--release-sha256") {
+		t.Errorf("missing release: exit %d %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "init", t.TempDir(), "--repo-url", "https://github.com/moh/x")
+	if code != 1 || !strings.Contains(errs, "development build") {
+		t.Errorf("dev build without --release-version: exit %d %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "init", t.TempDir(), "--repo-url", "https://github.com/moh/x\"\n  evil: 1", "--release-version", "1.0.0", "--release-sha256", testSum)
+	if code != 1 || !strings.Contains(errs, "repository URL") {
+		t.Errorf("hostile repo URL: exit %d %s", code, errs)
+	}
+	code, _, errs = runCLI(t, "init", t.TempDir(), "--repo-url", "https://github.com/moh/x", "--branch", "main\"]\non: push", "--release-version", "1.0.0", "--release-sha256", testSum)
+	if code != 1 || !strings.Contains(errs, "not a plain Git branch name") {
+		t.Errorf("hostile branch: exit %d %s", code, errs)
+	}
+}
+
+func TestAdoptionCommands_Help(t *testing.T) {
+	for _, args := range [][]string{{"init"}, {"import"}, {"import", "helm"}, {"import", "compose"}} {
+		code, out, _ := runCLI(t, append(args, "--help")...)
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "Examples:") {
+			t.Errorf("%v --help: %d %s", args, code, out)
+		}
+	}
+	if code, _, errs := runCLI(t, "import", "helm"); code != 2 || !strings.Contains(errs, "--help") {
+		t.Errorf("import helm without files: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "import", "helm", "--name", "a", "x.yaml", "y.yaml"); code != 2 || !strings.Contains(errs, "one values file") {
+		t.Errorf("--name with two files: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "import", "helm", "--cluster", "../etc", "x.yaml"); code != 2 || !strings.Contains(errs, "not a valid name") {
+		t.Errorf("--cluster ../etc: exit %d %s", code, errs)
+	}
+}

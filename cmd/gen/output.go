@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/generator/repo"
+)
+
+// outputFlag is --output text|json, for the commands other tools read
+// (README: "Output for machines" documents the shapes).
+type outputFlag struct{ format string }
+
+func (o *outputFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.format, "output", "text", "text, or json for other tools (shape: README, Output for machines)")
+}
+
+func (o *outputFlag) json() bool { return o.format == "json" }
+
+func (o *outputFlag) check(s *shared, cmd *cobra.Command) error {
+	if o.format != "text" && o.format != "json" {
+		return usageError(s, cmd, fmt.Sprintf("--output %q: want text or json", o.format))
+	}
+	return nil
+}
+
+// jsonError is one problem: where (when known), the field path and what.
+type jsonError struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
+}
+
+func diagnosticJSON(d load.Diagnostic) jsonError {
+	return jsonError{File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col, Path: d.Path, Message: d.Message, Warning: d.Warning}
+}
+
+// errorsJSON turns any error of a command into the list it reports.
+func errorsJSON(err error) []jsonError {
+	var le load.Errors
+	if errors.As(err, &le) {
+		out := make([]jsonError, len(le))
+		for i, d := range le {
+			out[i] = diagnosticJSON(d)
+		}
+		return out
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []jsonError
+		for _, e := range joined.Unwrap() {
+			out = append(out, errorsJSON(e)...)
+		}
+		return out
+	}
+	var ue *generator.UserFileError
+	if errors.As(err, &ue) {
+		return []jsonError{{File: ue.Source.File, Line: ue.Source.Line, Column: ue.Source.Col, Path: "environments." + ue.Env + "." + ue.Field, Message: ue.Err.Error()}}
+	}
+	var re *generator.RenderError
+	if errors.As(err, &re) {
+		return []jsonError{{File: re.Source.File, Line: re.Source.Line, Column: re.Source.Col, Path: "environments." + re.Env, Message: re.Err.Error()}}
+	}
+	return []jsonError{{Message: err.Error()}}
+}
+
+func warningsJSON(ws []load.Diagnostic) []jsonError {
+	out := []jsonError{}
+	for _, w := range ws {
+		out = append(out, diagnosticJSON(w))
+	}
+	return out
+}
+
+type jsonPos struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+func posJSON(p model.Position) jsonPos { return jsonPos{File: p.File, Line: p.Line, Column: p.Col} }
+
+// writeJSON prints v as indented JSON with a trailing newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// failJSON prints {"ok": false, "errors": [...]} for err and exits 1 (or
+// keeps a usage error's exit code, which was printed as text).
+func failJSON(s *shared, err error) error {
+	var ee exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if werr := writeJSON(s.stdout, struct {
+		OK     bool        `json:"ok"`
+		Errors []jsonError `json:"errors"`
+	}{false, errorsJSON(err)}); werr != nil {
+		return werr
+	}
+	return exitError{1}
+}
+
+// validateJSON is validate's --output json.
+func validateJSON(res *load.Result, envs []model.Environment) any {
+	type env struct {
+		Name      string  `json:"name"`
+		Target    string  `json:"target"`
+		Version   string  `json:"version"`
+		Host      string  `json:"host"`
+		Nodes     int     `json:"couchdbNodes"`
+		Cluster   string  `json:"cluster,omitempty"`
+		Namespace string  `json:"namespace,omitempty"`
+		GitOps    string  `json:"gitops,omitempty"`
+		Project   string  `json:"project,omitempty"`
+		Source    jsonPos `json:"source"`
+	}
+	out := struct {
+		OK           bool        `json:"ok"`
+		Environments []env       `json:"environments"`
+		Warnings     []jsonError `json:"warnings"`
+		Errors       []jsonError `json:"errors"`
+	}{OK: true, Environments: []env{}, Warnings: warningsJSON(res.Warnings), Errors: []jsonError{}}
+	for i := range envs {
+		e := &envs[i]
+		out.Environments = append(out.Environments, env{Name: e.Name, Target: string(e.Target), Version: e.Version, Host: e.Host,
+			Nodes: e.CouchDB.Nodes, Cluster: e.Cluster, Namespace: e.Namespace, GitOps: e.GitOps, Project: e.Project, Source: posJSON(e.Source)})
+	}
+	return out
+}
+
+// checkJSON is render --check's --output json.
+type checkJSON struct {
+	OK      bool         `json:"ok"`
+	Out     string       `json:"out"`
+	Files   int          `json:"files"`
+	Changes []fileChange `json:"changes"`
+	Errors  []jsonError  `json:"errors"`
+}
+
+type fileChange struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"` // stale, missing, extra
+}
+
+// diffJSON is diff's --output json.
+type diffJSON struct {
+	OK           bool           `json:"ok"`
+	Base         string         `json:"base"`
+	Differ       bool           `json:"differ"`
+	Environments []diffUnitJSON `json:"environments"`
+	Errors       []jsonError    `json:"errors"`
+}
+
+type diffUnitJSON struct {
+	Name    string        `json:"name"`
+	Summary string        `json:"summary"`
+	Changed int           `json:"changed"`
+	Added   int           `json:"added"`
+	Removed int           `json:"removed"`
+	Images  []imageChange `json:"images"`
+	Diff    string        `json:"diff,omitempty"`
+}
+
+type imageChange struct {
+	Object    string `json:"object"`
+	Container string `json:"container"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+}
+
+// renderCheckJSON is `render --check --output json`: the same checks,
+// every result as one JSON document on stdout.
+func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) error {
+	if err := ef.checkOut(out); err != nil {
+		return failJSON(s, err)
+	}
+	res, _, err := ef.load(nil)
+	if err != nil {
+		return failJSON(s, err)
+	}
+	set, err := generator.Render(cmd.Context(), res, generator.Options{})
+	if err != nil {
+		return failJSON(s, err)
+	}
+	changes, err := repo.Diff(out, set)
+	if err != nil {
+		return failJSON(s, err)
+	}
+	r := checkJSON{OK: len(changes) == 0, Out: out, Files: len(set), Changes: []fileChange{}, Errors: []jsonError{}}
+	for _, c := range changes {
+		r.Changes = append(r.Changes, fileChange{Path: path.Join(filepath.ToSlash(out), c.Path), Kind: c.Kind})
+	}
+	if err := writeJSON(s.stdout, r); err != nil {
+		return err
+	}
+	if !r.OK {
+		return exitError{1}
+	}
+	return nil
+}
+
+// diffAsJSON is `diff --output json`.
+func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, stat, exitCode bool) error {
+	ctx := cmd.Context()
+	if err := ef.checkOut(out); err != nil {
+		return failJSON(s, err)
+	}
+	res, _, err := ef.load(nil)
+	if err != nil {
+		return failJSON(s, err)
+	}
+	set, err := generator.Render(ctx, res, generator.Options{})
+	if err != nil {
+		return failJSON(s, err)
+	}
+	committed, err := repo.ReadCommitted(out, base)
+	if err != nil {
+		return failJSON(s, err)
+	}
+	before, err := diff.Build(ctx, committed)
+	if err != nil {
+		return failJSON(s, fmt.Errorf("build %s at %s: %w", out, base, err))
+	}
+	after, err := diff.Build(ctx, set)
+	if err != nil {
+		return failJSON(s, err)
+	}
+	r := diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Errors: []jsonError{}}
+	for _, c := range diff.Compare(before, after, base, "working tree") {
+		u := diffUnitJSON{Name: c.Name, Summary: c.Summary, Changed: c.Changed, Added: c.Added, Removed: c.Removed, Images: []imageChange{}}
+		for _, i := range c.Images {
+			u.Images = append(u.Images, imageChange(i))
+		}
+		if !stat {
+			u.Diff = c.Diff
+		}
+		r.Differ = r.Differ || c.Diff != ""
+		r.Environments = append(r.Environments, u)
+	}
+	if err := writeJSON(s.stdout, r); err != nil {
+		return err
+	}
+	if exitCode && r.Differ {
+		return exitError{1}
+	}
+	return nil
+}

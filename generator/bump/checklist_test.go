@@ -1,0 +1,118 @@
+package bump
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// anchor is the id Hugo (GitHub style) gives a heading.
+func anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestChecklistLinksMedicsSections checks every item's link against the
+// headings of Medic's pages in ../shared/reference: an item names a
+// section that exists, on the page it came from.
+func TestChecklistLinksMedicsSections(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-docs")
+	pages := map[string]string{Preparing5: "migration-preparing-for-5.md", HelmTo5: "migration-helm-charts-4x-to-5x-migration.md"}
+	anchors := map[string]bool{}
+	for url, name := range pages {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Skipf("Medic's docs are not at %s (../shared/reference beside the repository): %v", dir, err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if h, ok := strings.CutPrefix(sc.Text(), "#"); ok {
+				anchors[url+"#"+anchor(strings.TrimLeft(h, "#"))] = true
+			}
+		}
+		f.Close()
+	}
+	if !anchors[Preparing5+"#cht-40---44-upgrade-to-cht-45-first"] {
+		t.Fatalf("anchor() does not reproduce Hugo's ids: %v", anchors)
+	}
+	for _, it := range to5Checklist {
+		if !anchors[it.url] {
+			t.Errorf("%q links %s: no such section in Medic's page", it.text, it.url)
+		}
+	}
+}
+
+func TestBodyChecklistOnlyWhatApplies(t *testing.T) {
+	k8s := Target{Env: "prod", From: "4.22.0", To: "5.2.0", Platform: model.Kubernetes}
+	vm := Target{Env: "vm1", From: "4.21.1", To: "5.2.0", Platform: model.Compose}
+	changes := []diff.Change{{Name: "prod", Summary: "+ nouveau (Deployment cht-couchdb-nouveau, Service nouveau); - upgrade-service (Deployment upgrade-service)"}}
+	stage := "Stage CHT 5.2.0 in the admin app"
+	common := []string{"### Moving to CHT 5.x", "at least 5x the space", "`app_url`", "`needs_signoff` use booleans", "Chrome / Android WebView is 107",
+		"(" + Preparing5 + "#token-login-requires-app_url)"}
+	for _, tc := range []struct {
+		name    string
+		targets []Target
+		want    []string
+		not     []string
+	}{
+		{"kubernetes", []Target{k8s}, append([]string{"- [ ] " + stage, "#upgrade-service-removed-from-kubernetes", "`nouveau` Service exists",
+			"**prod**: CHT 4.22.0 → 5.2.0", "prod: + nouveau (Deployment cht-couchdb-nouveau, Service nouveau)"}, common...), nil},
+		{"compose", []Target{vm}, common, []string{stage, "kubectl"}},
+		{"both: the Kubernetes items name their environment", []Target{k8s, vm}, append([]string{"- [ ] (prod) " + stage}, common...), []string{"(vm1)"}},
+		{"within 4.x", []Target{{Env: "prod", From: "4.21.1", To: "4.22.0", Platform: model.Kubernetes}}, []string{"### Before merging"}, []string{"Moving to CHT 5.x", stage}},
+		{"within 5.x", []Target{{Env: "prod", From: "5.0.0", To: "5.2.0", Platform: model.Kubernetes}}, nil, []string{"Moving to CHT 5.x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := Body("", tc.targets, changes)
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %q:\n%s", w, body)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(body, w) {
+					t.Errorf("body has %q:\n%s", w, body)
+				}
+			}
+			// Every item of the 5.x section links Medic's page.
+			if i := strings.Index(body, "### Moving to CHT 5.x"); i >= 0 {
+				section := body[i:strings.Index(body, "### Before merging")]
+				items := regexp.MustCompile(`(?m)^- \[ \] .*$`).FindAllString(section, -1)
+				if len(items) < 8 {
+					t.Errorf("%d items", len(items))
+				}
+				for _, line := range items {
+					if !strings.Contains(line, "([Medic](https://docs.communityhealthtoolkit.org/hosting/cht/migration/") {
+						t.Errorf("item without Medic's link: %s", line)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBodySaysWhenAnEnvironmentIsSuspended(t *testing.T) {
+	e := model.Environment{Name: "prod", Target: model.Kubernetes, GitOps: "flux", Namespace: "cht-prod", Suspended: true}
+	parked := Target{Env: "prod", From: "5.1.0", To: "5.2.0", Platform: model.Kubernetes, Suspended: e.SuspendedNote()}
+	if body := Body("", []Target{parked}, nil); !strings.Contains(body, "spec.suspend: true") || !strings.Contains(body, "merging changes Git only") {
+		t.Errorf("body of a suspended environment does not say so:\n%s", body)
+	}
+	running := Target{Env: "uat", From: "5.1.0", To: "5.2.0", Platform: model.Kubernetes}
+	if body := Body("", []Target{running}, nil); strings.Contains(body, "suspend") {
+		t.Errorf("body of a running environment mentions suspension:\n%s", body)
+	}
+}

@@ -1,0 +1,533 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
+	"github.com/sirupsen/logrus"
+
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// ComposeOptions tune an import of a Compose folder.
+type ComposeOptions struct {
+	// Name of the environment; default: CHT_COMPOSE_PROJECT_NAME, else the
+	// folder name, whichever is a valid environment name.
+	Name string
+}
+
+// Medic's file names (the upgrade service only rewrites these).
+const (
+	coreFile      = "cht-core.yml"
+	couchFile     = "cht-couchdb.yml"
+	clusteredFile = "cht-couchdb-clustered.yml"
+)
+
+// credentialVars are never read into an environment file.
+var credentialVars = map[string]bool{"COUCHDB_PASSWORD": true, "COUCHDB_SECRET": true, "COUCHDB_UUID": true}
+
+// composeVars are the .env variables import expresses, with their field.
+var composeVars = map[string]string{
+	"COUCHDB_USER": "couchdb.user", "COUCHDB_LOG_LEVEL": "couchdb.logLevel", "HAPROXY_PORT": "haproxy.port",
+	"MARKET_URL_READ": "builds.marketURL", "BUILDS_SERVER": "builds.server", "HEALTHCHECK_LOG_LEVEL": "healthcheck.logLevel",
+	"NGINX_HTTP_PORT": "nginx.httpPort", "NGINX_HTTPS_PORT": "nginx.httpsPort", "CERTIFICATE_MODE": "nginx.tls.mode",
+	"COMMON_NAME": "host", "EMAIL": "nginx.tls.email", "COUNTRY": "nginx.tls.country", "STATE": "nginx.tls.state",
+	"LOCALITY": "nginx.tls.locality", "ORGANISATION": "nginx.tls.organisation", "DEPARTMENT": "nginx.tls.department",
+	"CHT_COMPOSE_PROJECT_NAME": "project", "CHT_NETWORK": "network", "CHT_COMPOSE_PATH": "composePath",
+	"COUCHDB_DATA": "couchdb.dataPaths", "DB1_DATA": "couchdb.dataPaths", "DB2_DATA": "couchdb.dataPaths", "DB3_DATA": "couchdb.dataPaths",
+	"LOG_MAX_SIZE": "logging.maxSize", "LOG_MAX_FILES": "logging.maxFiles", "COUCHDB_SERVERS": "couchdb.nodes",
+}
+
+// composeExplained are .env variables Medic's files read that import
+// does not carry, with why.
+var composeExplained = map[string]string{
+	"DOCKER_CONFIG_PATH":    "the upgrade service's Docker config folder on the VM; keep it in the VM's .env",
+	"DOCKER_HOST":           "the Docker socket the upgrade service uses; keep it in the VM's .env",
+	"SVC_NAME":              "derived from the node count",
+	"SVC1_NAME":             "derived from the node count",
+	"SVC2_NAME":             "derived from the node count",
+	"SVC3_NAME":             "derived from the node count",
+	"CLUSTER_PEER_IPS":      "derived from the node count",
+	"UPGRADE_SERVICE_URL":   "cht-gen renders Medic's default",
+	"SSL_VOLUME_MOUNT_PATH": "cht-gen renders Medic's default",
+	"SSL_CERT_FILE_PATH":    "cht-gen renders Medic's default",
+	"SSL_KEY_FILE_PATH":     "cht-gen renders Medic's default",
+	"HAPROXY_IP":            "cht-gen renders Medic's default",
+	"HEALTHCHECK_ADDR":      "cht-gen renders Medic's default",
+	"API_PORT":              "cht-gen renders Medic's default (5988)",
+}
+
+var quietLogrus sync.Once
+
+// FromCompose maps a running VM's CHT folder (Medic's cht-core.yml,
+// cht-couchdb*.yml, the upgrade service and their .env) to an environment.
+func FromCompose(dir string, opts ComposeOptions) (*Env, []Note, error) {
+	m := &composeMapper{dir: dir, opts: opts}
+	env := m.run()
+	if len(m.errs) > 0 {
+		return nil, m.notes, Errors(m.errs)
+	}
+	return env, m.notes, nil
+}
+
+type composeMapper struct {
+	dir   string
+	opts  ComposeOptions
+	notes []Note
+	errs  []Note
+	vars  map[string]string // .env, credentials dropped
+	from  map[string]Pos    // where each variable was set
+	used  map[string]bool
+	env   *Env
+}
+
+func (m *composeMapper) note(p Pos, key, format string, args ...any) {
+	m.notes = append(m.notes, Note{Pos: p, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func (m *composeMapper) fail(p Pos, key, format string, args ...any) {
+	m.errs = append(m.errs, Note{Pos: p, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// find returns the first of names found in dir or one level below.
+func find(dir string, names ...string) string {
+	for _, n := range names {
+		for _, p := range []string{filepath.Join(dir, n), filepath.Join(dir, "compose", n), filepath.Join(dir, "upgrade-service", n)} {
+			if info, err := os.Lstat(p); err == nil && info.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func (m *composeMapper) run() *Env {
+	core := find(m.dir, coreFile)
+	if core == "" {
+		m.fail(Pos{File: m.dir}, coreFile, "not found in the folder, its compose/ or upgrade-service/: point at the folder holding Medic's compose files")
+		return nil
+	}
+	composeDir := filepath.Dir(core)
+	couch := find(composeDir, couchFile, clusteredFile)
+	if couch == "" {
+		m.fail(Pos{File: composeDir}, couchFile, "neither %s nor %s is beside %s", couchFile, clusteredFile, core)
+		return nil
+	}
+	m.readEnv(composeDir)
+	project, err := m.load(composeDir, core, couch)
+	if err != nil {
+		m.fail(Pos{File: core}, "compose", "%v", err)
+		return nil
+	}
+	name := m.name()
+	e := newEnv(name)
+	m.env = e
+	e.Set("target", str("compose"), Pos{})
+	m.images(project)
+	m.host(project)
+	nodes := m.nodes(project, couch)
+	m.paths(project, nodes, composeDir)
+	m.nginx(project)
+	m.logging(project)
+	m.settings()
+	m.upgradeService()
+	m.leftovers(project)
+	e.Comment = []string{
+		"Imported from a Compose folder by `cht-gen import compose`. Passwords, secrets",
+		"and UUIDs were not imported: keep the VM's .env (it holds COUCHDB_PASSWORD,",
+		"COUCHDB_SECRET and COUCHDB_UUID, which CouchDB's data already uses) beside",
+		"the rendered folder, or for a new install: cht-gen secrets " + name + " --out .env",
+	}
+	return e
+}
+
+// readEnv reads Medic's .env files (the upgrade service's first, then
+// the compose folder's), keeping where each variable was set and dropping
+// credentials.
+func (m *composeMapper) readEnv(composeDir string) {
+	m.vars, m.from, m.used = map[string]string{}, map[string]Pos{}, map[string]bool{}
+	seen := map[string]bool{}
+	for _, p := range []string{filepath.Join(m.dir, "upgrade-service", ".env"), filepath.Join(m.dir, ".env"), filepath.Join(composeDir, ".env")} {
+		abs, _ := filepath.Abs(p)
+		if seen[abs] {
+			continue
+		}
+		seen[abs] = true
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			m.fail(Pos{File: p}, ".env", "%v", err)
+			continue
+		}
+		vars, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
+		if err != nil {
+			m.fail(Pos{File: p}, ".env", "%v", err)
+			continue
+		}
+		for k, v := range vars {
+			if _, dup := m.vars[k]; dup {
+				continue
+			}
+			if !credentialVars[k] {
+				m.vars[k] = v
+			}
+			m.from[k] = Pos{File: p, Line: lineOf(b, k)}
+		}
+	}
+	for k := range credentialVars {
+		if p, ok := m.from[k]; ok {
+			m.note(p, k, "credential: not imported (keep the VM's .env)")
+		}
+	}
+}
+
+// lineOf is the line of `KEY=` in a .env file, for messages.
+func lineOf(b []byte, key string) int {
+	re := regexp.MustCompile(`^\s*(export\s+)?` + regexp.QuoteMeta(key) + `\s*=`)
+	for i, l := range bytes.Split(b, []byte("\n")) {
+		if re.Match(l) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// load reads the project as docker compose would on the VM, with dummy
+// credentials (they are never read from the .env).
+func (m *composeMapper) load(composeDir, core, couch string) (*types.Project, error) {
+	quietLogrus.Do(func() { logrus.SetOutput(io.Discard) })
+	env := map[string]string{}
+	for k, v := range m.vars {
+		env[k] = v
+	}
+	for k := range credentialVars {
+		env[k] = "not-read"
+	}
+	wd := composeDir
+	if p := m.vars["CHT_COMPOSE_PATH"]; strings.HasPrefix(p, "/") {
+		wd = p // where the upgrade service runs docker compose
+	}
+	details := types.ConfigDetails{WorkingDir: wd, Environment: types.Mapping(env)}
+	for _, f := range []string{core, couch} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: filepath.Join(wd, filepath.Base(f)), Content: b})
+	}
+	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
+		o.SetProjectName("import", true)
+	})
+}
+
+func (m *composeMapper) varPos(k string) Pos {
+	if p, ok := m.from[k]; ok {
+		return p
+	}
+	return Pos{}
+}
+
+// get reads a .env variable import expresses.
+func (m *composeMapper) get(k string) (string, Pos, bool) {
+	v, ok := m.vars[k]
+	m.used[k] = true
+	return v, m.varPos(k), ok && v != ""
+}
+
+func (m *composeMapper) name() string {
+	if m.opts.Name != "" {
+		if !ValidName(m.opts.Name) {
+			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
+			return "imported"
+		}
+		return m.opts.Name
+	}
+	if p, _, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && ValidName(p) {
+		return p
+	}
+	abs, _ := filepath.Abs(m.dir)
+	if b := filepath.Base(abs); ValidName(b) {
+		return b
+	}
+	m.fail(Pos{File: m.dir}, "name", "neither CHT_COMPOSE_PROJECT_NAME nor the folder name is a valid environment name (lower-case DNS label): pass --name")
+	return "imported"
+}
+
+// images reads the version (and a mirror registry) off the api image.
+func (m *composeMapper) images(p *types.Project) {
+	api, ok := p.Services["api"]
+	if !ok {
+		m.fail(Pos{File: m.dir}, "api", "no api service in %s: not Medic's cht-core.yml", coreFile)
+		return
+	}
+	named, err := reference.ParseNormalizedNamed(api.Image)
+	tagged, isTagged := named.(reference.Tagged)
+	if err != nil || !isTagged {
+		m.fail(Pos{File: m.dir}, "api.image", "%q has no version tag", api.Image)
+		return
+	}
+	tag := tagged.Tag()
+	if a, b, dup := strings.Cut(tag, "-"); dup && a == b {
+		tag = a
+	}
+	if _, err := model.ParseVersion(tag); err != nil {
+		m.fail(Pos{File: m.dir}, "api.image", "%v", err)
+		return
+	}
+	m.env.Set("version", str(tag), Pos{})
+	repo := strings.TrimSuffix(named.Name(), "/cht-api")
+	probe := model.Environment{Version: tag}
+	if repo != probe.ImageRegistry() {
+		m.env.Set("registry", str(repo), Pos{})
+	}
+	for name, s := range p.Services {
+		if s.Image != "" && !strings.Contains(s.Image, ":"+tagged.Tag()) {
+			m.note(Pos{File: m.dir}, name+".image", "%s is not at the api's version %s: cht-gen renders every CHT image at one version", s.Image, tag)
+		}
+	}
+}
+
+func (m *composeMapper) host(p *types.Project) {
+	h, pos, ok := m.get("COMMON_NAME")
+	if !ok {
+		if n, found := p.Services["nginx"]; found {
+			if v := n.Environment["COMMON_NAME"]; v != nil {
+				h = *v
+			}
+		}
+	}
+	if h == "" || h == "test-nginx.dev.medicmobile.org" {
+		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours, set host", h)
+	}
+	m.env.Set("host", str(h), pos)
+}
+
+var nodeService = regexp.MustCompile(`^couchdb[-.]([0-9]+)(\.local)?$`)
+
+func (m *composeMapper) nodes(p *types.Project, couch string) int {
+	n := 0
+	for name := range p.Services {
+		if nodeService.MatchString(name) {
+			n++
+		}
+	}
+	_, single := p.Services["couchdb"]
+	switch {
+	case single && n == 0:
+		return 1
+	case single || n == 0:
+		m.fail(Pos{File: couch}, "services", "want one couchdb service or couchdb-N.local nodes, not both or neither")
+		return 1
+	}
+	m.env.Set("couchdb.nodes", num(n), Pos{File: couch})
+	m.used["COUCHDB_SERVERS"] = true
+	return n
+}
+
+// paths reads composePath and each node's data folder.
+func (m *composeMapper) paths(p *types.Project, nodes int, composeDir string) {
+	e := m.env
+	cp, pos, ok := m.get("CHT_COMPOSE_PATH")
+	if !ok || !strings.HasPrefix(cp, "/") {
+		abs, _ := filepath.Abs(composeDir)
+		cp = abs
+		m.note(Pos{File: composeDir}, "CHT_COMPOSE_PATH", "not set: composePath is this folder's path %s; set it to the folder's path on the VM", abs)
+	}
+	e.Set("composePath", str(filepath.Clean(cp)), pos)
+	var data []string
+	custom := false
+	for i := 1; i <= nodes; i++ {
+		svc := "couchdb"
+		def := filepath.Join(cp, "srv")
+		if nodes > 1 {
+			svc = ""
+			for name := range p.Services {
+				if g := nodeService.FindStringSubmatch(name); g != nil && g[1] == strconv.Itoa(i) {
+					svc = name
+				}
+			}
+			def = filepath.Join(cp, fmt.Sprintf("srv%d", i))
+		}
+		src := ""
+		for _, v := range p.Services[svc].Volumes {
+			if v.Target == "/opt/couchdb/data" {
+				src = v.Source
+			}
+		}
+		if src == "" {
+			m.fail(Pos{File: composeDir}, svc+".volumes", "no volume at /opt/couchdb/data: CouchDB's data would be lost")
+			return
+		}
+		data = append(data, filepath.Clean(src))
+		custom = custom || filepath.Clean(src) != def
+	}
+	for _, k := range []string{"COUCHDB_DATA", "DB1_DATA", "DB2_DATA", "DB3_DATA"} {
+		m.used[k] = true
+	}
+	if custom {
+		first := firstSet(m.varPos("COUCHDB_DATA"), m.varPos("DB1_DATA"))
+		e.Set("couchdb.dataPaths", strList(data), first)
+	}
+}
+
+func (m *composeMapper) nginx(p *types.Project) {
+	e := m.env
+	n, ok := p.Services["nginx"]
+	if !ok {
+		m.fail(Pos{File: m.dir}, "nginx", "no nginx service in %s", coreFile)
+		return
+	}
+	for _, port := range n.Ports {
+		field := map[uint32]string{80: "nginx.httpPort", 443: "nginx.httpsPort"}[port.Target]
+		pub, err := strconv.Atoi(port.Published)
+		if field == "" || err != nil {
+			continue
+		}
+		if (field == "nginx.httpPort" && pub != 80) || (field == "nginx.httpsPort" && pub != 443) {
+			k := map[string]string{"nginx.httpPort": "NGINX_HTTP_PORT", "nginx.httpsPort": "NGINX_HTTPS_PORT"}[field]
+			e.Set(field, num(pub), m.varPos(k))
+		}
+	}
+	m.used["NGINX_HTTP_PORT"], m.used["NGINX_HTTPS_PORT"] = true, true
+	env := func(k string) string {
+		if v := n.Environment[k]; v != nil {
+			m.used[k] = true
+			return *v
+		}
+		return ""
+	}
+	mode := env("CERTIFICATE_MODE")
+	if mode != "" && mode != model.TLSSelfSigned {
+		e.Set("nginx.tls.mode", str(mode), m.varPos("CERTIFICATE_MODE"))
+	}
+	if mode == model.TLSOwnCert {
+		m.note(m.varPos("CERTIFICATE_MODE"), "CERTIFICATE_MODE", "OWN_CERT: Medic's files keep the certificate in the cht-ssl volume (docker cp); cht-gen mounts nginx.tls.certDir (default ./certs): put cert.pem and key.pem there")
+	}
+	defaults := map[string]string{"EMAIL": "domains@medic.org", "COUNTRY": "US", "STATE": "California", "LOCALITY": "San_Francisco", "ORGANISATION": "medic", "DEPARTMENT": "Information_Security"}
+	for _, k := range []string{"EMAIL", "COUNTRY", "STATE", "LOCALITY", "ORGANISATION", "DEPARTMENT"} {
+		if v := env(k); v != "" && v != defaults[k] {
+			e.Set(composeVars[k], str(v), m.varPos(k))
+		}
+	}
+}
+
+func (m *composeMapper) logging(p *types.Project) {
+	h, ok := p.Services["haproxy"]
+	if !ok || h.Logging == nil {
+		return
+	}
+	if s := h.Logging.Options["max-size"]; s != "" && s != "50m" {
+		m.env.Set("logging.maxSize", str(s), m.varPos("LOG_MAX_SIZE"))
+	}
+	if s := h.Logging.Options["max-file"]; s != "" && s != "20" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			m.fail(m.varPos("LOG_MAX_FILES"), "LOG_MAX_FILES", "%q is not a number", s)
+		} else {
+			m.env.Set("logging.maxFiles", num(n), m.varPos("LOG_MAX_FILES"))
+		}
+	}
+	m.used["LOG_MAX_SIZE"], m.used["LOG_MAX_FILES"] = true, true
+}
+
+// settings are the .env variables that map one to one.
+func (m *composeMapper) settings() {
+	e := m.env
+	if v, p, ok := m.get("COUCHDB_USER"); ok && v != "admin" {
+		e.Set("couchdb.user", str(v), p)
+	}
+	if v, p, ok := m.get("COUCHDB_LOG_LEVEL"); ok && v != "info" {
+		e.Set("couchdb.logLevel", str(v), p)
+	}
+	if v, p, ok := m.get("HAPROXY_PORT"); ok && v != "5984" {
+		if n, err := strconv.Atoi(v); err == nil {
+			e.Set("haproxy.port", num(n), p)
+		} else {
+			m.fail(p, "HAPROXY_PORT", "is not a port number")
+		}
+	}
+	if v, p, ok := m.get("MARKET_URL_READ"); ok && v != "https://staging.dev.medicmobile.org" {
+		e.Set("builds.marketURL", str(v), p)
+	}
+	if v, p, ok := m.get("BUILDS_SERVER"); ok && v != "_couch/builds_4" {
+		e.Set("builds.server", str(v), p)
+	}
+	if v, p, ok := m.get("HEALTHCHECK_LOG_LEVEL"); ok {
+		e.Set("healthcheck.logLevel", str(v), p)
+	}
+	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && v != e.Name {
+		e.Set("project", str(v), p)
+	}
+	if v, p, ok := m.get("CHT_NETWORK"); ok && v != "cht-net" {
+		e.Set("network", str(v), p)
+	}
+}
+
+// upgradeService reads the upgrade service's image tag, if its file is there.
+func (m *composeMapper) upgradeService() {
+	f := find(m.dir, "docker-compose.yml")
+	if f == "" {
+		m.note(Pos{File: m.dir}, "upgrade-service", "no upgrade-service/docker-compose.yml: cht-gen renders Medic's upgrade service (set upgradeService.enabled: false to leave it out)")
+		return
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		m.fail(Pos{File: f}, "upgrade-service", "%v", err)
+		return
+	}
+	re := regexp.MustCompile(`(?m)^\s*image:\s*["']?([^\s"']*cht-upgrade-service[^\s"']*)`)
+	g := re.FindSubmatch(b)
+	if g == nil {
+		m.note(Pos{File: f}, "upgrade-service", "holds no cht-upgrade-service image: ignored")
+		return
+	}
+	named, err := reference.ParseNormalizedNamed(string(g[1]))
+	if err != nil {
+		m.fail(Pos{File: f}, "cht-upgrade-service.image", "%v", err)
+		return
+	}
+	if t, ok := named.(reference.Tagged); ok && t.Tag() != "latest" {
+		m.env.Set("upgradeService.tag", str(t.Tag()), Pos{File: f, Line: lineOf(b, "    image")})
+	}
+}
+
+// leftovers reports .env variables and services import did not express.
+func (m *composeMapper) leftovers(p *types.Project) {
+	var keys []string
+	for k := range m.vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case m.used[k]:
+		case composeExplained[k] != "":
+			m.note(m.varPos(k), k, "%s", composeExplained[k])
+		default:
+			m.note(m.varPos(k), k, "not read by Medic's compose files: ignored")
+		}
+	}
+	known := map[string]bool{"api": true, "sentinel": true, "haproxy": true, "healthcheck": true, "nginx": true, "couchdb": true, "nouveau": true}
+	for _, name := range p.ServiceNames() {
+		if !known[name] && !nodeService.MatchString(name) {
+			m.note(Pos{File: m.dir}, "services."+name, "not one of Medic's services: not expressible, ignored")
+		}
+	}
+}

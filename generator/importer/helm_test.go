@@ -1,0 +1,301 @@
+package importer_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cht-gen/cht-gen/generator/importer"
+	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+const gitops = "package environments\n\ngitops: repoURL: \"https://github.com/example/hosting\"\n"
+
+// importOne imports values into a fresh environments directory and loads
+// it back, as `cht-gen validate` would.
+func importOne(t *testing.T, values string, opts importer.HelmOptions) (*model.Environment, []importer.Note) {
+	t.Helper()
+	if opts.Cluster == "" {
+		opts.Cluster = "c1"
+	}
+	dir := filepath.Join(t.TempDir(), "environments")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gitops.cue"), []byte(gitops), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, notes, err := importer.FromHelm("values.yaml", []byte(values), opts)
+	if err != nil {
+		t.Fatalf("FromHelm: %v", err)
+	}
+	if _, err := importer.Write(dir, opts.Cluster+".cue", &importer.EnvFile{Envs: []*importer.Env{env}}, false); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	res, err := load.Load(os.DirFS(dir), "environments")
+	if err != nil {
+		t.Fatalf("load the written file: %v", err)
+	}
+	e, ok := res.Lookup(env.Name)
+	if !ok {
+		t.Fatalf("environment %s not in the written file", env.Name)
+	}
+	return e, notes
+}
+
+func noteFor(notes []importer.Note, key string) string {
+	for _, n := range notes {
+		if n.Key == key {
+			return n.String()
+		}
+	}
+	return ""
+}
+
+func TestFromHelm_Mapping(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values string
+		opts   importer.HelmOptions
+		check  func(t *testing.T, e *model.Environment, notes []importer.Note)
+	}{{
+		name: "4.x eks single node with chart defaults",
+		values: `project_name: prod
+namespace: moh-prod
+cht_image_tag: 4.21.1
+ingress:
+  host: cht.moh.example.org
+  annotations:
+    groupname: moh
+    certificate: arn:aws:acm:eu-west-1:1:certificate/x
+    extra: something
+couchdb:
+  password: S3NTINEL-password
+  couchdb_node_storage_size: 500Gi
+cache_images: false
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			want := model.Environment{Name: "prod", Version: "4.21.1", Host: "cht.moh.example.org", Namespace: "moh-prod", Cluster: "c1", AlwaysPullImages: true}
+			if e.Name != want.Name || e.Version != want.Version || e.Host != want.Host || e.Namespace != want.Namespace || e.Cluster != want.Cluster || !e.AlwaysPullImages {
+				t.Errorf("got %s %s %s %s %s pull=%v", e.Name, e.Version, e.Host, e.Namespace, e.Cluster, e.AlwaysPullImages)
+			}
+			if st := e.CouchDB.Storage; st.Size != "500Gi" || st.Class != "ebs-gp2" || st.Existing != nil {
+				t.Errorf("storage %+v, want 500Gi ebs-gp2 dynamic", st)
+			}
+			if tl := e.CouchDB.Placement.Tolerations; len(tl) != 1 || tl[0].Key != "dev-couchdb-only" || tl[0].Value != "true" {
+				t.Errorf("tolerations %+v, want the chart default", tl)
+			}
+			if in := e.Ingress; in.Provider != "alb" || in.GroupName != "moh" || in.CertificateArn == "" {
+				t.Errorf("ingress %+v", in)
+			}
+			if e.UpgradeService.Enabled {
+				t.Error("upgrade service enabled under GitOps")
+			}
+			if n := noteFor(notes, "ingress.annotations.extra"); !strings.Contains(n, "values.yaml:9:") {
+				t.Errorf("unknown annotation not reported with its line: %q", n)
+			}
+			if n := noteFor(notes, "couchdb.password"); n == "" || strings.Contains(n, "S3NTINEL") {
+				t.Errorf("password note %q: must exist and not hold the value", n)
+			}
+		},
+	}, {
+		name: "4.x k3s cluster of three, node placement, legacy tag",
+		values: `project_name: partner
+cht_image_tag: 4.1.1-4.1.1
+cluster_type: k3s-k3d
+couchdb:
+  clusteredCouch_enabled: true
+clusteredCouch:
+  noOfCouchDBNodes: 3
+nodes:
+  node-1: a
+  node-2: b
+  node-3: c
+ingress:
+  host: partner.example.org
+toleration:
+  key: couchdb
+  operator: Exists
+  effect: NoExecute
+upgrade_service:
+  tag: 0.30
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "4.1.1" || e.CouchDB.Nodes != 3 {
+				t.Errorf("version %s nodes %d", e.Version, e.CouchDB.Nodes)
+			}
+			ex := e.CouchDB.Storage.Existing
+			if ex == nil || strings.Join(ex.HostPaths, ",") != "/var/lib/cht-partner-couchdb1,/var/lib/cht-partner-couchdb2,/var/lib/cht-partner-couchdb3" || e.CouchDB.Storage.Class != "local-storage" {
+				t.Errorf("storage %+v %+v", e.CouchDB.Storage, ex)
+			}
+			if strings.Join(e.CouchDB.Placement.Nodes, ",") != "a,b,c" {
+				t.Errorf("placement %v", e.CouchDB.Placement.Nodes)
+			}
+			if tl := e.CouchDB.Placement.Tolerations[0]; tl.Operator != "Exists" || tl.Effect != "NoExecute" {
+				t.Errorf("toleration %+v", tl)
+			}
+			if e.UpgradeService.Tag != "0.30" || e.Ingress.Provider != "traefik" || e.Ingress.TLSSecretName != "api-tls-secret" {
+				t.Errorf("upgrade tag %q ingress %+v", e.UpgradeService.Tag, e.Ingress)
+			}
+		},
+	}, {
+		name: "4.x eks pre-existing volumes and subPath",
+		values: `namespace: district
+cht_image_tag: 4.22.0
+couchdb:
+  clusteredCouch_enabled: "true"
+  couchdb_node_storage_size: 200Gi
+clusteredCouch:
+  noOfCouchDBNodes: 2
+couchdb_data:
+  preExistingDataAvailable: "true"
+  dataPathOnDiskForCouchDB: "storage/medic-core/couchdb/data"
+  partition: "1"
+ebs:
+  preExistingEBSVolumeID-1: vol-0abc
+  preExistingEBSVolumeID-2: vol-0def
+  preExistingEBSVolumeSize: 250Gi
+ingress:
+  host: district.example.org
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			st := e.CouchDB.Storage
+			if st.Existing == nil || strings.Join(st.Existing.EBSVolumeIDs, ",") != "vol-0abc,vol-0def" || st.Existing.Partition != 1 || st.SubPath != "storage/medic-core/couchdb/data" || st.Class != "" {
+				t.Errorf("storage %+v %+v", st, st.Existing)
+			}
+			if e.Name != "district" || e.Namespace != "cht-district" && e.Namespace != "district" {
+				t.Errorf("name %s namespace %s", e.Name, e.Namespace)
+			}
+			if n := noteFor(notes, "ebs.preExistingEBSVolumeSize"); !strings.Contains(n, "200Gi") {
+				t.Errorf("EBS capacity difference not reported: %q", n)
+			}
+		},
+	}, {
+		name: "5.x gke from helm get values with header and --cht-version",
+		values: `USER-SUPPLIED VALUES:
+project_name: test
+namespace: test
+cht_image_tag: test
+cluster_type: gke
+couchdb:
+  clusteredCouchEnabled: false
+  couchdb_node_storage_size: 10Gi
+ingress:
+  host: test.example.com
+  gcp:
+    staticIpName: cht-ip
+    managedCertificateName: cht-cert
+`,
+		opts: importer.HelmOptions{Version: "5.2.0", Name: "gke-test"},
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "5.2.0" || e.Name != "gke-test" || e.Namespace != "test" {
+				t.Errorf("version %s name %s ns %s", e.Version, e.Name, e.Namespace)
+			}
+			if e.CouchDB.Storage.Class != "standard-rwo" || e.Ingress.Provider != "gke" || e.Ingress.StaticIPName != "cht-ip" || e.Ingress.ManagedCertificate != "cht-cert" {
+				t.Errorf("storage %+v ingress %+v", e.CouchDB.Storage, e.Ingress)
+			}
+			for _, n := range notes {
+				if strings.Contains(n.Key, "USER-SUPPLIED") {
+					t.Errorf("helm's header reported: %s", n)
+				}
+			}
+		},
+	}, {
+		name: "hostile strings stay strings",
+		values: `project_name: hostile
+cht_image_tag: 4.22.0
+ingress:
+  host: hostile.example.org
+  annotations:
+    tags: "a\"}\nenvironments: evil: {target: \"compose\"}\n// x"
+    groupname: "${HOME}$(id)` + "`id`" + `"
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Ingress.Tags != "a\"}\nenvironments: evil: {target: \"compose\"}\n// x" || e.Ingress.GroupName != "${HOME}$(id)`id`" {
+				t.Errorf("tags %q group %q: not carried verbatim", e.Ingress.Tags, e.Ingress.GroupName)
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, notes := importOne(t, tc.values, tc.opts)
+			tc.check(t, e, notes)
+		})
+	}
+}
+
+func TestFromHelm_Refusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, values, want string
+	}{
+		{"no version", "project_name: a\ncht_image_tag: test\ningress: {host: a.example.org}\n", "values.yaml:2:16: cht_image_tag: holds no CHT version"},
+		{"3.x", "project_name: a\ncht_image_tag: 3.17.0\ningress: {host: a.example.org}\n", "values.yaml:2:16: cht_image_tag: CHT 3.17.0 is a 3.x release"},
+		{"vSphere data", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\nk3s_use_vSphere_storage_class: true\ningress: {host: a.example.org}\n", "values.yaml:4:32: k3s_use_vSphere_storage_class: vSphere volumes are not expressible"},
+		{"gke disks", "project_name: a\ncht_image_tag: 5.2.0\ncluster_type: gke\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "pre-existing GCE persistent disks are not expressible"},
+		{"unpinned local volume", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\ningress: {host: a.example.org}\n", "local volumes live on one Kubernetes node each"},
+		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
+		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
+		{"--name escaping", "cht_image_tag: 4.22.0\ningress: {host: a.example.org}\n", `--name: name: "../../etc/x" is not a valid environment name`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := importer.HelmOptions{Cluster: "c"}
+			if tc.name == "--name escaping" {
+				opts.Name = "../../etc/x"
+			}
+			_, _, err := importer.FromHelm("values.yaml", []byte(tc.values), opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestWrite_RefusesAndReportsAtTheValues(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "environments")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "gitops.cue"), []byte(gitops), 0o644)
+	os.WriteFile(filepath.Join(dir, "other.cue"), []byte("package environments\n\nenvironments: taken: {target: \"compose\", version: \"4.22.0\", host: \"t.example.org\"}\n"), 0o644)
+	imp := func(values string) *importer.EnvFile {
+		env, _, err := importer.FromHelm("v.yaml", []byte(values), importer.HelmOptions{Cluster: "c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &importer.EnvFile{Envs: []*importer.Env{env}}
+	}
+	good := imp("project_name: one\ncht_image_tag: 4.22.0\ningress: {host: one.example.org}\n")
+	if _, err := importer.Write(dir, "../escape.cue", good, true); err == nil || !strings.Contains(err.Error(), "not an environment file name") {
+		t.Errorf("file name outside the directory: %v", err)
+	}
+
+	_, err := importer.Write(dir, "c.cue", imp("project_name: taken\ncht_image_tag: 4.22.0\ningress: {host: x.example.org}\n"), false)
+	if err == nil || !strings.Contains(err.Error(), "other.cue:3:15: environments.taken: already declared") {
+		t.Errorf("duplicate name: %v", err)
+	}
+	_, err = importer.Write(dir, "c.cue", imp("project_name: bad\ncht_image_tag: 4.22.0\ningress: {host: Not_A_Host}\n"), false)
+	var errs importer.Errors
+	if !errors.As(err, &errs) || !strings.Contains(err.Error(), "v.yaml:3:17: host:") {
+		t.Errorf("invalid host not reported at the values file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.cue")); !os.IsNotExist(err) {
+		t.Fatalf("a failed import wrote c.cue: %v", err)
+	}
+	if _, err := importer.Write(dir, "c.cue", good, false); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "c.cue"))
+	if _, err := importer.Write(dir, "c.cue", good, false); err == nil || !strings.Contains(err.Error(), "declaring one): pass --force") {
+		t.Errorf("second write without --force: %v", err)
+	}
+	w, err := importer.Write(dir, "c.cue", good, true)
+	if err != nil || strings.Join(w.Replaced, ",") != "one" {
+		t.Fatalf("--force: %+v %v", w, err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "c.cue"))
+	if string(before) != string(after) {
+		t.Error("re-importing the same values changed the file")
+	}
+}

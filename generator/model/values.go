@@ -1,0 +1,199 @@
+package model
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// checkValues checks each value for the context it lands in: a compose
+// file (interpolation), a container's arguments, a Kubernetes object, a
+// host path, or a URL committed to Git. A zero value is unknown (the
+// schema reported it) and is skipped.
+func checkValues(e *Environment, add func(field, format string, args ...any)) {
+	checkURL(e.Builds.MarketURL, "builds.marketURL", []string{"http", "https"}, add)
+	if e.Registry != "" {
+		if _, err := reference.ParseNamed(e.Registry + "/cht-api"); err != nil {
+			add("registry", "%q is not an image registry with a repository prefix (e.g. \"mirror.example.org/medic\"): %v", e.Registry, err)
+		}
+	}
+	if t := e.UpgradeService.Tag; t != "" {
+		if _, err := reference.Parse("example.org/upgrade-service:" + t); err != nil {
+			add("upgradeService.tag", "%q is not an image tag (letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128): %v", t, err)
+		}
+	}
+	if e.Host != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(e.Host) {
+			add("host", "%q is not a host name: %s", e.Host, msg)
+		}
+	}
+	switch e.Target {
+	case Compose:
+		checkEmail(e.Nginx.TLS.Email, "nginx.tls.email", add)
+		checkEmail(e.Nginx.TLS.ACMEEmail, "nginx.tls.acmeEmail", add)
+		checkHostPath(e.ComposePath, "composePath", add)
+		for i, p := range e.CouchDB.DataPaths {
+			checkHostPath(p, fmt.Sprintf("couchdb.dataPaths.%d", i), add)
+		}
+		checkHostPath(e.Nginx.TLS.CertDir, "nginx.tls.certDir", add)
+	case Kubernetes:
+		checkURL(e.RepoURL, "repoURL", []string{"https", "ssh", "file"}, add)
+		if ex := e.CouchDB.Storage.Existing; ex != nil {
+			for i, p := range ex.HostPaths {
+				checkHostPath(p, fmt.Sprintf("couchdb.storage.existing.hostPaths.%d", i), add)
+			}
+		}
+		checkKubernetes(e, add)
+	}
+}
+
+// checkKubernetes applies Kubernetes' own validation to the values that
+// become object fields.
+func checkKubernetes(e *Environment, add func(field, format string, args ...any)) {
+	for _, fe := range apivalidation.ValidateAnnotations(e.Ingress.Annotations, field.NewPath("ingress", "annotations")) {
+		if fe.Type == field.ErrorTypeTooLong {
+			add("ingress.annotations", "annotations total more than %d bytes", apivalidation.TotalAnnotationSizeLimitB)
+			continue
+		}
+		key := fmt.Sprint(fe.BadValue)
+		add("ingress.annotations."+strconv.Quote(key), "%q is not an annotation key: %s", key, fe.Detail)
+	}
+	for i, node := range e.CouchDB.Placement.Nodes {
+		for _, msg := range validation.IsValidLabelValue(node) {
+			add(fmt.Sprintf("couchdb.placement.nodes.%d", i), "%q cannot be a kubernetes.io/hostname label value: %s", node, msg)
+		}
+	}
+	names := []struct{ field, value string }{
+		{"ingress.className", e.Ingress.ClassName},
+		{"couchdb.storage.class", e.CouchDB.Storage.Class},
+	}
+	for _, n := range names {
+		if n.value == "" {
+			continue
+		}
+		for _, msg := range validation.IsDNS1123Subdomain(n.value) {
+			add(n.field, "%q is not a Kubernetes object name: %s", n.value, msg)
+		}
+	}
+}
+
+// strictEmail is the subset of RFC 5322 addresses that is safe as one
+// argument and in a compose file: no quotes, spaces, `$`, `;` or braces.
+var strictEmail = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+
+func checkEmail(s, fieldPath string, add func(field, format string, args ...any)) {
+	if s == "" {
+		return
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s || !strictEmail.MatchString(s) {
+		add(fieldPath, "%q is not a plain e-mail address (letters, digits, . _ %% + - and one @ before a domain, e.g. ops@example.org)", s)
+	}
+}
+
+// checkURL refuses URLs that would commit a credential, or that hold
+// characters compose cannot keep literal inside a ${VAR:-default}.
+func checkURL(s, fieldPath string, schemes []string, add func(field, format string, args ...any)) {
+	if s == "" {
+		return
+	}
+	if strings.ContainsAny(s, "{}\\\"'` ") || strings.ContainsFunc(s, isControl) {
+		add(fieldPath, "holds a space, quote, backslash, brace or control character: percent-encode it") // the value may hold a token: not echoed
+		return
+	}
+	if user, ok := scpUser(s); ok {
+		if strings.Contains(user, ":") {
+			add(fieldPath, "carries a password in its user part: it would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead")
+		}
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err // without the URL, which may hold a token
+		}
+		add(fieldPath, "is not a URL: %v", err)
+		return
+	}
+	if u.User != nil {
+		_, hasPassword := u.User.Password()
+		if u.Scheme != "ssh" || hasPassword {
+			add(fieldPath, "carries credentials (%s://%s@...): they would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead", u.Scheme, "<user info>")
+			return
+		}
+	}
+	ok := false
+	for _, sc := range schemes {
+		ok = ok || u.Scheme == sc
+	}
+	if !ok {
+		add(fieldPath, "scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
+	} else if u.Host == "" && u.Scheme != "file" {
+		add(fieldPath, "has no host")
+	}
+}
+
+// scpUser is the user of an scp-like Git address (git@github.com:org/repo).
+func scpUser(s string) (string, bool) {
+	if strings.Contains(s, "://") {
+		return "", false
+	}
+	user, rest, ok := strings.Cut(s, "@")
+	if !ok || !strings.Contains(rest, ":") {
+		return "", false
+	}
+	return user, true
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029
+}
+
+// systemDirs hold the operating system or Docker's own state: a data or
+// certificate folder there would mix CHT's files with them.
+var systemDirs = []string{"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
+	"/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet", "/var/lib/etcd", "/var/run"}
+
+// topDirs are fine to live below, never to be used whole.
+var topDirs = []string{"/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/lib"}
+
+func checkHostPath(p, fieldPath string, add func(field, format string, args ...any)) {
+	if p == "" {
+		return
+	}
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		add(fieldPath, "%q is relative: give an absolute host path (the upgrade service runs docker compose inside its container, where relative paths point at new, empty folders)", p)
+		return
+	case strings.Contains("/"+p+"/", "/../"):
+		add(fieldPath, "%q contains \"..\": give the folder itself", p)
+		return
+	case path.Clean(p) != p:
+		add(fieldPath, "%q is not clean: write it as %q", p, path.Clean(p))
+		return
+	case p == "/":
+		add(fieldPath, "is the root folder: give a folder of its own, e.g. /srv/cht/<env>")
+		return
+	}
+	for _, d := range systemDirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			add(fieldPath, "%q is inside the system folder %s: give a folder of its own, e.g. /srv/cht/<env>", p, d)
+			return
+		}
+	}
+	for _, d := range topDirs {
+		if p == d {
+			add(fieldPath, "%q is a whole system folder: give a folder of its own below it, e.g. %s/cht", p, d)
+			return
+		}
+	}
+}

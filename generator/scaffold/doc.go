@@ -1,0 +1,9 @@
+// Package scaffold holds what `cht-gen init` writes into a new hosting
+// repository: example environments, gitops.cue, GitHub workflows that
+// install a pinned cht-gen release through its action, .gitignore and a
+// README for the hosting team. It renders them from embedded templates with
+// validated values only, and applies them without replacing anything that
+// differs unless asked.
+//
+// It must not import the renderers, repo, github or bump.
+package scaffold
