@@ -83,7 +83,7 @@ for n in $SIZES; do
 		check_written=$(written "$d/deploy" "$work/stamp")
 
 		# One tenant moves to another CHT version.
-		f=$(grep -l 'version: "4.21.1"' "$d"/environments/env*.cue | head -1)
+		f=$(grep -l 'version: "4.21.1"' "$d"/environments/env*.cue | sed -n 1p) # not head: grep would die of SIGPIPE (pipefail)
 		sed -i '0,/target: "kubernetes", version: "4.21.1"/s//target: "kubernetes", version: "4.22.0"/' "$f"
 		touch "$work/stamp"
 		sleep 0.1
