@@ -15,6 +15,7 @@ import (
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/repo"
+	"github.com/cht-gen/cht-gen/generator/verified"
 )
 
 // outputFlag is --output text|json, for the commands other tools read
@@ -190,11 +191,12 @@ func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) er
 	if err := ef.checkOut(out); err != nil {
 		return failJSON(s, err)
 	}
+	record := verified.Open() // as render --check does
 	res, _, err := ef.load(nil)
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(cmd.Context(), res, generator.Options{})
+	set, err := generator.Render(cmd.Context(), res, generator.Options{Verified: record})
 	if err != nil {
 		return failJSON(s, err)
 	}
