@@ -117,7 +117,7 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 	// Schema errors do not stop here: the semantic checks still run on
 	// every environment, on what the schema accepted of it, so that one
 	// missing field does not hide errors elsewhere.
-	envs, diags, err := decodeAll(root.Unify(user), user)
+	envs, diags, err := decodeAll(root, user)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,8 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 // decodeAll validates v against the schema and decodes its environments.
 // After a schema error, the environments it touched are decoded in part
 // (decodePartial), for the semantic checks only.
-func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
+func decodeAll(root, user cue.Value) ([]model.Environment, []Diagnostic, error) {
+	v := root.Unify(user)
 	var diags []Diagnostic
 	schemaErr := v.Validate(cue.Concrete(true), cue.All())
 	if schemaErr != nil {
@@ -162,6 +163,8 @@ func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
 			if err := iter.Value().Validate(cue.Concrete(true), cue.All()); err != nil {
 				diags = append(diags, fromCUE(err, &user)...)
 			}
+			name := PackageName + "." + iter.Selector().String()
+			diags = addMissing(diags, unknownFields(root, user, name, reportedPaths(diags)))
 			e = decodePartial(iter.Value())
 			e.Name = iter.Selector().Unquoted()
 		}
@@ -169,6 +172,15 @@ func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
 		envs = append(envs, e)
 	}
 	return envs, diags, nil
+}
+
+// reportedPaths is the set of paths diags name.
+func reportedPaths(diags []Diagnostic) map[string]bool {
+	out := make(map[string]bool, len(diags))
+	for _, d := range diags {
+		out[d.Path] = true
+	}
+	return out
 }
 
 // semantic runs model.Validate and places its problems in the user's
