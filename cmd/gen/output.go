@@ -194,7 +194,7 @@ func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) er
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(cmd.Context(), res, generator.Options{})
+	set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{})
 	if err != nil {
 		return failJSON(s, err)
 	}
@@ -225,7 +225,7 @@ func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, s
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(ctx, res, generator.Options{})
+	set, err := generator.Render(ctx, res.Environments, generator.Options{})
 	if err != nil {
 		return failJSON(s, err)
 	}
