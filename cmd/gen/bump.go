@@ -38,7 +38,7 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if channel != "stable" && channel != "beta" {
-				return fmt.Errorf("invalid argument %q for --channel: want stable or beta", channel)
+				return usage(fmt.Sprintf("invalid argument %q for --channel: want stable or beta", channel))
 			}
 			c, err := githubClient()
 			if err != nil {
@@ -192,10 +192,10 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
   cht-gen bump staging --latest --major`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (to == "") == !latest {
-				return errors.New("invalid argument: give exactly one of --to VERSION or --latest")
+				return usage("invalid argument: give exactly one of --to VERSION or --latest")
 			}
 			if all == (len(args) > 0) {
-				return errors.New("invalid argument: name environments or pass --all")
+				return usage("invalid argument: name environments or pass --all")
 			}
 			if err := f.checkOut(f.out); err != nil {
 				return err

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -92,10 +94,26 @@ func TestCLI_SecretsNeverOverwriteAndAreURLSafe(t *testing.T) {
 }
 
 func TestCLI_HelpOnEveryCommand(t *testing.T) {
-	for _, c := range []string{"validate", "render", "secrets", "schema"} {
-		code, out, _ := runCLI(t, c, "--help")
-		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, "Examples:") {
-			t.Errorf("%s --help: %d %s", c, code, out)
+	// Every command of the tree, so a new one cannot ship without help.
+	var all []*cobra.Command
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		all = append(all, c)
+		for _, sub := range c.Commands() {
+			if !sub.Hidden && sub.Name() != "help" && sub.Name() != "completion" {
+				walk(sub)
+			}
+		}
+	}
+	walk(newRootCmd(&shared{}))
+	if len(all) < 11 {
+		t.Fatalf("found %d commands: the walk is broken", len(all))
+	}
+	for _, c := range all {
+		args := append(strings.Fields(c.CommandPath())[1:], "--help")
+		code, out, _ := runCLI(t, args...)
+		if code != 0 || !strings.Contains(out, "Usage:") || c.Runnable() && !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: %d %s", c.CommandPath(), code, out)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func (o *outputFlag) json() bool { return o.format == "json" }
 
 func (o *outputFlag) check(s *shared, cmd *cobra.Command) error {
 	if o.format != "text" && o.format != "json" {
-		return usageError(s, cmd, fmt.Sprintf("--output %q: want text or json", o.format))
+		return usage(fmt.Sprintf("--output %q: want text or json", o.format))
 	}
 	return nil
 }
@@ -104,7 +104,8 @@ func writeJSON(w io.Writer, v any) error {
 // keeps a usage error's exit code, which was printed as text).
 func failJSON(s *shared, err error) error {
 	var ee exitError
-	if errors.As(err, &ee) {
+	var ue *usageError
+	if errors.As(err, &ee) || errors.As(err, &ue) {
 		return err
 	}
 	if werr := writeJSON(s.stdout, struct {

@@ -41,7 +41,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				return err
 			}
 			if of.json() && !check {
-				return usageError(s, cmd, "--output json needs --check (render itself reports on stderr)")
+				return usage("--output json needs --check (render itself reports on stderr)")
 			}
 			if of.json() {
 				return renderCheckJSON(cmd, s, &ef, out)
