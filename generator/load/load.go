@@ -56,12 +56,13 @@ func (r *Result) Lookup(name string) (*model.Environment, bool) {
 // embedded schema, and returns the environments or an Errors listing every
 // problem. display is the directory name shown in positions (for example
 // "environments"), so that messages point at the user's files.
-func Load(fsys fs.FS, display string) (*Result, error) {
+func Load(fsys fs.FS, display string, opts ...Option) (*Result, error) {
+	cfg := newConfig(opts)
 	files, errs := parseDir(fsys, display)
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	res, err := withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
+	res, err := withinBudget(display, cfg.budget, func() (*Result, error) { return evaluate(files, display) })
 	var diags Errors
 	if errors.As(err, &diags) {
 		err = locate(diags, files, display)
