@@ -33,7 +33,7 @@ func flux(cluster string, envs []*model.Environment) (files.Set, error) {
 			repos = append(repos, gitRepository(s))
 		}
 		resources = append(resources, "git-repository.yaml")
-		if err := add(out, dir+"/git-repository.yaml", header(envs), repos...); err != nil {
+		if err := out.AddYAML(dir+"/git-repository.yaml", header(envs), repos...); err != nil {
 			return nil, err
 		}
 	}
@@ -46,11 +46,11 @@ func flux(cluster string, envs []*model.Environment) (files.Set, error) {
 		}
 		name := "cht-" + e.Name + ".yaml"
 		resources = append(resources, name)
-		if err := add(out, dir+"/"+name, files.Header(e.SourceFile()), fluxKustomization(e, ref)); err != nil {
+		if err := out.AddYAML(dir+"/"+name, files.Header(e.SourceFile()), fluxKustomization(e, ref)); err != nil {
 			return nil, err
 		}
 	}
-	if err := add(out, dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
+	if err := out.AddYAML(dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
 		return nil, err
 	}
 	return out, out.Add(dir+"/README.md", []byte(fluxReadme(cluster, envs)))
