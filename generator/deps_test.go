@@ -160,7 +160,7 @@ var policy = map[string]rule{
 		own: []string{
 			"cue", "generator", "generator/bump", "generator/diff", "generator/files", "generator/github",
 			"generator/importer", "generator/load", "generator/model", "generator/repo",
-			"generator/scaffold", "generator/secrets",
+			"generator/scaffold", "generator/secrets", "internal/redact",
 		},
 		ext: []string{"github.com/spf13/cobra"},
 	},
