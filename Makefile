@@ -57,7 +57,7 @@ fuzz: ## fuzz loading and rendering (LONG_FUZZTIME each, default 5m; make test r
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(LONG_FUZZTIME) ./generator/load/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(LONG_FUZZTIME) ./generator/
 
-update: ## regenerate golden files
+update: ## rewrite what the golden tests compare with (CHT_UPDATE=1): deploy/ rendered from environments/
 	CHT_UPDATE=1 PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
 
 bench: ## Go benchmarks of load and render, then the CLI timed against helm template (README, Performance)

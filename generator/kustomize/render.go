@@ -121,196 +121,271 @@ func RenderOverlay(e *model.Environment, source string) (files.Set, error) {
 	if e.Target != model.Kubernetes {
 		return nil, fmt.Errorf("environment %s targets %s, not kubernetes", e.Name, e.Target)
 	}
-	header := files.Header(source)
-	dir := OverlayDir(e)
-	out := files.Set{}
-	var resources []string
-	add := func(name string, docs ...any) error { return out.AddYAML(dir+"/"+name, header, docs...) }
-	resource := func(name string, docs ...any) error {
-		resources = append(resources, name)
-		return add(name, docs...)
+	o := newOverlay(e, source)
+	// In this order: it is the order of the kustomization's lists.
+	for _, build := range []func() error{
+		o.namespace, o.serversConfigMap, o.storage, o.nouveau, o.couchdbCluster, o.ingress, o.externalSecret,
+		o.deploymentPatches, o.couchdbSingle, o.recreate, o.upgradeService,
+		o.sopsFile, o.kustomization, o.readme,
+	} {
+		if err := build(); err != nil {
+			return nil, err
+		}
 	}
-	ns := e.Namespace
-	fqdn := func(svc string) string { return fmt.Sprintf("%s.%s.svc.cluster.local", svc, ns) }
+	return o.out, nil
+}
 
-	if err := resource("namespace.yaml", M{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", M{{"name", ns}, {"annotations", keep}}}}); err != nil {
-		return nil, err
-	}
-	data := M{}
-	if e.CouchDB.Clustered() {
-		var servers, peers []string
-		for n := 1; n <= e.CouchDB.Nodes; n++ {
-			servers = append(servers, fqdn(fmt.Sprintf("couchdb-%d", n)))
-			if n > 1 {
-				peers = append(peers, fqdn(fmt.Sprintf("couchdb-%d", n)))
-			}
-		}
-		data = M{{"COUCHDB_SERVERS", strings.Join(servers, ",")}, {"COUCHDB_SYNC_ADMINS_NODE", fqdn("couchdb-1")}, {"CLUSTER_PEER_IPS", strings.Join(peers, ",")}}
-	} else {
-		data = M{{"COUCHDB_SERVERS", fqdn("couchdb")}}
-	}
-	if err := resource("couchdb-servers-configmap.yaml", M{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", M{{"name", "couchdb-servers-configmap"}}}, {"data", data}}); err != nil {
-		return nil, err
-	}
-	var storage []any
-	for n := 1; n <= e.CouchDB.Nodes; n++ {
-		storage = append(storage, volumes(e, n)...)
-	}
-	if err := resource("storage.yaml", storage...); err != nil {
-		return nil, err
-	}
-	if e.Has(model.Nouveau) {
-		if err := resource("nouveau.yaml", docs(nouveau(e))...); err != nil {
-			return nil, err
-		}
-	}
-	if e.CouchDB.Clustered() {
-		var nodes []M
-		for n := 1; n <= e.CouchDB.Nodes; n++ {
-			nodes = append(nodes, couchdbNode(e, n)...)
-		}
-		if err := resource("couchdb.yaml", docs(nodes)...); err != nil {
-			return nil, err
-		}
-	}
-	if e.Ingress.Enabled {
-		if err := resource("ingress.yaml", ingress(e)); err != nil {
-			return nil, err
-		}
-	}
-	if es := e.Credentials.ExternalSecret; es != nil {
-		if err := resource("external-secret.yaml", externalSecret(e, es)); err != nil {
-			return nil, err
-		}
-	}
+// overlay collects one environment's overlay: its files, and the
+// resources, patches and components its kustomization.yaml lists.
+type overlay struct {
+	e                  *model.Environment
+	source, header     string
+	dir                string
+	out                files.Set
+	resources          []string
+	patches            []M
+	components         []string
+	v, base            envValues // this environment's values, and the base's placeholders
+	baseDir, singleDir string
+}
 
-	// Namespace-dependent values and the schema's settings, as patches.
-	var patches []M
-	patch := func(name string, doc M) error {
-		patches = append(patches, M{{"path", name}})
-		return add(name, doc)
-	}
-	pull := func(c M) M {
-		if e.AlwaysPullImages {
-			c = append(c, KV{"imagePullPolicy", "Always"})
-		}
-		return c
-	}
-	withRes := func(c M, r model.Resources) M {
-		if res := resourceReqs(r); res != nil {
-			c = append(c, KV{"resources", res})
-		}
-		return c
-	}
-	// Each patch pins its container's image: five entries in images:
-	// cost a full pass over every object each, an eighth of a render.
-	deployPatch := func(name, container, image string, env []M, r model.Resources, pod ...KV) M {
-		c := M{{"name", container}}
-		if image != "" {
-			c = append(c, KV{"image", image})
-		}
-		if env != nil {
-			c = append(c, KV{"env", env})
-		}
-		spec := M{{"containers", []M{withRes(pull(c), r)}}}
-		spec = append(spec, pod...)
-		return M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", name}}},
-			{"spec", M{{"template", M{{"spec", spec}}}}}}
-	}
-	v := envValues{
+func newOverlay(e *model.Environment, source string) *overlay {
+	o := &overlay{e: e, source: source, header: files.Header(source), dir: OverlayDir(e), out: files.Set{}}
+	o.v = envValues{
 		secret:      e.Credentials.SecretName,
 		buildsURL:   e.Builds.URL(),
-		upgradeURL:  "http://" + fqdn("upgrade-service") + ":5008",
-		apiHost:     fqdn("api"),
-		healthcheck: fqdn("healthcheck"),
+		upgradeURL:  "http://" + o.fqdn("upgrade-service") + ":5008",
+		apiHost:     o.fqdn("api"),
+		healthcheck: o.fqdn("healthcheck"),
 		logLevel:    e.CouchDB.LogLevel,
-		couchdbSvc:  fqdn("couchdb"),
+		couchdbSvc:  o.fqdn("couchdb"),
 		nodeEnv:     e.Has(model.NodeEnvAndLogLevel),
 	}
-	base, baseDir, singleDir := baseValues, BaseDir, SingleDir
+	o.base, o.baseDir, o.singleDir = baseValues, BaseDir, SingleDir
 	if !e.Has(model.KubernetesUpgradeService) {
-		v.upgradeURL = ""
+		o.v.upgradeURL = ""
 	}
 	if e.Has(model.CoreHelmChart) {
-		base, baseDir, singleDir = baseValues5, Base5Dir, Single5Dir
+		o.base, o.baseDir, o.singleDir = baseValues5, Base5Dir, Single5Dir
 	}
-	// changed is a patch's env list: all of it when any value differs from
-	// the base, else none.
-	changed := func(list func(envValues) []M) []M {
-		if fmt.Sprint(list(v)) == fmt.Sprint(list(base)) {
-			return nil
-		}
-		return list(v)
-	}
-	if err := patch("patch-api.yaml", deployPatch("cht-api", "cht-api", e.Image("api"), changed(apiEnv), e.API.Resources)); err != nil {
-		return nil, err
-	}
-	if err := patch("patch-sentinel.yaml", deployPatch("cht-sentinel", "cht-sentinel", e.Image("sentinel"), changed(sentinelEnv), e.Sentinel.Resources)); err != nil {
-		return nil, err
-	}
-	if err := patch("patch-haproxy.yaml", deployPatch("cht-haproxy", "cht-haproxy", e.Image("haproxy"), changed(haproxyEnv), e.HAProxy.Resources)); err != nil {
-		return nil, err
-	}
-	if err := patch("patch-healthcheck.yaml", deployPatch("cht-haproxy-healthcheck", "cht-haproxy-healthcheck", e.Image("haproxy-healthcheck"), changed(healthcheckEnv), e.Healthcheck.Resources)); err != nil {
-		return nil, err
-	}
-	var components []string
-	if !e.CouchDB.Clustered() {
-		components = append(components, "../../"+strings.TrimPrefix(singleDir, Root+"/"))
-		mount := M{{"mountPath", "/opt/couchdb/data"}}
-		if sp := e.CouchDB.Storage.NodeSubPath(1); sp != "" {
-			mount = append(mount, KV{"subPath", sp})
-		} else {
-			mount = append(mount, KV{"subPath", nil})
-		}
-		c := withRes(pull(M{{"name", "cht-couchdb"}, {"image", e.Image("couchdb")}, {"env", changed(couchdbSingleEnv)}, {"volumeMounts", []M{mount}}}), e.CouchDB.Resources)
-		containers := []M{c}
-		if e.Has(model.NouveauInCouchDBPod) {
-			containers = append(containers, nouveauContainer(e))
-		}
-		spec := append(M{{"containers", containers}}, placement(e, 1)...)
-		if err := patch("patch-couchdb.yaml", M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", "cht-couchdb"}}},
-			{"spec", M{{"template", M{{"spec", spec}}}}}}); err != nil {
-			return nil, err
-		}
-	}
-	if e.Has(model.RecreateStrategy) {
-		components = append(components, "../../"+strings.TrimPrefix(RecreateDir, Root+"/"))
-	}
-	if e.UpgradeService.Enabled {
-		components = append(components, "../../components/upgrade-service")
-		if e.AlwaysPullImages {
-			if err := patch("patch-upgrade-service.yaml", deployPatch("upgrade-service", "upgrade-service", "", nil, model.Resources{})); err != nil {
-				return nil, err
+	return o
+}
+
+func (o *overlay) fqdn(svc string) string {
+	return fmt.Sprintf("%s.%s.svc.cluster.local", svc, o.e.Namespace)
+}
+
+func (o *overlay) add(name string, docs ...any) error {
+	return o.out.AddYAML(o.dir+"/"+name, o.header, docs...)
+}
+
+func (o *overlay) resource(name string, docs ...any) error {
+	o.resources = append(o.resources, name)
+	return o.add(name, docs...)
+}
+
+// patch adds a strategic-merge patch: namespace-dependent values and the
+// schema's settings.
+func (o *overlay) patch(name string, doc M) error {
+	o.patches = append(o.patches, M{{"path", name}})
+	return o.add(name, doc)
+}
+
+func (o *overlay) component(dir string) {
+	o.components = append(o.components, "../../"+strings.TrimPrefix(dir, Root+"/"))
+}
+
+func (o *overlay) namespace() error {
+	return o.resource("namespace.yaml", M{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", M{{"name", o.e.Namespace}, {"annotations", keep}}}})
+}
+
+func (o *overlay) serversConfigMap() error {
+	data := M{{"COUCHDB_SERVERS", o.fqdn("couchdb")}}
+	if e := o.e; e.CouchDB.Clustered() {
+		var servers, peers []string
+		for n := 1; n <= e.CouchDB.Nodes; n++ {
+			servers = append(servers, o.fqdn(fmt.Sprintf("couchdb-%d", n)))
+			if n > 1 {
+				peers = append(peers, o.fqdn(fmt.Sprintf("couchdb-%d", n)))
 			}
 		}
+		data = M{{"COUCHDB_SERVERS", strings.Join(servers, ",")}, {"COUCHDB_SYNC_ADMINS_NODE", o.fqdn("couchdb-1")}, {"CLUSTER_PEER_IPS", strings.Join(peers, ",")}}
 	}
+	return o.resource("couchdb-servers-configmap.yaml", M{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", M{{"name", "couchdb-servers-configmap"}}}, {"data", data}})
+}
 
-	// The user's SOPS-encrypted credentials: listed, never written.
-	if f := e.Credentials.SOPSFile; f != "" {
-		if _, ours := out[dir+"/"+f]; ours || f == "README.md" {
-			return nil, fmt.Errorf("credentials.sopsFile %q is a file cht-gen renders in %s: name another, e.g. \"secrets/%s.enc.yaml\"", f, dir, e.Name)
-		}
-		resources = append(resources, f)
+func (o *overlay) storage() error {
+	var storage []any
+	for n := 1; n <= o.e.CouchDB.Nodes; n++ {
+		storage = append(storage, volumes(o.e, n)...)
 	}
+	return o.resource("storage.yaml", storage...)
+}
+
+func (o *overlay) nouveau() error {
+	if !o.e.Has(model.Nouveau) {
+		return nil
+	}
+	return o.resource("nouveau.yaml", docs(nouveau(o.e))...)
+}
+
+func (o *overlay) couchdbCluster() error {
+	if !o.e.CouchDB.Clustered() {
+		return nil
+	}
+	var nodes []M
+	for n := 1; n <= o.e.CouchDB.Nodes; n++ {
+		nodes = append(nodes, couchdbNode(o.e, n)...)
+	}
+	return o.resource("couchdb.yaml", docs(nodes)...)
+}
+
+func (o *overlay) ingress() error {
+	if !o.e.Ingress.Enabled {
+		return nil
+	}
+	return o.resource("ingress.yaml", ingress(o.e))
+}
+
+func (o *overlay) externalSecret() error {
+	es := o.e.Credentials.ExternalSecret
+	if es == nil {
+		return nil
+	}
+	return o.resource("external-secret.yaml", externalSecret(o.e, es))
+}
+
+// changed is a patch's env list: all of it when any value differs from
+// the base, else none.
+func (o *overlay) changed(list func(envValues) []M) []M {
+	if fmt.Sprint(list(o.v)) == fmt.Sprint(list(o.base)) {
+		return nil
+	}
+	return list(o.v)
+}
+
+func (o *overlay) pull(c M) M {
+	if o.e.AlwaysPullImages {
+		c = append(c, KV{"imagePullPolicy", "Always"})
+	}
+	return c
+}
+
+func withResources(c M, r model.Resources) M {
+	if res := resourceReqs(r); res != nil {
+		c = append(c, KV{"resources", res})
+	}
+	return c
+}
+
+// deployPatch patches one container of a Deployment. Each patch pins its
+// container's image: five entries in images: cost a full pass over every
+// object each, an eighth of a render.
+func (o *overlay) deployPatch(name, container, image string, env []M, r model.Resources, pod ...KV) M {
+	c := M{{"name", container}}
+	if image != "" {
+		c = append(c, KV{"image", image})
+	}
+	if env != nil {
+		c = append(c, KV{"env", env})
+	}
+	spec := M{{"containers", []M{withResources(o.pull(c), r)}}}
+	spec = append(spec, pod...)
+	return M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", name}}},
+		{"spec", M{{"template", M{{"spec", spec}}}}}}
+}
+
+// deploymentPatches patch Medic's api, sentinel, haproxy and healthcheck.
+func (o *overlay) deploymentPatches() error {
+	e := o.e
+	for _, p := range []struct {
+		file, name, image string
+		env               func(envValues) []M
+		res               model.Resources
+	}{
+		{"patch-api.yaml", "cht-api", "api", apiEnv, e.API.Resources},
+		{"patch-sentinel.yaml", "cht-sentinel", "sentinel", sentinelEnv, e.Sentinel.Resources},
+		{"patch-haproxy.yaml", "cht-haproxy", "haproxy", haproxyEnv, e.HAProxy.Resources},
+		{"patch-healthcheck.yaml", "cht-haproxy-healthcheck", "haproxy-healthcheck", healthcheckEnv, e.Healthcheck.Resources},
+	} {
+		if err := o.patch(p.file, o.deployPatch(p.name, p.name, e.Image(p.image), o.changed(p.env), p.res)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// couchdbSingle uses the single-node component and patches its CouchDB.
+func (o *overlay) couchdbSingle() error {
+	e := o.e
+	if e.CouchDB.Clustered() {
+		return nil
+	}
+	o.component(o.singleDir)
+	mount := M{{"mountPath", "/opt/couchdb/data"}}
+	if sp := e.CouchDB.Storage.NodeSubPath(1); sp != "" {
+		mount = append(mount, KV{"subPath", sp})
+	} else {
+		mount = append(mount, KV{"subPath", nil})
+	}
+	c := withResources(o.pull(M{{"name", "cht-couchdb"}, {"image", e.Image("couchdb")}, {"env", o.changed(couchdbSingleEnv)}, {"volumeMounts", []M{mount}}}), e.CouchDB.Resources)
+	containers := []M{c}
+	if e.Has(model.NouveauInCouchDBPod) {
+		containers = append(containers, nouveauContainer(e))
+	}
+	spec := append(M{{"containers", containers}}, placement(e, 1)...)
+	return o.patch("patch-couchdb.yaml", M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", "cht-couchdb"}}},
+		{"spec", M{{"template", M{{"spec", spec}}}}}})
+}
+
+func (o *overlay) recreate() error {
+	if o.e.Has(model.RecreateStrategy) {
+		o.component(RecreateDir)
+	}
+	return nil
+}
+
+func (o *overlay) upgradeService() error {
+	if !o.e.UpgradeService.Enabled {
+		return nil
+	}
+	o.components = append(o.components, "../../components/upgrade-service")
+	if !o.e.AlwaysPullImages {
+		return nil
+	}
+	return o.patch("patch-upgrade-service.yaml", o.deployPatch("upgrade-service", "upgrade-service", "", nil, model.Resources{}))
+}
+
+// sopsFile lists the user's SOPS-encrypted credentials: never written.
+func (o *overlay) sopsFile() error {
+	f := o.e.Credentials.SOPSFile
+	if f == "" {
+		return nil
+	}
+	if _, ours := o.out[o.dir+"/"+f]; ours || f == "README.md" {
+		return fmt.Errorf("credentials.sopsFile %q is a file cht-gen renders in %s: name another, e.g. \"secrets/%s.enc.yaml\"", f, o.dir, o.e.Name)
+	}
+	o.resources = append(o.resources, f)
+	return nil
+}
+
+func (o *overlay) kustomization() error {
 	k := M{
 		{"apiVersion", "kustomize.config.k8s.io/v1beta1"},
 		{"kind", "Kustomization"},
-		{"namespace", ns},
-		{"labels", []M{{{"pairs", M{{"app.kubernetes.io/part-of", "cht"}, {"app.kubernetes.io/instance", e.Name}}}}}},
-		{"resources", append([]string{"../../" + strings.TrimPrefix(baseDir, Root+"/")}, resources...)},
+		{"namespace", o.e.Namespace},
+		{"labels", []M{{{"pairs", M{{"app.kubernetes.io/part-of", "cht"}, {"app.kubernetes.io/instance", o.e.Name}}}}}},
+		{"resources", append([]string{"../../" + strings.TrimPrefix(o.baseDir, Root+"/")}, o.resources...)},
 	}
-	if components != nil {
-		k = append(k, KV{"components", components})
+	if o.components != nil {
+		k = append(k, KV{"components", o.components})
 	}
-	k = append(k, KV{"patches", patches})
-	if err := add(kustomization, k); err != nil {
-		return nil, err
-	}
-	if err := out.Add(dir+"/README.md", []byte(readme(e, source))); err != nil {
-		return nil, err
-	}
-	return out, nil
+	k = append(k, KV{"patches", o.patches})
+	return o.add(kustomization, k)
+}
+
+func (o *overlay) readme() error {
+	return o.out.Add(o.dir+"/README.md", []byte(readme(o.e, o.source)))
 }
 
 // keep marks objects whose deletion loses CouchDB's data (the namespace,
