@@ -99,10 +99,11 @@ func locate(errs Errors, files []*ast.File, display string) Errors {
 // evaluate unifies the parsed files with the schema and decodes them.
 func evaluate(files []*ast.File, display string) (*Result, error) {
 	ctx := cuecontext.New()
-	root, err := compileSchema(ctx)
+	pkg, err := schemaPackage(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compile embedded schema: %w", err)
 	}
+	root := pkg.LookupPath(cue.ParsePath("#Root"))
 	bi := build.NewContext().NewInstance(display, nil)
 	names := make([]string, 0, len(files))
 	for _, f := range files {
@@ -121,6 +122,13 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 	envs, diags, err := decodeAll(root.Unify(user), user)
 	if err != nil {
 		return nil, err
+	}
+	defaults, err := schemaDefaults(pkg)
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema defaults: %w", err)
+	}
+	for i := range envs {
+		envs[i].Defaults = defaults
 	}
 	if len(envs) == 0 && len(diags) == 0 {
 		diags = append(diags, errorf(model.Position{File: names[0], Line: 1, Col: 1}, PackageName,
@@ -437,13 +445,28 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// compileSchema builds the embedded schema and returns its #Root.
-func compileSchema(ctx *cue.Context) (cue.Value, error) {
-	v, err := schemaPackage(ctx)
-	if err != nil {
-		return cue.Value{}, err
+// schemaDefaults reads the defaults renderers need from #Environment.
+func schemaDefaults(schema cue.Value) (*model.Defaults, error) {
+	env := schema.LookupPath(cue.ParsePath("#Environment"))
+	var d model.Defaults
+	var err error
+	for _, f := range []struct {
+		path string
+		to   *string
+	}{
+		{"builds.marketURL", &d.Builds.MarketURL},
+		{"builds.server", &d.Builds.Server},
+		{"couchdb.logLevel", &d.CouchDBLogLevel},
+	} {
+		def, ok := env.LookupPath(cue.ParsePath(f.path)).Default()
+		if !ok {
+			return nil, fmt.Errorf("#Environment.%s has no default", f.path)
+		}
+		if *f.to, err = def.String(); err != nil {
+			return nil, fmt.Errorf("#Environment.%s: %w", f.path, err)
+		}
 	}
-	return v.LookupPath(cue.ParsePath("#Root")), nil
+	return &d, nil
 }
 
 // schemaPackage builds the embedded schema package.
