@@ -41,7 +41,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				return err
 			}
 			if of.json() && !check {
-				return usageError(s, cmd, "--output json needs --check (render itself reports on stderr)")
+				return usage("--output json needs --check (render itself reports on stderr)")
 			}
 			if of.json() {
 				return renderCheckJSON(cmd, s, &ef, out)
@@ -65,7 +65,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				return err
 			}
 			defer closeOutput()
-			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Output: output, OutputName: outName})
+			set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{Progress: progress, Output: output, OutputName: outName})
 			if err != nil {
 				return err
 			}
