@@ -169,6 +169,10 @@ var policy = map[string]rule{
 	"internal/redact": {never: renderer},
 
 	// Test support.
+	"internal/composecompare": {
+		ext:   []string{"github.com/compose-spec/compose-go/v2/"},
+		never: []string{cueMod, goGit, goGitHub},
+	},
 	"internal/fakegithub": {never: renderer},
 	"internal/helmcompare": {
 		ext:   []string{"github.com/google/go-cmp", "k8s.io/api/", "k8s.io/apimachinery/"},
