@@ -14,7 +14,6 @@ import (
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/gitops"
 	"github.com/cht-gen/cht-gen/generator/kustomize"
-	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/verified"
 )
@@ -68,10 +67,11 @@ func (e *RenderError) Error() string {
 
 func (e *RenderError) Unwrap() error { return e.Err }
 
-// Render renders every environment of res and checks each result loads.
-// Environments render in parallel; the result does not depend on order.
-func Render(ctx context.Context, res *load.Result, opts Options) (files.Set, error) {
-	envs := res.Environments
+// Render renders envs (as loaded: defaults filled, checked) and checks
+// each result loads. Environments render in parallel; the result does not
+// depend on order. It takes model environments, not what load returns, so
+// that rendering never depends on CUE.
+func Render(ctx context.Context, envs []model.Environment, opts Options) (files.Set, error) {
 	user, err := UserFiles(envs, opts.Output, opts.OutputName)
 	if err != nil {
 		return nil, err

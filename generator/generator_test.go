@@ -15,7 +15,7 @@ func TestRender_EveryFileSaysWhereItComesFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := generator.Render(context.Background(), res, generator.Options{})
+	set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func checks(t *testing.T, fsys fstest.MapFS, r *verified.Record) (files.Set, []s
 	}
 	var mu sync.Mutex
 	var ran []string
-	set, err := Render(context.Background(), res, Options{Verified: r, Checked: func(what string) {
+	set, err := Render(context.Background(), res.Environments, Options{Verified: r, Checked: func(what string) {
 		mu.Lock()
 		defer mu.Unlock()
 		ran = append(ran, what)
@@ -149,7 +149,7 @@ func TestRender_TamperedRecordCannotPassABrokenOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Render(context.Background(), res, Options{Verified: r})
+	out, err := Render(context.Background(), res.Environments, Options{Verified: r})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if channel != "stable" && channel != "beta" {
-				return fmt.Errorf("invalid argument %q for --channel: want stable or beta", channel)
+				return usage(fmt.Sprintf("invalid argument %q for --channel: want stable or beta", channel))
 			}
 			c, err := githubClient()
 			if err != nil {
@@ -83,7 +83,7 @@ func (f *pushFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.reopen, "reopen", false, "propose again a change whose pull request a reviewer closed (by default such a run is skipped)")
 }
 
-func (f *pushFlags) options(s *shared, gh *github.Client) bump.Options {
+func (f *pushFlags) options(s *shared) bump.Options {
 	name, email := os.Getenv("GIT_AUTHOR_NAME"), os.Getenv("GIT_AUTHOR_EMAIL")
 	if name == "" {
 		name = "cht-gen"
@@ -93,8 +93,8 @@ func (f *pushFlags) options(s *shared, gh *github.Client) bump.Options {
 	}
 	return bump.Options{
 		EnvDir: f.dir, OutDir: f.out, Push: f.push, Remote: f.remote, Base: f.base, Repo: f.repo,
-		Labels: f.labels, Reopen: f.reopen, Token: os.Getenv("GITHUB_TOKEN"), AuthorName: name, AuthorEmail: email,
-		GitHub: gh, Progress: func(format string, a ...any) { fmt.Fprintf(s.stderr, format+"\n", a...) },
+		Labels: f.labels, Reopen: f.reopen, AuthorName: name, AuthorEmail: email,
+		Progress: func(format string, a ...any) { fmt.Fprintf(s.stderr, format+"\n", a...) },
 	}
 }
 
@@ -104,11 +104,11 @@ func (f *pushFlags) policy() (bump.Policy, error) {
 }
 
 // runBump runs one bump and reports it.
-func runBump(ctx context.Context, s *shared, plan bump.Plan, o bump.Options) error {
+func runBump(ctx context.Context, s *shared, plan bump.Plan, o bump.Options, gh *github.Client) error {
 	// Edits, renders, the temporary clone and the push: a signal waits
 	// for them (ctx, cancelled by it, cuts network retries short).
 	writing.Lock()
-	res, err := bump.Run(ctx, plan, o)
+	res, err := newBumper(gh).Run(ctx, plan, o)
 	writing.Unlock()
 	if err != nil {
 		return err
@@ -192,10 +192,10 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
   cht-gen bump staging --latest --major`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (to == "") == !latest {
-				return errors.New("invalid argument: give exactly one of --to VERSION or --latest")
+				return usage("invalid argument: give exactly one of --to VERSION or --latest")
 			}
 			if all == (len(args) > 0) {
-				return errors.New("invalid argument: name environments or pass --all")
+				return usage("invalid argument: name environments or pass --all")
 			}
 			if err := f.checkOut(f.out); err != nil {
 				return err
@@ -249,15 +249,15 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 					return p, errors.Join(errs...)
 				}
 			}
-			o := f.options(s, gh)
+			o := f.options(s)
 			if !all {
-				return runBump(cmd.Context(), s, plan(names), o)
+				return runBump(cmd.Context(), s, plan(names), o, gh)
 			}
 			// One pull request each: an environment that fails does not
 			// hold the others back; every failure is reported at the end.
 			var errs []error
 			for _, n := range names {
-				err := runBump(cmd.Context(), s, plan([]string{n}), o)
+				err := runBump(cmd.Context(), s, plan([]string{n}), o, gh)
 				if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
 					err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
 				}
@@ -356,7 +356,7 @@ promote is often scheduled, and a 4.x -> 5.x move must be asked for.`,
 					return err
 				}
 			}
-			return runBump(cmd.Context(), s, plan, f.options(s, gh))
+			return runBump(cmd.Context(), s, plan, f.options(s), gh)
 		},
 	}
 	f.register(cmd)

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/cht-gen/cht-gen/generator/bump"
+	"github.com/cht-gen/cht-gen/generator/cueedit"
 	"github.com/cht-gen/cht-gen/internal/fakegithub"
 )
 
@@ -24,7 +25,7 @@ const testToken = "ghs_sentinelTOKENdo-not-print"
 var pinnedVersions = map[string]string{"prod": "4.21.1", "staging": "4.22.0", "uat": "4.22.0", "dev": "4.22.0"}
 
 // setVersions sets environments' versions in the *.cue files of envDir
-// through bump.SetVersion.
+// through cueedit.SetVersion.
 func setVersions(t *testing.T, envDir string, versions map[string]string) {
 	t.Helper()
 	paths, _ := filepath.Glob(filepath.Join(envDir, "*.cue"))
@@ -32,7 +33,7 @@ func setVersions(t *testing.T, envDir string, versions map[string]string) {
 		hits := 0
 		for _, p := range paths {
 			b, _ := os.ReadFile(p)
-			out, ok, err := bump.SetVersion(p, b, env, v)
+			out, ok, err := cueedit.SetVersion(p, b, env, v)
 			if err != nil {
 				t.Fatal(err)
 			}

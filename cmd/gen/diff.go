@@ -59,7 +59,7 @@ Secrets never appear: the output holds none.`,
 			}
 			defer closeOutput()
 			opts := generator.Options{Output: output, OutputName: outName}
-			set, err := generator.Render(ctx, res, opts)
+			set, err := generator.Render(ctx, res.Environments, opts)
 			if err != nil {
 				return err
 			}

@@ -57,10 +57,10 @@ unless --force (which names what it replaces).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Name != "" && len(args) > 1 {
-				return usageError(s, cmd, "--name names one environment: give one values file")
+				return usage("--name names one environment: give one values file")
 			}
 			if !importer.ValidName(opts.Cluster) {
-				return usageError(s, cmd, fmt.Sprintf("--cluster %q is not a valid name (lower-case DNS label)", opts.Cluster))
+				return usage(fmt.Sprintf("--cluster %q is not a valid name (lower-case DNS label)", opts.Cluster))
 			}
 			file := &importer.EnvFile{Header: []string{
 				"Environments of cluster " + opts.Cluster + ", imported from Helm values by `cht-gen import helm`.",
@@ -124,12 +124,6 @@ unless --force (which names what it replaces).`,
 	return cmd
 }
 
-// usageError prints msg the way cobra's usage errors are printed and exits 2.
-func usageError(s *shared, cmd *cobra.Command, msg string) error {
-	fmt.Fprintf(s.stderr, "cht-gen: %s\nRun '%s --help' for usage.\n", msg, cmd.CommandPath())
-	return exitError{code: 2}
-}
-
 func newImportComposeCmd(s *shared) *cobra.Command {
 	var (
 		ef    envFlags
@@ -159,7 +153,7 @@ anything is written; existing files are never replaced unless --force.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Name != "" && len(args) > 1 {
-				return usageError(s, cmd, "--name names one environment: give one folder")
+				return usage("--name names one environment: give one folder")
 			}
 			newFiles := map[string]*importer.EnvFile{}
 			var failed importer.Errors

@@ -133,7 +133,7 @@ func initRender(cmd *cobra.Command, s *shared, dir string) error {
 	if err != nil {
 		return err
 	}
-	set, err := generator.Render(cmd.Context(), res, generator.Options{})
+	set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{})
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (o *outputFlag) json() bool { return o.format == "json" }
 
 func (o *outputFlag) check(s *shared, cmd *cobra.Command) error {
 	if o.format != "text" && o.format != "json" {
-		return usageError(s, cmd, fmt.Sprintf("--output %q: want text or json", o.format))
+		return usage(fmt.Sprintf("--output %q: want text or json", o.format))
 	}
 	return nil
 }
@@ -105,7 +105,8 @@ func writeJSON(w io.Writer, v any) error {
 // keeps a usage error's exit code, which was printed as text).
 func failJSON(s *shared, err error) error {
 	var ee exitError
-	if errors.As(err, &ee) {
+	var ue *usageError
+	if errors.As(err, &ee) || errors.As(err, &ue) {
 		return err
 	}
 	if werr := writeJSON(s.stdout, struct {
@@ -196,7 +197,7 @@ func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) er
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(cmd.Context(), res, generator.Options{Verified: record})
+	set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{Verified: record})
 	if err != nil {
 		return failJSON(s, err)
 	}
@@ -227,7 +228,7 @@ func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, s
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(ctx, res, generator.Options{})
+	set, err := generator.Render(ctx, res.Environments, generator.Options{})
 	if err != nil {
 		return failJSON(s, err)
 	}

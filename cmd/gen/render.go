@@ -47,7 +47,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				return err
 			}
 			if of.json() && !check {
-				return usageError(s, cmd, "--output json needs --check (render itself reports on stderr)")
+				return usage("--output json needs --check (render itself reports on stderr)")
 			}
 			if of.json() {
 				return renderCheckJSON(cmd, s, &ef, out)
@@ -72,7 +72,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				return err
 			}
 			defer closeOutput()
-			set, err := generator.Render(cmd.Context(), res, generator.Options{Progress: progress, Output: output, OutputName: outName, Verified: record})
+			set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{Progress: progress, Output: output, OutputName: outName, Verified: record})
 			if err != nil {
 				return err
 			}

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/internal/redact"
 )
 
 // version is set by the linker (-X main.version=...).
@@ -70,6 +70,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := &shared{stdout: stdout, stderr: stderr, stdin: stdin}
 	root := newRootCmd(s)
+	ran := markRun(root)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -87,26 +88,48 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "cht-gen: %d error(s) in environments\n", len(le))
 		return 1
 	}
-	msg := err.Error()
-	if tok := os.Getenv("GITHUB_TOKEN"); tok != "" {
-		msg = strings.ReplaceAll(msg, tok, "***") // never print the token
+	if !*ran {
+		// Cobra refused the command line before any command ran.
+		err = &usageError{err}
 	}
-	fmt.Fprintf(stderr, "cht-gen: %s\n", msg)
-	if isUsage(err) {
+	// Never print the token, wherever an error quotes it.
+	fmt.Fprintf(stderr, "cht-gen: %s\n", redact.Error(err, os.Getenv("GITHUB_TOKEN")))
+	var ue *usageError
+	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return 2
 	}
 	return 1
 }
 
-// isUsage recognises cobra's argument and flag errors, which it returns as
-// plain errors.
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "flag needs an argument", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
+// usageError is a mistake in the command line: an unknown command or
+// flag, wrong arguments, or flags a command cannot take together. It exits
+// 2 and points at --help.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usage is a usage error a command found itself.
+func usage(msg string) error { return &usageError{errors.New(msg)} }
+
+// markRun wraps the RunE of every command so that run reports whether a
+// command ran: cobra returns its own flag and argument errors as plain
+// errors, before any RunE.
+func markRun(c *cobra.Command) *bool {
+	ran := new(bool)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if runE := c.RunE; runE != nil {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				*ran = true
+				return runE(cmd, args)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
-	return false
+	walk(c)
+	return ran
 }

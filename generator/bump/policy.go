@@ -5,7 +5,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
-	"github.com/cht-gen/cht-gen/generator/github"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
@@ -67,7 +66,7 @@ func (p Policy) Check(e *model.Environment, version string) error {
 // never a release GitHub marks as a pre-release unless e follows "beta".
 // When the upgrade path requires a stop, it picks the newest release that
 // is allowed, which is the stop. ok is false when e is already there.
-func (p Policy) Latest(e *model.Environment, releases []github.Release) (r github.Release, ok bool, err error) {
+func (p Policy) Latest(e *model.Environment, releases []model.Release) (r model.Release, ok bool, err error) {
 	from, err := model.ParseVersion(e.Version)
 	if err != nil {
 		return r, false, err

@@ -8,10 +8,6 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
-// SecretVars are the variables whose values are secrets: they live only
-// in the operator's .env on the VM.
-var SecretVars = []string{"COUCHDB_PASSWORD", "COUCHDB_SECRET", "COUCHDB_UUID"}
-
 // upgradeService is Medic's cht-upgrade-service compose file, with the
 // folder it manages and the per-node variables of an N-node cluster.
 func (r renderer) upgradeService() files.Map {

@@ -37,13 +37,7 @@ func Render(e *model.Environment, source string) (files.Set, error) {
 	}
 	r := renderer{e: e, f: e.Compose(), header: files.Header(source), source: source}
 	out := files.Set{}
-	add := func(name string, doc any) error {
-		b, err := files.YAML(doc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return out.Add(Dir(e)+"/"+name, append([]byte(r.header), b...))
-	}
+	add := func(name string, doc any) error { return out.AddYAML(Dir(e)+"/"+name, r.header, doc) }
 	if err := add(CoreFile, r.core()); err != nil {
 		return nil, err
 	}

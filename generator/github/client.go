@@ -17,6 +17,8 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/cht-gen/cht-gen/internal/redact"
 )
 
 // Options configure a Client. Zero values are GitHub Actions' defaults.
@@ -133,11 +135,18 @@ func (c *Client) explain(what string, err error) error {
 	if errors.As(err, &rl) {
 		msg = fmt.Sprintf("GitHub API rate limit exhausted until %s: set GITHUB_TOKEN for a higher limit", rl.Rate.Reset.Format(time.RFC3339))
 	}
-	if c.token != "" {
-		msg = strings.ReplaceAll(msg, c.token, "***")
-	}
-	return fmt.Errorf("%s: %s", what, msg)
+	return redact.Error(&explained{msg: what + ": " + msg, err: err}, c.token)
 }
+
+// explained is an error said in terms of what to fix; the error GitHub
+// returned stays in the chain (errors.As finds a *gh.ErrorResponse).
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
 
 func validation(e *gh.ErrorResponse) string {
 	parts := []string{e.Message}

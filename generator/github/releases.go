@@ -11,16 +11,12 @@ import (
 
 // CHT Core's repository.
 const (
-	CoreOwner = "medic"
-	CoreRepo  = "cht-core"
+	CoreOwner = model.CoreOwner
+	CoreRepo  = model.CoreRepo
 )
 
 // Release is one CHT Core release of a line cht-gen renders (4.x, 5.x).
-type Release struct {
-	Version    string
-	Prerelease bool   // GitHub's flag or a pre-release version (5.1.0-beta.1)
-	URL        string // release notes
-}
+type Release = model.Release
 
 // Releases lists CHT Core 5.x and 4.x releases, newest first. Drafts, tags
 // that are not 4.x or 5.x versions and (unless beta) pre-releases are left

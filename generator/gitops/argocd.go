@@ -30,19 +30,19 @@ func argocd(cluster string, envs []*model.Environment) (files.Set, error) {
 	var resources []string
 	if envs[0].ArgoCDMode == "applicationset" {
 		resources = append(resources, "applicationset.yaml")
-		if err := add(out, dir+"/applicationset.yaml", header(envs), applicationSet(cluster, envs)); err != nil {
+		if err := out.AddYAML(dir+"/applicationset.yaml", header(envs), applicationSet(cluster, envs)); err != nil {
 			return nil, err
 		}
 	} else {
 		for _, e := range envs {
 			name := "cht-" + e.Name + ".yaml"
 			resources = append(resources, name)
-			if err := add(out, dir+"/"+name, files.Header(e.SourceFile()), application(e)); err != nil {
+			if err := out.AddYAML(dir+"/"+name, files.Header(e.SourceFile()), application(e)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := add(out, dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
+	if err := out.AddYAML(dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
 		return nil, err
 	}
 	return out, out.Add(dir+"/README.md", []byte(argoReadme(cluster, envs)))

@@ -3,6 +3,13 @@ package gitops
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/apis/meta"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/model"
@@ -30,27 +37,39 @@ func flux(cluster string, envs []*model.Environment) (files.Set, error) {
 	if len(sources) > 0 {
 		var repos []any
 		for _, s := range sources {
-			repos = append(repos, gitRepository(s))
+			doc, err := document(gitRepository(s))
+			if err != nil {
+				return nil, err
+			}
+			repos = append(repos, doc)
 		}
 		resources = append(resources, "git-repository.yaml")
-		if err := add(out, dir+"/git-repository.yaml", header(envs), repos...); err != nil {
+		if err := out.AddYAML(dir+"/git-repository.yaml", header(envs), repos...); err != nil {
 			return nil, err
 		}
 	}
 	for _, e := range envs {
-		ref := M{{"kind", "GitRepository"}}
+		ref := kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind}
 		if r := e.Flux.SourceRef; r != nil {
-			ref = M{{"kind", r.Kind}, {"name", r.Name}, {"namespace", r.Namespace}}
+			ref = kustomizev1.CrossNamespaceSourceReference{Kind: r.Kind, Name: r.Name, Namespace: r.Namespace}
 		} else {
-			ref = append(ref, KV{"name", sourceOf[sourceKey(e)].name})
+			ref.Name = sourceOf[sourceKey(e)].name
+		}
+		k, err := fluxKustomization(e, ref)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := document(k)
+		if err != nil {
+			return nil, err
 		}
 		name := "cht-" + e.Name + ".yaml"
 		resources = append(resources, name)
-		if err := add(out, dir+"/"+name, files.Header(e.SourceFile()), fluxKustomization(e, ref)); err != nil {
+		if err := out.AddYAML(dir+"/"+name, files.Header(e.SourceFile()), doc); err != nil {
 			return nil, err
 		}
 	}
-	if err := add(out, dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
+	if err := out.AddYAML(dir+"/kustomization.yaml", header(envs), kustomization(resources)); err != nil {
 		return nil, err
 	}
 	return out, out.Add(dir+"/README.md", []byte(fluxReadme(cluster, envs)))
@@ -82,17 +101,20 @@ func gitSources(envs []*model.Environment) ([]*gitSource, map[string]*gitSource)
 	return sources, sourceOf
 }
 
-func gitRepository(s *gitSource) M {
-	spec := M{{"interval", "1m"}, {"url", s.url}, {"ref", M{{"branch", s.branch}}}}
+func gitRepository(s *gitSource) *sourcev1.GitRepository {
+	r := &sourcev1.GitRepository{
+		TypeMeta:   metav1.TypeMeta{APIVersion: sourcev1.GroupVersion.String(), Kind: sourcev1.GitRepositoryKind},
+		ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: FluxNamespace},
+		Spec: sourcev1.GitRepositorySpec{
+			Interval:  metav1.Duration{Duration: time.Minute},
+			URL:       s.url,
+			Reference: &sourcev1.GitRepositoryRef{Branch: s.branch},
+		},
+	}
 	if s.secret != "" {
-		spec = append(spec, KV{"secretRef", M{{"name", s.secret}}})
+		r.Spec.SecretRef = &meta.LocalObjectReference{Name: s.secret}
 	}
-	return M{
-		{"apiVersion", "source.toolkit.fluxcd.io/v1"},
-		{"kind", "GitRepository"},
-		{"metadata", M{{"name", s.name}, {"namespace", FluxNamespace}}},
-		{"spec", spec},
-	}
+	return r
 }
 
 // ExternalSources are the sources (namespace/name) environments read but
@@ -107,30 +129,50 @@ func ExternalSources(envs []model.Environment) map[string]bool {
 	return out
 }
 
-func fluxKustomization(e *model.Environment, sourceRef M) M {
-	spec := M{
-		{"interval", e.Flux.Interval},
-		{"path", "./" + OverlayPath(e)},
-		{"prune", true},
-		{"wait", true},
-		{"timeout", e.Flux.Timeout},
-		{"sourceRef", sourceRef},
-		{"targetNamespace", e.Namespace},
+func fluxKustomization(e *model.Environment, sourceRef kustomizev1.CrossNamespaceSourceReference) (*kustomizev1.Kustomization, error) {
+	interval, err := time.ParseDuration(e.Flux.Interval)
+	if err != nil {
+		return nil, fmt.Errorf("%s: gitops.flux.interval: %w", e.Name, err)
 	}
-	if e.Suspended {
-		spec = append(spec, KV{"suspend", true})
+	timeout, err := time.ParseDuration(e.Flux.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%s: gitops.flux.timeout: %w", e.Name, err)
+	}
+	k := &kustomizev1.Kustomization{
+		TypeMeta:   metav1.TypeMeta{APIVersion: kustomizev1.GroupVersion.String(), Kind: kustomizev1.KustomizationKind},
+		ObjectMeta: metav1.ObjectMeta{Name: "cht-" + e.Name, Namespace: FluxNamespace},
+		Spec: kustomizev1.KustomizationSpec{
+			Interval:        metav1.Duration{Duration: interval},
+			Path:            "./" + OverlayPath(e),
+			Prune:           true,
+			Wait:            true,
+			Timeout:         &metav1.Duration{Duration: timeout},
+			SourceRef:       sourceRef,
+			TargetNamespace: e.Namespace,
+			Suspend:         e.Suspended,
+		},
 	}
 	// Decryption only with a file to decrypt: a secretRef alone makes Flux
 	// wait for that Secret and then decrypt nothing (model.Validate).
 	if e.Credentials.SOPSFile != "" {
-		spec = append(spec, KV{"decryption", M{{"provider", "sops"}, {"secretRef", M{{"name", e.Flux.SOPSSecret}}}}})
+		k.Spec.Decryption = &kustomizev1.Decryption{Provider: "sops", SecretRef: &meta.LocalObjectReference{Name: e.Flux.SOPSSecret}}
 	}
-	return M{
-		{"apiVersion", "kustomize.toolkit.fluxcd.io/v1"},
-		{"kind", "Kustomization"},
-		{"metadata", M{{"name", "cht-" + e.Name}, {"namespace", FluxNamespace}}},
-		{"spec", spec},
+	return k, nil
+}
+
+// document is a typed object as it is written: its fields (by their JSON
+// names, sorted), without the status and creation time only a cluster
+// sets.
+func document(obj runtime.Object) (map[string]any, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
 	}
+	delete(u, "status")
+	if md, ok := u["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return u, nil
 }
 
 func fluxReadme(cluster string, envs []*model.Environment) string {

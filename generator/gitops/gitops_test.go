@@ -106,8 +106,9 @@ func TestFlux_ObjectsDecodeIntoFluxTypesAndPointAtOverlays(t *testing.T) {
 	for _, tc := range []struct {
 		name, path, ns, interval, sops string
 	}{
-		{"cht-uat", "./deploy/kubernetes/overlays/uat", "cht-uat", "10m", ""},
-		{"cht-prod", "./deploy/kubernetes/overlays/prod", "moh-prod", "5m", "sops-age"},
+		// Durations as Flux's types write them (metav1.Duration).
+		{"cht-uat", "./deploy/kubernetes/overlays/uat", "cht-uat", "10m0s", ""},
+		{"cht-prod", "./deploy/kubernetes/overlays/prod", "moh-prod", "5m0s", "sops-age"},
 	} {
 		k := byName["Kustomization/"+tc.name]
 		if k == nil {
@@ -140,7 +141,7 @@ func TestFlux_VerifyRejects(t *testing.T) {
 		{"misspelled field", "targetNamespace:", "targetNamespce:", "unknown field"},
 		{"mis-cased field", "prune:", "Prune:", "unknown field"},
 		{"missing source", "name: cht-hosting\n  namespace", "name: other\n  namespace", "not in the folder"},
-		{"bad interval type", "interval: 1m", "interval: [1m]", "interval"},
+		{"bad interval type", "interval: 1m0s", "interval: [1m0s]", "interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := bytes.Replace(built, []byte(tc.from), []byte(tc.to), 1)

@@ -96,14 +96,6 @@ func sources(envs []*model.Environment) string {
 	return strings.Join(src, ", ")
 }
 
-func add(set files.Set, p, header string, docs ...any) error {
-	b, err := files.YAML(docs...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
-	}
-	return set.Add(p, append([]byte(header), b...))
-}
-
 func kustomization(resources []string) M {
 	return M{{"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}, {"resources", resources}}
 }

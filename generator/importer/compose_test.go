@@ -80,7 +80,7 @@ func TestImportCompose_RoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("validate: %v", err)
 			}
-			set, err := generator.Render(context.Background(), res, generator.Options{})
+			set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
 			if err != nil {
 				t.Fatalf("render: %v", err)
 			}

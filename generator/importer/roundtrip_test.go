@@ -44,7 +44,7 @@ func importAndBuild(t *testing.T, valuesFile string, opts importer.HelmOptions) 
 	if err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	set, err := generator.Render(context.Background(), res, generator.Options{})
+	set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}

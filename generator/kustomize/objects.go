@@ -82,18 +82,24 @@ type envValues struct {
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
-var baseValues = envValues{
-	secret:      credentials,
-	buildsURL:   "https://staging.dev.medicmobile.org/_couch/builds_4",
-	upgradeURL:  "http://upgrade-service:5008",
-	apiHost:     "api",
-	healthcheck: "healthcheck",
-	logLevel:    "info",
-	couchdbSvc:  "couchdb",
+// The schema's settings are at the schema's defaults (d, from load), so
+// an environment that keeps them needs no patch of its env lists; with
+// core (5.x) there is no upgrade service.
+func baseValues(d *model.Defaults, core bool) envValues {
+	v := envValues{
+		secret:      credentials,
+		buildsURL:   d.Builds.URL(),
+		upgradeURL:  "http://upgrade-service:5008",
+		apiHost:     "api",
+		healthcheck: "healthcheck",
+		logLevel:    d.CouchDBLogLevel,
+		couchdbSvc:  "couchdb",
+	}
+	if core {
+		v.upgradeURL = ""
+	}
+	return v
 }
-
-// baseValues5 are base-5's placeholders: 5.x has no upgrade service.
-var baseValues5 = func() envValues { v := baseValues; v.upgradeURL = ""; return v }()
 
 // Medic's env lists, in the chart's order. Overlay patches repeat the whole
 // list because a strategic merge moves patched entries to the front.
@@ -148,10 +154,10 @@ func couchdbSingleEnv(v envValues) []M {
 // namespace-dependent values left for the overlay to patch: cht-chart-4x's
 // shape, or with core the shape of cht-core's 5.0.0 chart (components and
 // overlays add what later 5.x versions change).
-func baseObjects(core bool) map[string][]M {
-	v, apiStrategy, apiSvc, stopNow := baseValues, rollingNoSurge, M{}, []KV(nil)
+func baseObjects(d *model.Defaults, core bool) map[string][]M {
+	v, apiStrategy, apiSvc, stopNow := baseValues(d, core), rollingNoSurge, M{}, []KV(nil)
 	if core {
-		v, apiStrategy = baseValues5, M{{"type", "RollingUpdate"}}
+		apiStrategy = M{{"type", "RollingUpdate"}}
 		apiSvc, stopNow = M{{"type", "ClusterIP"}}, []KV{terminateNow}
 	}
 	api := deployment("cht-api", "api", apiStrategy, []M{{
@@ -198,14 +204,14 @@ var terminateNow = KV{"terminationGracePeriodSeconds", 0}
 // couchdbSingle is Medic's single-node CouchDB (component couchdb-single,
 // or with core couchdb-single-5). Its strategy is Recreate on every line:
 // a rolling update would start a second CouchDB on the same volume.
-func couchdbSingle(core bool) []M {
+func couchdbSingle(defaults *model.Defaults, core bool) []M {
 	pod := []KV{{"securityContext", M{{"runAsUser", 0}, {"fsGroup", 0}}},
 		{"volumes", []M{{{"name", "couchdb-claim0"}, {"persistentVolumeClaim", M{{"claimName", "couchdb-claim0"}}}}}}}
 	if core {
 		pod = append([]KV{terminateNow}, pod...)
 	}
 	d := deployment("cht-couchdb", "couchdb", M{{"type", "Recreate"}}, []M{{
-		{"env", couchdbSingleEnv(baseValues)},
+		{"env", couchdbSingleEnv(baseValues(defaults, false))},
 		{"image", "cht-couchdb"},
 		{"name", "cht-couchdb"},
 		{"ports", []M{{{"containerPort", 5984}}}},

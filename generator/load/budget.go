@@ -22,18 +22,37 @@ type Budget struct {
 	Heap uint64
 }
 
-// Limits is the budget Load enforces. 3000 synthetic environments
-// (internal/synth) need 200-400 MiB live; the collector's garbage
-// does not count, since the heap is measured after a collection.
-var Limits = Budget{Time: 20 * time.Second, Heap: 768 << 20}
+// DefaultBudget is the budget Load enforces unless given WithBudget. 3000
+// synthetic environments (internal/synth) need 200-400 MiB live; the
+// collector's garbage does not count, since the heap is measured after a
+// collection.
+func DefaultBudget() Budget { return Budget{Time: 20 * time.Second, Heap: 768 << 20} }
+
+// Option configures Load.
+type Option func(*config)
+
+type config struct {
+	budget Budget
+}
+
+// WithBudget makes Load enforce b instead of DefaultBudget.
+func WithBudget(b Budget) Option { return func(c *config) { c.budget = b } }
+
+func newConfig(opts []Option) config {
+	c := config{budget: DefaultBudget()}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
 
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
-// withinBudget runs eval and gives up when Limits are exceeded. CUE's
+// withinBudget runs eval and gives up when limits are exceeded. CUE's
 // evaluator cannot be interrupted, so the abandoned goroutine runs on
 // until the process exits: callers that get the budget error should exit,
 // as the CLI does.
-func withinBudget(display string, eval func() (*Result, error)) (*Result, error) {
+func withinBudget(display string, limits Budget, eval func() (*Result, error)) (*Result, error) {
 	type result struct {
 		res *Result
 		err error
@@ -43,7 +62,7 @@ func withinBudget(display string, eval func() (*Result, error)) (*Result, error)
 		res, err := eval()
 		done <- result{res, err}
 	}()
-	deadline := time.NewTimer(Limits.Time)
+	deadline := time.NewTimer(limits.Time)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -67,16 +86,16 @@ func withinBudget(display string, eval func() (*Result, error)) (*Result, error)
 		case r := <-done:
 			return r.res, r.err
 		case <-deadline.C:
-			return nil, over(Limits.Time.String())
+			return nil, over(limits.Time.String())
 		case <-tick.C:
 			// Twice the bound is more than the collector leaves behind
 			// (GOGC, the CLI's soft limit): no need to collect to know.
-			if h := heap(); h > 2*Limits.Heap {
-				return nil, over(fmt.Sprintf("%d MiB of memory", Limits.Heap>>20))
-			} else if h > Limits.Heap {
+			if h := heap(); h > 2*limits.Heap {
+				return nil, over(fmt.Sprintf("%d MiB of memory", limits.Heap>>20))
+			} else if h > limits.Heap {
 				runtime.GC()
-				if heap() > Limits.Heap {
-					return nil, over(fmt.Sprintf("%d MiB of memory", Limits.Heap>>20))
+				if heap() > limits.Heap {
+					return nil, over(fmt.Sprintf("%d MiB of memory", limits.Heap>>20))
 				}
 			}
 		}

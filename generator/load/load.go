@@ -56,12 +56,13 @@ func (r *Result) Lookup(name string) (*model.Environment, bool) {
 // embedded schema, and returns the environments or an Errors listing every
 // problem. display is the directory name shown in positions (for example
 // "environments"), so that messages point at the user's files.
-func Load(fsys fs.FS, display string) (*Result, error) {
+func Load(fsys fs.FS, display string, opts ...Option) (*Result, error) {
+	cfg := newConfig(opts)
 	files, errs := parseDir(fsys, display)
 	if len(errs) > 0 {
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	res, err := withinBudget(display, func() (*Result, error) { return evaluate(files, display) })
+	res, err := withinBudget(display, cfg.budget, func() (*Result, error) { return evaluate(files, display) })
 	var diags Errors
 	if errors.As(err, &diags) {
 		err = locate(diags, files, display)
@@ -98,10 +99,11 @@ func locate(errs Errors, files []*ast.File, display string) Errors {
 // evaluate unifies the parsed files with the schema and decodes them.
 func evaluate(files []*ast.File, display string) (*Result, error) {
 	ctx := cuecontext.New()
-	root, err := compileSchema(ctx)
+	pkg, err := schemaPackage(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compile embedded schema: %w", err)
 	}
+	root := pkg.LookupPath(cue.ParsePath("#Root"))
 	bi := build.NewContext().NewInstance(display, nil)
 	names := make([]string, 0, len(files))
 	for _, f := range files {
@@ -117,9 +119,16 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 	// Schema errors do not stop here: the semantic checks still run on
 	// every environment, on what the schema accepted of it, so that one
 	// missing field does not hide errors elsewhere.
-	envs, diags, err := decodeAll(root.Unify(user), user)
+	envs, diags, err := decodeAll(root, user)
 	if err != nil {
 		return nil, err
+	}
+	defaults, err := schemaDefaults(pkg)
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema defaults: %w", err)
+	}
+	for i := range envs {
+		envs[i].Defaults = defaults
 	}
 	if len(envs) == 0 && len(diags) == 0 {
 		diags = append(diags, errorf(model.Position{File: names[0], Line: 1, Col: 1}, PackageName,
@@ -136,7 +145,8 @@ func evaluate(files []*ast.File, display string) (*Result, error) {
 // decodeAll validates v against the schema and decodes its environments.
 // After a schema error, the environments it touched are decoded in part
 // (decodePartial), for the semantic checks only.
-func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
+func decodeAll(root, user cue.Value) ([]model.Environment, []Diagnostic, error) {
+	v := root.Unify(user)
 	var diags []Diagnostic
 	schemaErr := v.Validate(cue.Concrete(true), cue.All())
 	if schemaErr != nil {
@@ -162,6 +172,8 @@ func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
 			if err := iter.Value().Validate(cue.Concrete(true), cue.All()); err != nil {
 				diags = append(diags, fromCUE(err, &user)...)
 			}
+			name := PackageName + "." + iter.Selector().String()
+			diags = addMissing(diags, unknownFields(root, user, name, reportedPaths(diags)))
 			e = decodePartial(iter.Value())
 			e.Name = iter.Selector().Unquoted()
 		}
@@ -169,6 +181,15 @@ func decodeAll(v, user cue.Value) ([]model.Environment, []Diagnostic, error) {
 		envs = append(envs, e)
 	}
 	return envs, diags, nil
+}
+
+// reportedPaths is the set of paths diags name.
+func reportedPaths(diags []Diagnostic) map[string]bool {
+	out := make(map[string]bool, len(diags))
+	for _, d := range diags {
+		out[d.Path] = true
+	}
+	return out
 }
 
 // semantic runs model.Validate and places its problems in the user's
@@ -436,13 +457,28 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// compileSchema builds the embedded schema and returns its #Root.
-func compileSchema(ctx *cue.Context) (cue.Value, error) {
-	v, err := schemaPackage(ctx)
-	if err != nil {
-		return cue.Value{}, err
+// schemaDefaults reads the defaults renderers need from #Environment.
+func schemaDefaults(schema cue.Value) (*model.Defaults, error) {
+	env := schema.LookupPath(cue.ParsePath("#Environment"))
+	var d model.Defaults
+	var err error
+	for _, f := range []struct {
+		path string
+		to   *string
+	}{
+		{"builds.marketURL", &d.Builds.MarketURL},
+		{"builds.server", &d.Builds.Server},
+		{"couchdb.logLevel", &d.CouchDBLogLevel},
+	} {
+		def, ok := env.LookupPath(cue.ParsePath(f.path)).Default()
+		if !ok {
+			return nil, fmt.Errorf("#Environment.%s has no default", f.path)
+		}
+		if *f.to, err = def.String(); err != nil {
+			return nil, fmt.Errorf("#Environment.%s: %w", f.path, err)
+		}
 	}
-	return v.LookupPath(cue.ParsePath("#Root")), nil
+	return &d, nil
 }
 
 // schemaPackage builds the embedded schema package.
@@ -478,109 +514,135 @@ func schemaPackage(ctx *cue.Context) (cue.Value, error) {
 // a failed disjunction once per alternative; those are folded into one line
 // per field ("got X, want one of A, B").
 func fromCUE(err error, user *cue.Value) []Diagnostic {
-	type raw struct {
-		d      Diagnostic
-		format string
-		args   []any
+	var out []Diagnostic
+	for _, group := range groupByPath(err, user) {
+		out = append(out, foldGroup(group)...)
 	}
-	var raws []raw
-	order := []string{}
-	byPath := map[string][]int{}
+	return out
+}
+
+// cueError is one CUE error as a diagnostic, with CUE's message format
+// and arguments for folding.
+type cueError struct {
+	d      Diagnostic
+	format string
+	args   []any
+}
+
+// groupByPath converts each CUE error and groups them by field path, in
+// the order the paths first appear.
+func groupByPath(err error, user *cue.Value) [][]cueError {
+	var groups [][]cueError
+	index := map[string]int{}
 	for _, e := range cueerrors.Errors(err) {
 		p := strings.TrimPrefix(strings.Join(e.Path(), "."), "#Root.")
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
-		var pos model.Position
-		for _, tp := range cueerrors.Positions(e) {
-			if tp.IsValid() && !strings.HasPrefix(tp.Filename(), "cht-gen:") {
-				pos = toPos(tp)
-				break
-			}
-		}
+		pos := userPosition(e)
 		if pos.File == "" && user != nil {
 			pos = position(*user, p)
 			if strings.HasPrefix(msg, "incomplete value") {
 				msg = "required field is missing (want " + strings.TrimPrefix(msg, "incomplete value ") + ")"
 			}
 		}
-		if _, ok := byPath[p]; !ok {
-			order = append(order, p)
+		i, ok := index[p]
+		if !ok {
+			i = len(groups)
+			index[p] = i
+			groups = append(groups, nil)
 		}
-		byPath[p] = append(byPath[p], len(raws))
-		raws = append(raws, raw{Diagnostic{Pos: pos, Path: p, Message: msg}, format, args})
+		groups[i] = append(groups[i], cueError{Diagnostic{Pos: pos, Path: p, Message: msg}, format, args})
+	}
+	return groups
+}
+
+// userPosition is the first position of e outside the embedded schema.
+func userPosition(e cueerrors.Error) model.Position {
+	for _, tp := range cueerrors.Positions(e) {
+		if tp.IsValid() && !strings.HasPrefix(tp.Filename(), "cht-gen:") {
+			return toPos(tp)
+		}
+	}
+	return model.Position{}
+}
+
+// foldGroup is the diagnostics of one field: as they are, or for a failed
+// disjunction the bounds it broke, or one "got X, want one of" line.
+func foldGroup(all []cueError) []Diagnostic {
+	var group []cueError
+	disjunction := false
+	for _, r := range all {
+		if strings.Contains(r.format, "errors in empty disjunction") {
+			disjunction = true
+			continue
+		}
+		group = append(group, r)
 	}
 	var out []Diagnostic
-	for _, p := range order {
-		idx := byPath[p]
-		var group []raw
-		disjunction := false
-		for _, i := range idx {
-			if strings.Contains(raws[i].format, "errors in empty disjunction") {
-				disjunction = true
-				continue
-			}
-			group = append(group, raws[i])
-		}
-		if !disjunction || len(group) == 0 {
-			for _, r := range group {
-				out = append(out, nameHint(r.d))
-			}
-			continue
-		}
-		// Bounds say the most ("out of bound <=16"); keep only those.
-		var bounds []Diagnostic
+	if !disjunction || len(group) == 0 {
 		for _, r := range group {
-			if strings.Contains(r.d.Message, "out of bound") || strings.HasPrefix(r.d.Message, "invalid value") {
-				bounds = append(bounds, nameHint(r.d))
-			}
+			out = append(out, nameHint(r.d))
 		}
-		if len(bounds) > 0 {
-			out = append(out, bounds...)
-			continue
+		return out
+	}
+	// Bounds say the most ("out of bound <=16"); keep only those.
+	for _, r := range group {
+		if strings.Contains(r.d.Message, "out of bound") || strings.HasPrefix(r.d.Message, "invalid value") {
+			out = append(out, nameHint(r.d))
 		}
-		// "conflicting values A and B": the operand common to all is the
-		// user's value, the others are what the schema allows.
-		count := map[string]int{}
-		var operands [][2]string
-		for _, r := range group {
-			if strings.HasPrefix(r.format, "conflicting values %s and %s") && len(r.args) >= 2 {
-				a, b := fmt.Sprint(r.args[0]), fmt.Sprint(r.args[1])
-				operands = append(operands, [2]string{a, b})
-				count[a]++
-				if b != a {
-					count[b]++
-				}
-			}
-		}
-		if len(operands) != len(group) {
-			for _, r := range group {
-				out = append(out, r.d)
-			}
-			continue
-		}
-		got := ""
-		for v, n := range count {
-			if n == len(operands) && (got == "" || v < got) {
-				got = v
-			}
-		}
-		var want []string
-		for _, o := range operands {
-			for _, v := range o {
-				if v != got && !slices.Contains(want, v) {
-					want = append(want, v)
-				}
-			}
-		}
-		sort.Strings(want)
-		d := group[0].d
-		d.Message = fmt.Sprintf("got %s, want one of: %s", got, strings.Join(want, ", "))
-		if len(want) == 1 {
-			d.Message = fmt.Sprintf("got %s, want %s", got, want[0])
-		}
-		out = append(out, d)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if d, ok := foldConflicts(group); ok {
+		return []Diagnostic{d}
+	}
+	for _, r := range group {
+		out = append(out, r.d)
 	}
 	return out
+}
+
+// foldConflicts folds "conflicting values A and B" errors: the operand
+// common to all is the user's value, the others are what the schema
+// allows. ok is false unless every error of group is such a conflict.
+func foldConflicts(group []cueError) (d Diagnostic, ok bool) {
+	count := map[string]int{}
+	var operands [][2]string
+	for _, r := range group {
+		if strings.HasPrefix(r.format, "conflicting values %s and %s") && len(r.args) >= 2 {
+			a, b := fmt.Sprint(r.args[0]), fmt.Sprint(r.args[1])
+			operands = append(operands, [2]string{a, b})
+			count[a]++
+			if b != a {
+				count[b]++
+			}
+		}
+	}
+	if len(operands) != len(group) {
+		return Diagnostic{}, false
+	}
+	got := ""
+	for v, n := range count {
+		if n == len(operands) && (got == "" || v < got) {
+			got = v
+		}
+	}
+	var want []string
+	for _, o := range operands {
+		for _, v := range o {
+			if v != got && !slices.Contains(want, v) {
+				want = append(want, v)
+			}
+		}
+	}
+	sort.Strings(want)
+	d = group[0].d
+	d.Message = fmt.Sprintf("got %s, want one of: %s", got, strings.Join(want, ", "))
+	if len(want) == 1 {
+		d.Message = fmt.Sprintf("got %s, want %s", got, want[0])
+	}
+	return d, true
 }
 
 // nameHint explains fields whose CUE error shows only a regex.

@@ -31,6 +31,8 @@ func TestLoad_BadInputs(t *testing.T) {
 	}{
 		{"unknown field typo", map[string]string{"a.cue": env("\tcouchdb: node: 3\n")},
 			[]string{"envs/a.cue:6:11: environments.dev.couchdb.node: field not allowed"}},
+		{"unknown field beside a conflict in the same environment", map[string]string{"a.cue": env("\tcouchdb: nodes: \"three\"\n\treplicas: 3\n\tcouchdb: logLevl: \"debug\"\n")},
+			[]string{"environments.dev.couchdb.nodes", "envs/a.cue:7:2: environments.dev.replicas: field not allowed", "envs/a.cue:8:11: environments.dev.couchdb.logLevl: field not allowed"}},
 		{"unknown top-level field", map[string]string{"a.cue": head + "enviroments: dev: {}\n"},
 			[]string{"envs/a.cue:2:1: enviroments: field not allowed"}},
 		{"wrong type", map[string]string{"a.cue": env("\tcouchdb: nodes: \"3\"\n")},

@@ -57,6 +57,9 @@ type Environment struct {
 
 	// Source is where the environment is declared (set by load).
 	Source Position `json:"-"`
+	// Defaults are the schema's defaults (set by load, shared by every
+	// environment of a load).
+	Defaults *Defaults `json:"-"`
 }
 
 // SourceFile names the file e is declared in, for headers: the loader's
@@ -83,6 +86,15 @@ func (p Position) String() string {
 		return p.File
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Defaults are defaults of cue/schema.cue that renderers need apart from
+// any one environment: the placeholders of the shared Kubernetes bases,
+// which overlays patch only where an environment differs. load reads them
+// from the schema, so that Go does not repeat them.
+type Defaults struct {
+	Builds          Builds
+	CouchDBLogLevel string
 }
 
 type Builds struct {

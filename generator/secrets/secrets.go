@@ -109,11 +109,7 @@ func Generate(e *model.Environment, opts Options) ([]byte, error) {
 		docs = []any{ns.Object, doc}
 		head = "# Namespace " + e.Namespace + " as its overlay renders it, then CouchDB credentials for " + e.Name + ",\n# made by cht-gen secrets: apply once, before the first sync; never commit in clear.\n"
 	}
-	b, err := files.YAML(docs...)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(head), b...), nil
+	return files.Document(head, docs...)
 }
 
 // Namespace is e's Namespace as kustomize builds it from e's overlay.

@@ -1,4 +1,7 @@
-package bump
+// Package cueedit edits CUE source through its syntax tree, keeping
+// comments and layout: the one edit cht-gen makes to users' files is a
+// bump's change of an environment's version literal.
+package cueedit
 
 import (
 	"fmt"

@@ -1,0 +1,77 @@
+package bump
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+// Topic is the default branch topic of a bump of targets.
+func Topic(targets []Target) string {
+	var parts []string
+	for _, t := range targets {
+		parts = append(parts, t.Env+"-"+t.To)
+	}
+	return "bump-" + strings.Join(parts, "-")
+}
+
+// BranchName is the branch a proposal against base commits on: bumps of
+// the same environments against two base branches never share one.
+func BranchName(base, topic string) string {
+	return "cht-gen/" + base + "/" + topic
+}
+
+// Title is the pull request title for targets.
+func Title(targets []Target) string {
+	same := true
+	var envs []string
+	for _, t := range targets {
+		envs = append(envs, t.Env)
+		same = same && t.To == targets[0].To
+	}
+	if same {
+		return fmt.Sprintf("Bump %s to CHT %s", strings.Join(envs, ", "), targets[0].To)
+	}
+	var parts []string
+	for _, t := range targets {
+		parts = append(parts, fmt.Sprintf("%s to %s", t.Env, t.To))
+	}
+	return "Bump CHT: " + strings.Join(parts, ", ")
+}
+
+// Body is the pull request body: what moves (from the version on the base
+// branch), the release notes, what the built output changes, Medic's
+// 4 -> 5 checklist when a target crosses to 5.x, and the checklist before
+// merging.
+func Body(intro string, targets []Target, changes []diff.Change) string {
+	var b strings.Builder
+	if intro != "" {
+		b.WriteString(intro + "\n\n")
+	}
+	for _, t := range targets {
+		fmt.Fprintf(&b, "- **%s**: CHT %s → %s", t.Env, t.From, t.To)
+		notes := t.NotesURL
+		if notes == "" {
+			notes = fmt.Sprintf("https://github.com/%s/%s/releases/tag/%s", model.CoreOwner, model.CoreRepo, t.To)
+		}
+		fmt.Fprintf(&b, " ([release notes](%s))\n", notes)
+		if t.Suspended != "" {
+			fmt.Fprintf(&b, "  - ⚠ %s: merging changes Git only.\n", t.Suspended)
+		}
+	}
+	b.WriteString("\n### What changes (`cht-gen diff`)\n\n```\n")
+	for _, c := range changes {
+		fmt.Fprintf(&b, "%s: %s\n", c.Name, c.Summary)
+	}
+	b.WriteString("```\n\n")
+	b.WriteString(majorChecklist(targets))
+	b.WriteString("### Before merging\n\n")
+	b.WriteString("- [ ] CouchDB data backed up (volume snapshot or replication) and restore tested\n")
+	b.WriteString("- [ ] This version ran on staging / UAT first\n")
+	b.WriteString("- [ ] Release notes read: breaking changes, required app changes, upgrade notes\n")
+	b.WriteString("- [ ] Window agreed with users: CHT restarts and rebuilds views after the upgrade\n")
+	b.WriteString("\n<sub>Opened by `cht-gen bump`; running it again updates this pull request. If you close it, later runs leave this change alone unless given `--reopen`.</sub>\n")
+	return b.String()
+}

@@ -1,0 +1,218 @@
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/files"
+)
+
+// Git is what a bump needs of the user's repository and its remote.
+// cmd/gen wires generator/repo in; tests use a fake, so that the policy
+// of a push (what is committed, when nothing is pushed, what the pull
+// request says) is tested without a Git server.
+type Git interface {
+	// Display names dir in messages (relative to its work tree).
+	Display(dir string) string
+	// WriteOutput writes a rendered set under dir, as render does.
+	WriteOutput(dir string, set files.Set) error
+	// Remote finds the remote called name of the work tree holding envDir
+	// and outDir, and where both are in it.
+	Remote(envDir, outDir, name string) (Remote, error)
+	// DefaultBranch is the remote's HEAD branch.
+	DefaultBranch(ctx context.Context, r Remote) (string, error)
+	// Clone clones branch base of r into dir.
+	Clone(ctx context.Context, r Remote, base, dir string) (Clone, error)
+}
+
+// Remote is a Git remote and where the environments and output folders
+// are in its tree.
+type Remote struct {
+	Name, URL      string
+	EnvRel, OutRel string // slash paths from the work tree's root
+}
+
+// Clone is a temporary clone one change is committed in.
+type Clone interface {
+	// Stage stages all changes of the work tree; changed is false when
+	// there are none.
+	Stage() (changed bool, err error)
+	// CommitOnBranch commits the staged change on a new branch at HEAD.
+	CommitOnBranch(branch, message, authorName, authorEmail string) error
+	// RemoteHasTree reports whether the remote's branch already has the
+	// tree of HEAD.
+	RemoteHasTree(branch string) (bool, error)
+	// Push force-pushes branch.
+	Push(ctx context.Context, branch string) error
+}
+
+// GitHub is what a bump needs of the host of pull requests.
+type GitHub interface {
+	// CheckAccess fails unless pull requests may be opened on owner/repo.
+	CheckAccess(ctx context.Context, owner, repo string) error
+	// LastClosed is the newest pull request from head into base that a
+	// reviewer closed without merging, or nil.
+	LastClosed(ctx context.Context, owner, repo, head, base string) (*PullRequest, error)
+	// Upsert opens the pull request of r.Head, or updates the open one.
+	Upsert(ctx context.Context, r Request) (*PullRequest, error)
+}
+
+// Request is a pull request to open or update.
+type Request struct {
+	Owner, Repo string
+	Head, Base  string // branch names in Owner/Repo
+	Title, Body string
+	Labels      []string
+}
+
+// PullRequest is a pull request on the host.
+type PullRequest struct {
+	Number  int
+	URL     string
+	Created bool // Upsert opened it (rather than updated an open one)
+}
+
+// pushTarget is where a --push goes: the remote, its GitHub repository
+// and the base branch.
+type pushTarget struct {
+	remote      Remote
+	owner, name string
+	base        string
+}
+
+// resolve finds the remote, asks GitHub whether the token may open pull
+// requests there (before anything reaches the remote: a branch pushed for a
+// pull request GitHub then refuses would be left behind) and the base.
+func (b *Bumper) resolve(ctx context.Context, o Options) (*pushTarget, error) {
+	remote, err := b.git.Remote(o.EnvDir, o.OutDir, o.Remote)
+	if err != nil {
+		return nil, err
+	}
+	pt := &pushTarget{remote: remote}
+	if pt.owner, pt.name, err = ownerRepo(o.Repo, remote.URL); err != nil {
+		return nil, err
+	}
+	if err := b.github.CheckAccess(ctx, pt.owner, pt.name); err != nil {
+		return nil, err
+	}
+	if pt.base = o.Base; pt.base == "" {
+		if pt.base, err = b.git.DefaultBranch(ctx, remote); err != nil {
+			return nil, err
+		}
+	}
+	return pt, nil
+}
+
+// push applies the bump in a temporary clone of the base branch, commits
+// it on the proposal's branch, pushes and opens or updates the pull
+// request.
+func (b *Bumper) push(ctx context.Context, plan Plan, o Options) (*Result, error) {
+	if b.github == nil {
+		return nil, errors.New("--push needs a GitHub client")
+	}
+	if o.Remote == "" {
+		o.Remote = "origin"
+	}
+	pt, err := b.resolve(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "cht-gen-bump-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	o.log("cloning %s (%s) into a temporary work tree", o.Remote, pt.base)
+	clone, err := b.git.Clone(ctx, pt.remote, pt.base, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("clone %s branch %s: %w", o.Remote, pt.base, err)
+	}
+	envDir, outDir := filepath.Join(tmp, filepath.FromSlash(pt.remote.EnvRel)), filepath.Join(tmp, filepath.FromSlash(pt.remote.OutRel))
+	prop, changes, err := b.apply(ctx, envDir, outDir, plan)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Proposal: prop, Changes: changes, Base: pt.base}
+	if len(prop.Targets) == 0 {
+		return res, nil
+	}
+	res.Branch = BranchName(pt.base, prop.Topic)
+	if done, err := b.commit(ctx, clone, pt, res, o); done || err != nil {
+		return res, err
+	}
+	return res, b.publish(ctx, clone, pt, res, o)
+}
+
+// commit commits the change on res.Branch. done is true when there is
+// nothing to propose: the base already has these versions, or a reviewer
+// closed the pull request proposing them and o does not reopen it.
+func (b *Bumper) commit(ctx context.Context, clone Clone, pt *pushTarget, res *Result, o Options) (done bool, err error) {
+	changed, err := clone.Stage()
+	if err != nil || !changed {
+		return true, err
+	}
+	if !o.Reopen {
+		if res.Skipped, err = b.github.LastClosed(ctx, pt.owner, pt.name, res.Branch, pt.base); err != nil || res.Skipped != nil {
+			return true, err
+		}
+	}
+	return false, clone.CommitOnBranch(res.Branch, CommitMessage(res.Proposal, res.Changes), o.AuthorName, o.AuthorEmail)
+}
+
+// publish pushes res.Branch unless the remote already has its tree, then
+// opens or updates the pull request.
+func (b *Bumper) publish(ctx context.Context, clone Clone, pt *pushTarget, res *Result, o Options) error {
+	same, err := clone.RemoteHasTree(res.Branch)
+	if err != nil {
+		return err
+	}
+	if same {
+		o.log("%s on %s already holds this change", res.Branch, o.Remote)
+	} else {
+		o.log("pushing %s", res.Branch)
+		if err := clone.Push(ctx, res.Branch); err != nil {
+			return err
+		}
+		res.Pushed = true
+	}
+	res.PR, err = b.github.Upsert(ctx, Request{
+		Owner: pt.owner, Repo: pt.name, Head: res.Branch, Base: pt.base,
+		Title: res.Proposal.Title, Body: Body(res.Proposal.Intro, res.Proposal.Targets, res.Changes), Labels: o.Labels,
+	})
+	return err
+}
+
+// CommitMessage is the title, then one line per environment changed.
+func CommitMessage(prop Proposal, changes []diff.Change) string {
+	msg := prop.Title + "\n\n"
+	for _, c := range changes {
+		msg += fmt.Sprintf("%s: %s\n", c.Name, c.Summary)
+	}
+	return msg
+}
+
+var repoPath = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(\.git)?/?$`)
+
+// ownerRepo is flag (owner/name), else the last two path elements of a
+// GitHub remote URL.
+func ownerRepo(flag, url string) (string, string, error) {
+	if flag != "" {
+		o, n, ok := strings.Cut(flag, "/")
+		if !ok || o == "" || n == "" || strings.Contains(n, "/") {
+			return "", "", fmt.Errorf("--repo %q: want owner/name", flag)
+		}
+		return o, n, nil
+	}
+	if strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "ssh://") || strings.HasPrefix(url, "git@") {
+		if m := repoPath.FindStringSubmatch(url); m != nil {
+			return m[1], m[2], nil
+		}
+	}
+	return "", "", fmt.Errorf("cannot tell the GitHub repository from remote URL %q: pass --repo owner/name", url)
+}

@@ -1,0 +1,220 @@
+package bump_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cht-gen/cht-gen/generator/bump"
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/model"
+)
+
+const devEnv = "package environments\n\nenvironments: dev: {\n\ttarget:  \"compose\"\n\tversion: \"4.21.0\"\n\thost:    \"localhost\"\n}\n"
+
+// fakeGit is a remote whose base branch holds devEnv; it records what a
+// bump does with its clone.
+type fakeGit struct {
+	base      string // the remote's default branch
+	written   []string
+	clone     *fakeClone
+	cloneBase string
+}
+
+func (g *fakeGit) Display(dir string) string { return filepath.Base(dir) }
+
+func (g *fakeGit) WriteOutput(dir string, set files.Set) error {
+	g.written = append(g.written, dir)
+	for _, p := range set.Paths() {
+		f := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f, set[p], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *fakeGit) Remote(envDir, outDir, name string) (bump.Remote, error) {
+	return bump.Remote{Name: name, URL: "https://github.com/medic-hosts/fleet.git", EnvRel: "environments", OutRel: "deploy"}, nil
+}
+
+func (g *fakeGit) DefaultBranch(context.Context, bump.Remote) (string, error) { return g.base, nil }
+
+func (g *fakeGit) Clone(ctx context.Context, r bump.Remote, base, dir string) (bump.Clone, error) {
+	g.cloneBase = base
+	envDir := filepath.Join(dir, "environments")
+	if err := os.MkdirAll(envDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(envDir, "dev.cue"), []byte(devEnv), 0o644); err != nil {
+		return nil, err
+	}
+	return g.clone, nil
+}
+
+type fakeClone struct {
+	unchanged, sameTree bool
+	branch, message     string
+	pushed              []string
+}
+
+func (c *fakeClone) Stage() (bool, error) { return !c.unchanged, nil }
+
+func (c *fakeClone) CommitOnBranch(branch, message, name, email string) error {
+	if name == "" || email == "" {
+		return errors.New("commit without an author")
+	}
+	c.branch, c.message = branch, message
+	return nil
+}
+
+func (c *fakeClone) RemoteHasTree(string) (bool, error) { return c.sameTree, nil }
+
+func (c *fakeClone) Push(_ context.Context, branch string) error {
+	c.pushed = append(c.pushed, branch)
+	return nil
+}
+
+type fakeGitHub struct {
+	denied  error
+	closed  *bump.PullRequest
+	checked string
+	upserts []bump.Request
+}
+
+func (h *fakeGitHub) CheckAccess(_ context.Context, owner, repo string) error {
+	h.checked = owner + "/" + repo
+	return h.denied
+}
+
+func (h *fakeGitHub) LastClosed(_ context.Context, owner, repo, head, base string) (*bump.PullRequest, error) {
+	return h.closed, nil
+}
+
+func (h *fakeGitHub) Upsert(_ context.Context, r bump.Request) (*bump.PullRequest, error) {
+	h.upserts = append(h.upserts, r)
+	return &bump.PullRequest{Number: 7, URL: "https://github.com/medic-hosts/fleet/pull/7", Created: true}, nil
+}
+
+func toVersion(v string) bump.Plan {
+	return func(envs []model.Environment) (bump.Proposal, error) {
+		e := envs[0]
+		return bump.Proposal{Targets: []bump.Target{{Env: e.Name, From: e.Version, To: v, Platform: e.Target}}}, nil
+	}
+}
+
+func pushOptions() bump.Options {
+	return bump.Options{EnvDir: "environments", OutDir: "deploy", Push: true, Labels: []string{"cht-upgrade"}, AuthorName: "cht-gen", AuthorEmail: "cht-gen@example.org"}
+}
+
+func TestPushOpensPullRequest(t *testing.T) {
+	clone := &fakeClone{}
+	git, gh := &fakeGit{base: "main", clone: clone}, &fakeGitHub{}
+	res, err := bump.New(git, gh).Run(context.Background(), toVersion("4.22.0"), pushOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gh.checked != "medic-hosts/fleet" || git.cloneBase != "main" {
+		t.Errorf("checked %q, cloned %q: want the remote's repository and default branch", gh.checked, git.cloneBase)
+	}
+	const branch = "cht-gen/main/bump-dev-4.22.0"
+	if res.Branch != branch || clone.branch != branch || len(clone.pushed) != 1 || clone.pushed[0] != branch || !res.Pushed {
+		t.Errorf("branch %q, committed on %q, pushed %q (%v)", res.Branch, clone.branch, clone.pushed, res.Pushed)
+	}
+	if !strings.HasPrefix(clone.message, "Bump dev to CHT 4.22.0\n\ndev: ") {
+		t.Errorf("commit message %q", clone.message)
+	}
+	if len(gh.upserts) != 1 {
+		t.Fatalf("%d pull requests", len(gh.upserts))
+	}
+	pr := gh.upserts[0]
+	if pr.Head != branch || pr.Base != "main" || pr.Title != "Bump dev to CHT 4.22.0" || strings.Join(pr.Labels, ",") != "cht-upgrade" {
+		t.Errorf("pull request %+v", pr)
+	}
+	for _, want := range []string{"**dev**: CHT 4.21.0 → 4.22.0", "releases/tag/4.22.0", "dev: ", "### Before merging"} {
+		if !strings.Contains(pr.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, pr.Body)
+		}
+	}
+	if res.PR == nil || res.PR.Number != 7 || !res.PR.Created {
+		t.Errorf("result PR %+v", res.PR)
+	}
+	if len(git.written) != 1 || !strings.HasSuffix(git.written[0], "deploy") {
+		t.Errorf("output written to %q, want the clone's deploy", git.written)
+	}
+}
+
+func TestPushNothingToPropose(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		clone    *fakeClone
+		gh       *fakeGitHub
+		opts     func(*bump.Options)
+		wantPR   bool
+		wantPush bool
+		skipped  bool
+	}{
+		{name: "base already has the versions", clone: &fakeClone{unchanged: true}, gh: &fakeGitHub{}},
+		{name: "reviewer closed it", clone: &fakeClone{}, gh: &fakeGitHub{closed: &bump.PullRequest{Number: 3}}, skipped: true},
+		{name: "reopened", clone: &fakeClone{}, gh: &fakeGitHub{closed: &bump.PullRequest{Number: 3}}, opts: func(o *bump.Options) { o.Reopen = true }, wantPR: true, wantPush: true},
+		{name: "remote branch has the tree", clone: &fakeClone{sameTree: true}, gh: &fakeGitHub{}, wantPR: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := pushOptions()
+			if tc.opts != nil {
+				tc.opts(&o)
+			}
+			res, err := bump.New(&fakeGit{base: "main", clone: tc.clone}, tc.gh).Run(context.Background(), toVersion("4.22.0"), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(tc.gh.upserts) == 1; got != tc.wantPR || (res.PR != nil) != tc.wantPR {
+				t.Errorf("pull request opened: %v, want %v", got, tc.wantPR)
+			}
+			if got := len(tc.clone.pushed) == 1; got != tc.wantPush || res.Pushed != tc.wantPush {
+				t.Errorf("pushed: %v, want %v", got, tc.wantPush)
+			}
+			if (res.Skipped != nil) != tc.skipped {
+				t.Errorf("skipped %+v, want %v", res.Skipped, tc.skipped)
+			}
+			if !tc.wantPR && tc.clone.branch != "" {
+				t.Errorf("committed on %s with nothing to propose", tc.clone.branch)
+			}
+		})
+	}
+}
+
+func TestPushRefusedBeforeCloning(t *testing.T) {
+	git := &fakeGit{base: "main", clone: &fakeClone{}}
+	denied := errors.New("GitHub forbids it (403)")
+	_, err := bump.New(git, &fakeGitHub{denied: denied}).Run(context.Background(), toVersion("4.22.0"), pushOptions())
+	if !errors.Is(err, denied) || git.cloneBase != "" {
+		t.Errorf("err %v, cloned %q: a refused token must stop the bump before anything is cloned", err, git.cloneBase)
+	}
+	if _, err := bump.New(git, nil).Run(context.Background(), toVersion("4.22.0"), pushOptions()); err == nil || !strings.Contains(err.Error(), "GitHub") {
+		t.Errorf("no GitHub: %v", err)
+	}
+}
+
+func TestPushBaseFlagAndRepoFlag(t *testing.T) {
+	git, gh := &fakeGit{base: "main", clone: &fakeClone{}}, &fakeGitHub{}
+	o := pushOptions()
+	o.Base, o.Repo = "release", "other/fleet"
+	res, err := bump.New(git, gh).Run(context.Background(), toVersion("4.22.0"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if git.cloneBase != "release" || gh.checked != "other/fleet" || res.Branch != "cht-gen/release/bump-dev-4.22.0" {
+		t.Errorf("cloned %q, checked %q, branch %q", git.cloneBase, gh.checked, res.Branch)
+	}
+	o.Repo = "no-slash"
+	if _, err := bump.New(git, gh).Run(context.Background(), toVersion("4.22.0"), o); err == nil || !strings.Contains(err.Error(), "want owner/name") {
+		t.Errorf("bad --repo: %v", err)
+	}
+}

@@ -1,0 +1,16 @@
+package model
+
+// CHT Core's repository on GitHub, where its releases are published.
+const (
+	CoreOwner = "medic"
+	CoreRepo  = "cht-core"
+)
+
+// Release is one CHT Core release of a line cht-gen renders (4.x, 5.x).
+// It is plain data so that version policy (bump) can decide on releases
+// without the GitHub client that lists them.
+type Release struct {
+	Version    string
+	Prerelease bool   // GitHub's flag or a pre-release version (5.1.0-beta.1)
+	URL        string // release notes
+}

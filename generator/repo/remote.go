@@ -1,0 +1,190 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/plumbing/transport/server"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/cht-gen/cht-gen/internal/redact"
+)
+
+// Remote is a Git remote that changes are proposed on: cht-gen bump --push
+// clones its base branch, commits on a branch and pushes it. Token, when
+// set, authenticates HTTPS remotes and is masked in every error.
+type Remote struct {
+	Token string
+}
+
+// RemoteInfo is the remote of a work tree and where the environments and
+// output folders are in it.
+type RemoteInfo struct {
+	Name, URL      string
+	EnvRel, OutRel string // slash paths relative to the work tree's root
+}
+
+// Find returns the remote called name of the work tree holding envDir and
+// outDir (both must be in the same one).
+func (g Remote) Find(envDir, outDir, name string) (RemoteInfo, error) {
+	user, root, envRel, err := OpenWorkTree(envDir)
+	if err != nil {
+		return RemoteInfo{}, fmt.Errorf("--push: %w", err)
+	}
+	_, outRoot, outRel, err := OpenWorkTree(outDir)
+	if err != nil || outRoot != root {
+		return RemoteInfo{}, fmt.Errorf("--push: %s is outside the Git work tree %s", outDir, root)
+	}
+	remote, err := user.Remote(name)
+	if err != nil {
+		return RemoteInfo{}, fmt.Errorf("--push: remote %q: %w (add it with git remote add %s URL, or name another with --remote)", name, err, name)
+	}
+	return RemoteInfo{Name: name, URL: remote.Config().URLs[0], EnvRel: envRel, OutRel: outRel}, nil
+}
+
+// DefaultBranch lists the remote for its HEAD branch; main when it has
+// none.
+func (g Remote) DefaultBranch(ctx context.Context, r RemoteInfo) (string, error) {
+	installFileProtocol()
+	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: r.Name, URLs: []string{r.URL}})
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: g.auth(r.URL)})
+	if err != nil {
+		return "", fmt.Errorf("list %s: %w", r.Name, redact.Error(err, g.Token))
+	}
+	return defaultBranch(refs), nil
+}
+
+// Clone clones branch base of url into dir, fetching all branches so that
+// an earlier run's branch is compared, not pushed again.
+func (g Remote) Clone(ctx context.Context, url, base, dir string) (*Clone, error) {
+	installFileProtocol()
+	r, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
+		URL: url, Auth: g.auth(url), ReferenceName: plumbing.NewBranchReferenceName(base),
+	})
+	if err != nil {
+		return nil, redact.Error(err, g.Token)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	return &Clone{repo: r, wt: wt, remote: g, url: url}, nil
+}
+
+func (g Remote) auth(url string) transport.AuthMethod {
+	if g.Token != "" && strings.HasPrefix(url, "https://") {
+		return &githttp.BasicAuth{Username: "x-access-token", Password: g.Token}
+	}
+	return nil
+}
+
+var fileProtocol sync.Once
+
+// installFileProtocol serves local remotes (a path or file://) in pure Go
+// instead of running git-upload-pack. go-git keeps transports in a global
+// table, so this happens once, when a clone is first asked for, and not
+// as a side effect of importing a package.
+func installFileProtocol() {
+	fileProtocol.Do(func() { client.InstallProtocol("file", server.DefaultServer) })
+}
+
+// Clone is a temporary clone that one change is committed in.
+type Clone struct {
+	repo   *git.Repository
+	wt     *git.Worktree
+	remote Remote
+	url    string
+}
+
+// Stage stages every change of the work tree and reports whether there is
+// any.
+func (c *Clone) Stage() (changed bool, err error) {
+	if err := c.wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		return false, err
+	}
+	status, err := c.wt.Status()
+	if err != nil {
+		return false, err
+	}
+	return !status.IsClean(), nil
+}
+
+// CommitOnBranch creates branch at HEAD, makes it HEAD and commits the
+// staged change on it.
+func (c *Clone) CommitOnBranch(branch, message, authorName, authorEmail string) error {
+	head, err := c.repo.Head()
+	if err != nil {
+		return err
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	if err := c.repo.Storer.SetReference(plumbing.NewHashReference(ref, head.Hash())); err != nil {
+		return err
+	}
+	if err := c.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref)); err != nil {
+		return err
+	}
+	sig := &object.Signature{Name: authorName, Email: authorEmail, When: time.Now()}
+	_, err = c.wt.Commit(message, &git.CommitOptions{Author: sig})
+	return err
+}
+
+// RemoteHasTree reports whether the remote's branch (as fetched by the
+// clone) already has HEAD's tree.
+func (c *Clone) RemoteHasTree(branch string) (bool, error) {
+	head, err := c.repo.Head()
+	if err != nil {
+		return false, err
+	}
+	return c.sameTreeOnRemote(branch, head.Hash())
+}
+
+// Push force-pushes branch (it is cht-gen's).
+func (c *Clone) Push(ctx context.Context, branch string) error {
+	spec := config.RefSpec("+refs/heads/" + branch + ":refs/heads/" + branch)
+	err := c.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: c.remote.auth(c.url)})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("push %s: %w", branch, redact.Error(err, c.remote.Token))
+	}
+	return nil
+}
+
+// sameTreeOnRemote reports whether the remote branch (fetched by the
+// clone) already has commit's tree.
+func (c *Clone) sameTreeOnRemote(branch string, commit plumbing.Hash) (bool, error) {
+	ref, err := c.repo.Reference(plumbing.NewRemoteReferenceName("origin", branch), true)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	theirs, err := c.repo.CommitObject(ref.Hash())
+	if err != nil {
+		return false, err
+	}
+	ours, err := c.repo.CommitObject(commit)
+	if err != nil {
+		return false, err
+	}
+	return theirs.TreeHash == ours.TreeHash, nil
+}
+
+func defaultBranch(refs []*plumbing.Reference) string {
+	for _, r := range refs {
+		if r.Name() == plumbing.HEAD && r.Type() == plumbing.SymbolicReference {
+			return r.Target().Short()
+		}
+	}
+	return "main"
+}

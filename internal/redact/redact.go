@@ -1,0 +1,40 @@
+// Package redact keeps secrets (API tokens) out of error messages while
+// keeping the errors themselves: the chain stays inspectable with
+// errors.Is and errors.As, only the text is masked.
+package redact
+
+import "strings"
+
+// Mask is what a secret reads as in messages.
+const Mask = "***"
+
+// Error returns err with every secret masked in its message, or err itself
+// when no secret appears in it (or err is nil). Empty secrets are ignored.
+func Error(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if String(msg, secrets...) == msg {
+		return err
+	}
+	return &masked{err: err, secrets: secrets}
+}
+
+// String returns s with every non-empty secret replaced by Mask.
+func String(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return s
+}
+
+type masked struct {
+	err     error
+	secrets []string
+}
+
+func (m *masked) Error() string { return String(m.err.Error(), m.secrets...) }
+func (m *masked) Unwrap() error { return m.err }

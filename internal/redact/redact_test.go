@@ -1,0 +1,34 @@
+package redact_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"testing"
+
+	"github.com/cht-gen/cht-gen/internal/redact"
+)
+
+func TestError(t *testing.T) {
+	base := &fs.PathError{Op: "open", Path: "https://x-access-token:tok123@github.com/a/b", Err: fs.ErrNotExist}
+	err := redact.Error(fmt.Errorf("clone: %w", base), "tok123", "")
+	if got, want := err.Error(), "clone: open https://x-access-token:***@github.com/a/b: file does not exist"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// The chain is kept: callers still find what went wrong.
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("chain lost: %v", err)
+	}
+	// Wrapping the masked error keeps it masked.
+	if got := fmt.Errorf("bump: %w", err).Error(); got != "bump: "+err.Error() {
+		t.Errorf("wrapped: %q", got)
+	}
+	plain := errors.New("no secret here")
+	if redact.Error(plain, "tok123") != plain || redact.Error(nil, "x") != nil {
+		t.Error("an error without the secret must come back as is")
+	}
+	if got := redact.String("a tok b tok", "tok", ""); got != "a *** b ***" {
+		t.Errorf("String: %q", got)
+	}
+}
