@@ -5,9 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cht-gen/cht-gen/generator"
-	"github.com/cht-gen/cht-gen/generator/diff"
-	"github.com/cht-gen/cht-gen/generator/repo"
 )
 
 func newDiffCmd(s *shared) *cobra.Command {
@@ -53,35 +50,10 @@ Secrets never appear: the output holds none.`,
 			if err != nil {
 				return err
 			}
-			output, outName, closeOutput, err := outputFS(out)
+			changes, err := diffChanges(ctx, res, out, base)
 			if err != nil {
 				return err
 			}
-			defer closeOutput()
-			opts := generator.Options{Output: output, OutputName: outName}
-			set, err := generator.Render(ctx, res.Environments, opts)
-			if err != nil {
-				return err
-			}
-			// The user's SOPS files are part of what the overlays build.
-			user, err := generator.UserFiles(res.Environments, output, outName)
-			if err != nil {
-				return err
-			}
-			set = generator.WithUserFiles(set, user)
-			committed, err := repo.ReadCommitted(out, base)
-			if err != nil {
-				return err
-			}
-			before, err := diff.Build(ctx, committed)
-			if err != nil {
-				return fmt.Errorf("build %s at %s: %w", out, base, err)
-			}
-			after, err := diff.Build(ctx, set)
-			if err != nil {
-				return err
-			}
-			changes := diff.Compare(before, after, base, "working tree")
 			differ := false
 			for _, c := range changes {
 				fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)

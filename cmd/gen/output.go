@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cht-gen/cht-gen/generator"
-	"github.com/cht-gen/cht-gen/generator/diff"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/repo"
@@ -197,7 +196,7 @@ func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) er
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{Verified: record})
+	set, err := renderInto(cmd.Context(), res, out, generator.Options{Verified: record})
 	if err != nil {
 		return failJSON(s, err)
 	}
@@ -228,24 +227,12 @@ func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, s
 	if err != nil {
 		return failJSON(s, err)
 	}
-	set, err := generator.Render(ctx, res.Environments, generator.Options{})
-	if err != nil {
-		return failJSON(s, err)
-	}
-	committed, err := repo.ReadCommitted(out, base)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	before, err := diff.Build(ctx, committed)
-	if err != nil {
-		return failJSON(s, fmt.Errorf("build %s at %s: %w", out, base, err))
-	}
-	after, err := diff.Build(ctx, set)
+	changes, err := diffChanges(ctx, res, out, base)
 	if err != nil {
 		return failJSON(s, err)
 	}
 	r := diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Errors: []jsonError{}}
-	for _, c := range diff.Compare(before, after, base, "working tree") {
+	for _, c := range changes {
 		u := diffUnitJSON{Name: c.Name, Summary: c.Summary, Changed: c.Changed, Added: c.Added, Removed: c.Removed, Images: []imageChange{}}
 		for _, i := range c.Images {
 			u.Images = append(u.Images, imageChange(i))

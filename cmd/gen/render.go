@@ -67,12 +67,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if check {
 				progress = nil
 			}
-			output, outName, closeOutput, err := outputFS(out)
-			if err != nil {
-				return err
-			}
-			defer closeOutput()
-			set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{Progress: progress, Output: output, OutputName: outName, Verified: record})
+			set, err := renderInto(cmd.Context(), res, out, generator.Options{Progress: progress, Verified: record})
 			if err != nil {
 				return err
 			}

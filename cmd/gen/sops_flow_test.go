@@ -89,6 +89,12 @@ func TestCLI_SOPSFileIsTheUsers(t *testing.T) {
 	if code, stdout, errs := cli("diff", "--exit-code"); code != 0 {
 		t.Errorf("diff after commit: exit %d\n%s%s", code, stdout, errs)
 	}
+	// The JSON modes judge the same tree, the user's file included.
+	for _, args := range [][]string{{"diff", "--output", "json", "--exit-code"}, {"render", "--check", "--output", "json"}} {
+		if code, stdout, errs := cli(args...); code != 0 || !strings.Contains(stdout, `"ok": true`) {
+			t.Errorf("%v with a SOPS file: exit %d\n%s%s", args, code, stdout, errs)
+		}
+	}
 	// A local bump renders with the file too (it used to fail: "no output
 	// directory given"), and leaves it alone.
 	if code, stdout, errs := cli("bump", "prod", "--to", "4.22.0"); code != 0 || !strings.Contains(stdout+errs, "prod") {

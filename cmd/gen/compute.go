@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/generator/load"
+	"github.com/cht-gen/cht-gen/generator/repo"
+	"github.com/cht-gen/cht-gen/generator/verified"
+)
+
+// renderInto renders the loaded environments for the output directory out:
+// the files environments name in it but cht-gen does not own
+// (credentials.sopsFile) are read from there and checked. Text and JSON
+// modes of render --check and diff share it, so they judge the same tree.
+func renderInto(ctx context.Context, res *load.Result, out string, opts generator.Options) (files.Set, error) {
+	output, outName, closeOutput, err := outputFS(out)
+	if err != nil {
+		return nil, err
+	}
+	defer closeOutput()
+	opts.Output, opts.OutputName = output, outName
+	return generator.Render(ctx, res.Environments, opts)
+}
+
+// diffChanges renders the environments and compares the built result,
+// user files included, with the output committed at base.
+func diffChanges(ctx context.Context, res *load.Result, out, base string) ([]diff.Change, error) {
+	set, err := renderInto(ctx, res, out, generator.Options{Verified: verified.Open()})
+	if err != nil {
+		return nil, err
+	}
+	output, outName, closeOutput, err := outputFS(out)
+	if err != nil {
+		return nil, err
+	}
+	defer closeOutput()
+	// The user's SOPS files are part of what the overlays build.
+	user, err := generator.UserFiles(res.Environments, output, outName)
+	if err != nil {
+		return nil, err
+	}
+	committed, err := repo.ReadCommitted(out, base)
+	if err != nil {
+		return nil, err
+	}
+	before, err := diff.Build(ctx, committed)
+	if err != nil {
+		return nil, fmt.Errorf("build %s at %s: %w", out, base, err)
+	}
+	after, err := diff.Build(ctx, generator.WithUserFiles(set, user))
+	if err != nil {
+		return nil, err
+	}
+	return diff.Compare(before, after, base, "working tree"), nil
+}
