@@ -9,7 +9,6 @@ import (
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/repo"
-	"github.com/cht-gen/cht-gen/generator/verified"
 )
 
 // renderInto renders the loaded environments for the output directory out:
@@ -29,7 +28,7 @@ func renderInto(ctx context.Context, res *load.Result, out string, opts generato
 // diffChanges renders the environments and compares the built result,
 // user files included, with the output committed at base.
 func diffChanges(ctx context.Context, res *load.Result, out, base string) ([]diff.Change, error) {
-	set, err := renderInto(ctx, res, out, generator.Options{Verified: verified.Open()})
+	set, err := renderInto(ctx, res, out, generator.Options{})
 	if err != nil {
 		return nil, err
 	}
