@@ -23,6 +23,7 @@ func githubClient() (*github.Client, error) {
 
 func newReleasesCmd(s *shared) *cobra.Command {
 	var channel string
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "releases",
 		Short: "List CHT Core 5.x and 4.x releases, newest first",
@@ -34,32 +35,51 @@ as pre-releases whatever their tag.
 GITHUB_API_URL points at GitHub Enterprise (https://HOST/api/v3); GITHUB_TOKEN
 raises the rate limit (unauthenticated works within 60 requests an hour).`,
 		Example: `  cht-gen releases
-  cht-gen releases --channel beta`,
+  cht-gen releases --channel beta
+  cht-gen releases --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if channel != "stable" && channel != "beta" {
 				return usage(fmt.Sprintf("invalid argument %q for --channel: want stable or beta", channel))
 			}
+			if err := of.check(s, cmd); err != nil {
+				return err
+			}
 			c, err := githubClient()
-			if err != nil {
-				return err
-			}
-			rels, err := c.Releases(cmd.Context(), channel == "beta")
-			if err != nil {
-				return err
-			}
-			for _, r := range rels {
-				pre := ""
-				if r.Prerelease {
-					pre = " (pre-release)"
+			if err == nil {
+				var rels []github.Release
+				if rels, err = c.Releases(cmd.Context(), channel == "beta"); err == nil {
+					return printReleases(s, &of, channel, rels)
 				}
-				fmt.Fprintf(s.stdout, "%-16s %s%s\n", r.Version, r.URL, pre)
 			}
-			return nil
+			if of.json() {
+				return failJSON(s, err)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "stable", "stable or beta (beta includes pre-releases)")
+	of.register(cmd)
 	return cmd
+}
+
+// printReleases prints the list as text or as releasesJSON.
+func printReleases(s *shared, of *outputFlag, channel string, rels []github.Release) error {
+	if of.json() {
+		r := releasesJSON{OK: true, Channel: channel, Releases: []releaseJSON{}, Errors: []jsonError{}}
+		for _, rel := range rels {
+			r.Releases = append(r.Releases, releaseAsJSON(rel))
+		}
+		return writeJSON(s.stdout, r)
+	}
+	for _, r := range rels {
+		pre := ""
+		if r.Prerelease {
+			pre = " (pre-release)"
+		}
+		fmt.Fprintf(s.stdout, "%-16s %s%s\n", r.Version, r.URL, pre)
+	}
+	return nil
 }
 
 // pushFlags are the flags bump and promote share.
@@ -103,8 +123,77 @@ func (f *pushFlags) policy() (bump.Policy, error) {
 	return bump.Policy{AllowDowngrade: f.allowDowngrade, Major: f.major, Paths: paths}, err
 }
 
+// bumpOut is where bump and promote report: text, or (--output json,
+// without --push) one bumpJSON document printed when the command ends.
+type bumpOut struct {
+	s    *shared
+	json *bumpJSON // nil: text
+}
+
+func newBumpOut(s *shared, of *outputFlag, push bool) (*bumpOut, error) {
+	if err := of.check(s, nil); err != nil {
+		return nil, err
+	}
+	if !of.json() {
+		return &bumpOut{s: s}, nil
+	}
+	if push {
+		return nil, usage("--output json works without --push only: a pushed bump reports its pull request as text")
+	}
+	return &bumpOut{s: s, json: &bumpJSON{Environments: []bumpEnvJSON{}, Current: []currentJSON{}, Errors: []jsonError{}}}, nil
+}
+
+// current reports e already at the version asked for; text is the line
+// text output prints.
+func (b *bumpOut) current(e *model.Environment, text string) {
+	if b.json == nil {
+		fmt.Fprintln(b.s.stdout, text)
+		return
+	}
+	b.json.Current = append(b.json.Current, currentJSON{Name: e.Name, Version: e.Version})
+}
+
+// applied adds the environments a local run edited to the JSON document.
+func (b *bumpOut) applied(res *bump.Result) {
+	for _, t := range res.Proposal.Targets {
+		e := bumpEnvJSON{Name: t.Env, From: t.From, To: t.To, File: res.Files[t.Env], NotesURL: t.NotesURL, Images: []imageChange{}}
+		for _, c := range res.Changes {
+			if c.Name != t.Env {
+				continue
+			}
+			e.Summary, e.Changed, e.Added, e.Removed = c.Summary, c.Changed, c.Added, c.Removed
+			for _, i := range c.Images {
+				e.Images = append(e.Images, imageChange(i))
+			}
+		}
+		b.json.Environments = append(b.json.Environments, e)
+	}
+}
+
+// finish ends the command: text returns err as it is; JSON prints the
+// document with err's errors (usage errors stay text, exit 2).
+func (b *bumpOut) finish(err error) error {
+	var ee exitError
+	var ue *usageError
+	if b.json == nil || errors.As(err, &ee) || errors.As(err, &ue) {
+		return err
+	}
+	b.json.OK = err == nil
+	if err != nil {
+		b.json.Errors = errorsJSON(err)
+	}
+	if werr := writeJSON(b.s.stdout, b.json); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return exitError{1}
+	}
+	return nil
+}
+
 // runBump runs one bump and reports it.
-func runBump(ctx context.Context, s *shared, plan bump.Plan, o bump.Options, gh *github.Client) error {
+func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, gh *github.Client) error {
+	s := out.s
 	// Edits, renders, the temporary clone and the push: a signal waits
 	// for them (ctx, cancelled by it, cuts network retries short).
 	writing.Lock()
@@ -115,6 +204,10 @@ func runBump(ctx context.Context, s *shared, plan bump.Plan, o bump.Options, gh 
 	}
 	if len(res.Proposal.Targets) == 0 {
 		return nil // the plan said why
+	}
+	if out.json != nil {
+		out.applied(res)
+		return nil
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
@@ -147,6 +240,7 @@ func lookup(envs []model.Environment, name string) (*model.Environment, error) {
 
 func newBumpCmd(s *shared) *cobra.Command {
 	var f pushFlags
+	var of outputFlag
 	var to string
 	var latest, all bool
 	cmd := &cobra.Command{
@@ -189,7 +283,8 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
   cht-gen bump prod --to 5.2.0 --push
   cht-gen bump prod --latest --push --label upgrade
   cht-gen bump --all --latest --push
-  cht-gen bump staging --latest --major`,
+  cht-gen bump staging --latest --major
+  cht-gen bump staging --to 5.2.0 --output json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (to == "") == !latest {
 				return usage("invalid argument: give exactly one of --to VERSION or --latest")
@@ -197,83 +292,93 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 			if all == (len(args) > 0) {
 				return usage("invalid argument: name environments or pass --all")
 			}
-			if err := f.checkOut(f.out); err != nil {
-				return err
-			}
-			_, envs, err := f.load(args)
+			out, err := newBumpOut(s, &of, f.push)
 			if err != nil {
 				return err
 			}
-			pol, err := f.policy()
-			if err != nil {
-				return err
-			}
-			var gh *github.Client
-			var releases []github.Release
-			if f.push || latest {
-				if gh, err = githubClient(); err != nil {
-					return err
-				}
-			}
-			if latest {
-				// One listing with pre-releases serves every channel: the
-				// policy refuses pre-releases to stable environments.
-				if releases, err = gh.Releases(cmd.Context(), true); err != nil {
-					return err
-				}
-			}
-			names := make([]string, len(envs))
-			for i, e := range envs {
-				names[i] = e.Name
-			}
-			plan := func(names []string) bump.Plan {
-				return func(envs []model.Environment) (bump.Proposal, error) {
-					var p bump.Proposal
-					var errs []error
-					for _, n := range names {
-						e, err := lookup(envs, n)
-						if err != nil {
-							errs = append(errs, err)
-							continue
-						}
-						t, ok, err := target(e, to, latest, releases, pol)
-						switch {
-						case err != nil:
-							errs = append(errs, err)
-						case !ok:
-							fmt.Fprintf(s.stdout, "%s: already at %s, nothing to do\n", e.Name, e.Version)
-						default:
-							p.Targets = append(p.Targets, t)
-						}
-					}
-					return p, errors.Join(errs...)
-				}
-			}
-			o := f.options(s)
-			if !all {
-				return runBump(cmd.Context(), s, plan(names), o, gh)
-			}
-			// One pull request each: an environment that fails does not
-			// hold the others back; every failure is reported at the end.
-			var errs []error
-			for _, n := range names {
-				err := runBump(cmd.Context(), s, plan([]string{n}), o, gh)
-				if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
-					err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
-				}
-				if err != nil {
-					errs = append(errs, err)
-				}
-			}
-			return errors.Join(errs...)
+			return out.finish(runBumps(cmd.Context(), out, &f, args, to, latest, all))
 		},
 	}
 	f.register(cmd)
+	of.register(cmd)
 	cmd.Flags().StringVar(&to, "to", "", "target CHT version, e.g. 5.2.0 or 4.22.0 (may cross a major line)")
 	cmd.Flags().BoolVar(&latest, "latest", false, "the newest release each environment's channel, constraint and upgrade paths allow, within its major line")
 	cmd.Flags().BoolVar(&f.major, "major", false, "with --latest: allow the next major line too (4.x -> 5.x)")
 	cmd.Flags().BoolVar(&all, "all", false, "every environment, one pull request each")
 	return cmd
+}
+
+// runBumps is bump's work once its arguments are checked.
+func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to string, latest, all bool) error {
+	if err := f.checkOut(f.out); err != nil {
+		return err
+	}
+	_, envs, err := f.load(args)
+	if err != nil {
+		return err
+	}
+	pol, err := f.policy()
+	if err != nil {
+		return err
+	}
+	var gh *github.Client
+	var releases []github.Release
+	if f.push || latest {
+		if gh, err = githubClient(); err != nil {
+			return err
+		}
+	}
+	if latest {
+		// One listing with pre-releases serves every channel: the
+		// policy refuses pre-releases to stable environments.
+		if releases, err = gh.Releases(ctx, true); err != nil {
+			return err
+		}
+	}
+	names := make([]string, len(envs))
+	for i, e := range envs {
+		names[i] = e.Name
+	}
+	plan := func(names []string) bump.Plan {
+		return func(envs []model.Environment) (bump.Proposal, error) {
+			var p bump.Proposal
+			var errs []error
+			for _, n := range names {
+				e, err := lookup(envs, n)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				t, ok, err := target(e, to, latest, releases, pol)
+				switch {
+				case err != nil:
+					errs = append(errs, refuse(e, err))
+				case !ok:
+					out.current(e, fmt.Sprintf("%s: already at %s, nothing to do", e.Name, e.Version))
+				default:
+					p.Targets = append(p.Targets, t)
+				}
+			}
+			return p, errors.Join(errs...)
+		}
+	}
+	o := f.options(out.s)
+	if !all {
+		return runBump(ctx, out, plan(names), o, gh)
+	}
+	// One pull request each: an environment that fails does not
+	// hold the others back; every failure is reported at the end.
+	var errs []error
+	for _, n := range names {
+		err := runBump(ctx, out, plan([]string{n}), o, gh)
+		if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
+			err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // target decides e's next version: to, or the latest release it may take.
@@ -300,6 +405,7 @@ func target(e *model.Environment, to string, latest bool, releases []github.Rele
 
 func newPromoteCmd(s *shared) *cobra.Command {
 	var f pushFlags
+	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "promote FROM TO",
 		Short: "Set TO's CHT version to FROM's (e.g. staging -> prod), as a pull request with --push",
@@ -313,53 +419,64 @@ cht-gen/<base>/promote-<FROM>-to-<TO>-<version>.
 A promotion that crosses a major line (FROM on 5.x, TO on 4.x) needs --major:
 promote is often scheduled, and a 4.x -> 5.x move must be asked for.`,
 		Example: `  cht-gen promote staging prod --push
-  cht-gen promote staging prod --major --push`,
+  cht-gen promote staging prod --major --push
+  cht-gen promote staging prod --output json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.checkOut(f.out); err != nil {
-				return err
-			}
-			if _, _, err := f.load(args); err != nil {
-				return err
-			}
-			pol, err := f.policy()
+			out, err := newBumpOut(s, &of, f.push)
 			if err != nil {
 				return err
 			}
-			plan := func(envs []model.Environment) (bump.Proposal, error) {
-				from, errFrom := lookup(envs, args[0])
-				to, errTo := lookup(envs, args[1])
-				if err := errors.Join(errFrom, errTo); err != nil {
-					return bump.Proposal{}, err
-				}
-				if bump.CrossesMajor(to.Version, from.Version) && !f.major {
-					return bump.Proposal{}, fmt.Errorf("%s runs %s and %s %s: promoting crosses a major line; pass --major to propose it", from.Name, from.Version, to.Name, to.Version)
-				}
-				t, ok, err := target(to, from.Version, false, nil, pol)
-				if err != nil {
-					return bump.Proposal{}, err
-				}
-				if !ok {
-					fmt.Fprintf(s.stdout, "%s: already at %s like %s, nothing to do\n", to.Name, to.Version, from.Name)
-					return bump.Proposal{}, nil
-				}
-				return bump.Proposal{
-					Targets: []bump.Target{t},
-					Topic:   fmt.Sprintf("promote-%s-to-%s-%s", from.Name, to.Name, t.To),
-					Title:   fmt.Sprintf("Promote CHT %s from %s to %s", t.To, from.Name, to.Name),
-					Intro:   fmt.Sprintf("Promotes **%s** to the version **%s** runs.", to.Name, from.Name),
-				}, nil
-			}
-			var gh *github.Client
-			if f.push {
-				if gh, err = githubClient(); err != nil {
-					return err
-				}
-			}
-			return runBump(cmd.Context(), s, plan, f.options(s), gh)
+			return out.finish(runPromote(cmd.Context(), out, &f, args))
 		},
 	}
 	f.register(cmd)
+	of.register(cmd)
 	cmd.Flags().BoolVar(&f.major, "major", false, "allow a promotion that crosses a major line (4.x -> 5.x)")
 	return cmd
+}
+
+// runPromote is promote's work once its arguments are checked.
+func runPromote(ctx context.Context, out *bumpOut, f *pushFlags, args []string) error {
+	if err := f.checkOut(f.out); err != nil {
+		return err
+	}
+	if _, _, err := f.load(args); err != nil {
+		return err
+	}
+	pol, err := f.policy()
+	if err != nil {
+		return err
+	}
+	plan := func(envs []model.Environment) (bump.Proposal, error) {
+		from, errFrom := lookup(envs, args[0])
+		to, errTo := lookup(envs, args[1])
+		if err := errors.Join(errFrom, errTo); err != nil {
+			return bump.Proposal{}, err
+		}
+		if bump.CrossesMajor(to.Version, from.Version) && !f.major {
+			return bump.Proposal{}, refuse(to, fmt.Errorf("%s runs %s and %s %s: promoting crosses a major line; pass --major to propose it", from.Name, from.Version, to.Name, to.Version))
+		}
+		t, ok, err := target(to, from.Version, false, nil, pol)
+		if err != nil {
+			return bump.Proposal{}, refuse(to, err)
+		}
+		if !ok {
+			out.current(to, fmt.Sprintf("%s: already at %s like %s, nothing to do", to.Name, to.Version, from.Name))
+			return bump.Proposal{}, nil
+		}
+		return bump.Proposal{
+			Targets: []bump.Target{t},
+			Topic:   fmt.Sprintf("promote-%s-to-%s-%s", from.Name, to.Name, t.To),
+			Title:   fmt.Sprintf("Promote CHT %s from %s to %s", t.To, from.Name, to.Name),
+			Intro:   fmt.Sprintf("Promotes **%s** to the version **%s** runs.", to.Name, from.Name),
+		}, nil
+	}
+	var gh *github.Client
+	if f.push {
+		if gh, err = githubClient(); err != nil {
+			return err
+		}
+	}
+	return runBump(ctx, out, plan, f.options(out.s), gh)
 }

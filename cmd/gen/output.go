@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -64,6 +65,10 @@ func errorsJSON(err error) []jsonError {
 			out = append(out, errorsJSON(e)...)
 		}
 		return out
+	}
+	var rf *refusal
+	if errors.As(err, &rf) {
+		return []jsonError{{File: rf.source.File, Line: rf.source.Line, Column: rf.source.Col, Path: "environments." + rf.env + ".version", Message: rf.err.Error()}}
 	}
 	var ue *generator.UserFileError
 	if errors.As(err, &ue) {
@@ -250,4 +255,77 @@ func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, s
 		return exitError{1}
 	}
 	return nil
+}
+
+// releasesJSON is releases' --output json: the list in the order printed
+// (newest first).
+type releasesJSON struct {
+	OK       bool          `json:"ok"`
+	Channel  string        `json:"channel"`
+	Releases []releaseJSON `json:"releases"`
+	Errors   []jsonError   `json:"errors"`
+}
+
+type releaseJSON struct {
+	Version    string `json:"version"`
+	Tag        string `json:"tag"`
+	Major      uint64 `json:"major"`
+	Prerelease bool   `json:"prerelease"`
+	Date       string `json:"date,omitempty"` // published, RFC 3339 in UTC; absent when GitHub gives none
+	URL        string `json:"url"`            // release notes
+}
+
+func releaseAsJSON(r model.Release) releaseJSON {
+	out := releaseJSON{Version: r.Version, Tag: r.Tag, Prerelease: r.Prerelease, URL: r.URL}
+	if v, err := model.ParseVersion(r.Version); err == nil {
+		out.Major = v.Major()
+	}
+	if !r.Published.IsZero() {
+		out.Date = r.Published.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+// bumpJSON is the --output json of bump and promote without --push.
+type bumpJSON struct {
+	OK           bool          `json:"ok"`
+	Environments []bumpEnvJSON `json:"environments"` // edited and re-rendered
+	Current      []currentJSON `json:"current"`      // already at the version: nothing done
+	Errors       []jsonError   `json:"errors"`       // refusals and failures: nothing changed for them
+}
+
+type bumpEnvJSON struct {
+	Name     string        `json:"name"`
+	From     string        `json:"from"`
+	To       string        `json:"to"`
+	File     string        `json:"file"` // the environments file whose version literal changed
+	NotesURL string        `json:"notesURL,omitempty"`
+	Summary  string        `json:"summary"`
+	Changed  int           `json:"changed"`
+	Added    int           `json:"added"`
+	Removed  int           `json:"removed"`
+	Images   []imageChange `json:"images"`
+}
+
+type currentJSON struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// refusal is a bump the version policy refuses for one environment: the
+// JSON error names the environment's file and line and its version field.
+type refusal struct {
+	env    string
+	source model.Position
+	err    error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+func refuse(e *model.Environment, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &refusal{env: e.Name, source: e.Source, err: err}
 }

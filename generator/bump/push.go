@@ -134,7 +134,7 @@ func (b *Bumper) push(ctx context.Context, plan Plan, o Options) (*Result, error
 		return nil, fmt.Errorf("clone %s branch %s: %w", o.Remote, pt.base, err)
 	}
 	envDir, outDir := filepath.Join(tmp, filepath.FromSlash(pt.remote.EnvRel)), filepath.Join(tmp, filepath.FromSlash(pt.remote.OutRel))
-	prop, changes, err := b.apply(ctx, envDir, outDir, plan)
+	prop, changes, _, err := b.apply(ctx, envDir, outDir, plan)
 	if err != nil {
 		return nil, err
 	}

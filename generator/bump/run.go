@@ -62,10 +62,13 @@ type Options struct {
 type Result struct {
 	Proposal Proposal
 	Changes  []diff.Change
-	Base     string // with --push
-	Branch   string
-	Pushed   bool
-	PR       *PullRequest // opened or updated
+	// Files names, per environment, the environments file whose version
+	// literal the run edited (as errors name it).
+	Files  map[string]string
+	Base   string // with --push
+	Branch string
+	Pushed bool
+	PR     *PullRequest // opened or updated
 	// Skipped is the closed pull request that proposed the same change,
 	// when the run left it closed (no --reopen): nothing was pushed.
 	Skipped *PullRequest
@@ -94,27 +97,28 @@ func New(git Git, github GitHub) *Bumper {
 // clone of the base branch. A refused or failing bump changes nothing.
 func (b *Bumper) Run(ctx context.Context, plan Plan, o Options) (*Result, error) {
 	if !o.Push {
-		prop, changes, err := b.apply(ctx, o.EnvDir, o.OutDir, plan)
+		prop, changes, files, err := b.apply(ctx, o.EnvDir, o.OutDir, plan)
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Proposal: prop, Changes: changes}, nil
+		return &Result{Proposal: prop, Changes: changes, Files: files}, nil
 	}
 	return b.push(ctx, plan, o)
 }
 
 // apply loads envDir, plans, edits the version literals and re-renders in
 // memory, and only when all of that succeeded writes the edited files and
-// the output. It returns the per-environment changes of the built output.
-func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (Proposal, []diff.Change, error) {
+// the output. It returns the per-environment changes of the built output
+// and the file edited per environment.
+func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (Proposal, []diff.Change, map[string]string, error) {
 	display := b.git.Display(envDir)
 	res, err := load.Load(os.DirFS(envDir), display)
 	if err != nil {
-		return Proposal{}, nil, err
+		return Proposal{}, nil, nil, err
 	}
 	prop, err := plan(res.Environments)
 	if err != nil || len(prop.Targets) == 0 {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	if prop.Topic == "" {
 		prop.Topic = Topic(prop.Targets)
@@ -128,35 +132,35 @@ func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (P
 	opts := generator.Options{Output: output, OutputName: outName}
 	before, err := generator.Render(ctx, res.Environments, opts)
 	if err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	user, err := generator.UserFiles(res.Environments, output, outName)
 	if err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
-	edited, err := edit(envDir, display, prop.Targets)
+	edited, files, err := edit(envDir, display, prop.Targets)
 	if err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	resAfter, err := load.Load(overlay{os.DirFS(envDir), edited}, display)
 	if err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	after, err := generator.Render(ctx, resAfter.Environments, opts)
 	if err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	changes, err := compare(ctx, generator.WithUserFiles(before, user), generator.WithUserFiles(after, user))
 	if err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	if err := writeEdited(envDir, edited); err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
 	if err := b.git.WriteOutput(outDir, after); err != nil {
-		return prop, nil, err
+		return prop, nil, nil, err
 	}
-	return prop, changes, nil
+	return prop, changes, files, nil
 }
 
 // compare builds both trees and keeps the environments that change.
@@ -195,14 +199,15 @@ func (o overlay) ReadFile(name string) ([]byte, error) {
 func (o overlay) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(o.FS, name) }
 
 // edit returns the new contents (by file name) of the files of envDir
-// that set each target's version; it writes nothing.
-func edit(envDir, display string, targets []Target) (map[string][]byte, error) {
+// that set each target's version, and which file (as displayed) sets each
+// environment's; it writes nothing.
+func edit(envDir, display string, targets []Target) (map[string][]byte, map[string]string, error) {
 	paths, err := filepath.Glob(filepath.Join(envDir, "*.cue"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Strings(paths)
-	changed := map[string][]byte{}
+	changed, files := map[string][]byte{}, map[string]string{}
 	for _, t := range targets {
 		hits := 0
 		for _, p := range paths {
@@ -210,26 +215,27 @@ func edit(envDir, display string, targets []Target) (map[string][]byte, error) {
 			src, ok := changed[name]
 			if !ok {
 				if src, err = os.ReadFile(p); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			out, set, err := cueedit.SetVersion(display+"/"+name, src, t.Env, t.To)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if set {
 				hits++
 				changed[name] = out
+				files[t.Env] = display + "/" + name
 			}
 		}
 		if hits == 0 {
-			return nil, fmt.Errorf("%s: no file sets environments.%s.version directly (it may come from a template): write version: %q inside environments: %s so cht-gen bump can change it", display, t.Env, t.From, t.Env)
+			return nil, nil, fmt.Errorf("%s: no file sets environments.%s.version directly (it may come from a template): write version: %q inside environments: %s so cht-gen bump can change it", display, t.Env, t.From, t.Env)
 		}
 		if hits > 1 {
-			return nil, fmt.Errorf("%s: environments.%s.version is set in %d files: keep one", display, t.Env, hits)
+			return nil, nil, fmt.Errorf("%s: environments.%s.version is set in %d files: keep one", display, t.Env, hits)
 		}
 	}
-	return changed, nil
+	return changed, files, nil
 }
 
 // writeEdited replaces each edited file through a temporary file and a

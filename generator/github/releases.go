@@ -41,7 +41,7 @@ func (c *Client) Releases(ctx context.Context, beta bool) ([]Release, error) {
 			if pre && !beta {
 				continue
 			}
-			out = append(out, Release{Version: v.String(), Prerelease: pre, URL: r.GetHTMLURL()})
+			out = append(out, Release{Version: v.String(), Tag: r.GetTagName(), Prerelease: pre, URL: r.GetHTMLURL(), Published: r.GetPublishedAt().Time})
 		}
 		if resp.NextPage == 0 {
 			break

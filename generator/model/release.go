@@ -1,5 +1,7 @@
 package model
 
+import "time"
+
 // CHT Core's repository on GitHub, where its releases are published.
 const (
 	CoreOwner = "medic"
@@ -11,6 +13,8 @@ const (
 // without the GitHub client that lists them.
 type Release struct {
 	Version    string
-	Prerelease bool   // GitHub's flag or a pre-release version (5.1.0-beta.1)
-	URL        string // release notes
+	Tag        string    // the Git tag it was published from (e.g. 4.22.0)
+	Prerelease bool      // GitHub's flag or a pre-release version (5.1.0-beta.1)
+	URL        string    // release notes
+	Published  time.Time // when GitHub published it; zero when unknown
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Release is a release the fake lists for medic/cht-core.
@@ -20,6 +21,7 @@ type Release struct {
 	Tag        string
 	Prerelease bool
 	Draft      bool
+	Published  time.Time // published_at, left out when zero
 }
 
 // PR is a pull request the fake holds. State is "open" or "closed"; a
@@ -207,8 +209,12 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request) {
 	}
 	var out []map[string]any
 	for _, rel := range s.Releases[min(start, len(s.Releases)):end] {
-		out = append(out, map[string]any{"tag_name": rel.Tag, "prerelease": rel.Prerelease, "draft": rel.Draft,
-			"html_url": s.URL + "/medic/cht-core/releases/tag/" + rel.Tag})
+		r := map[string]any{"tag_name": rel.Tag, "prerelease": rel.Prerelease, "draft": rel.Draft,
+			"html_url": s.URL + "/medic/cht-core/releases/tag/" + rel.Tag}
+		if !rel.Published.IsZero() {
+			r["published_at"] = rel.Published.UTC().Format(time.RFC3339)
+		}
+		out = append(out, r)
 	}
 	if end < len(s.Releases) {
 		w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d>; rel="next"`, s.URL, r.URL.Path, page+1))
