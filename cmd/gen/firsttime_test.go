@@ -278,3 +278,51 @@ func TestFirstTimeFlow_OnAKubeAPIServer(t *testing.T) {
 }
 
 func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} } // the test's own apiserver, self-signed
+
+// TestMoveTo5x_OnAKubeAPIServer applies what a reconciler applies when a
+// 4.x tenant moves to 5.x, server-side as Flux does: prod 4.22.0 -> 5.2.0 in
+// one step, staging 4.22.0 -> 5.0.0 -> 5.1.0. Deployments whose strategy
+// Medic leaves to the apiserver used to be refused on the move to
+// Recreate ("spec.strategy.rollingUpdate: Forbidden"), stopping the whole
+// environment.
+func TestMoveTo5x_OnAKubeAPIServer(t *testing.T) {
+	etcd, apiserver, kubectl := apiserverTools(t)
+	kubeconfig := startAPIServer(t, etcd, apiserver, kubectl)
+	kc := func(stdin []byte, args ...string) (string, error) {
+		c := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+		c.Stdin = bytes.NewReader(stdin)
+		b, err := c.CombinedOutput()
+		return string(b), err
+	}
+	dir := t.TempDir()
+	envs, out := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
+	os.CopyFS(envs, os.DirFS("../../environments"))
+	setVersions(t, envs, map[string]string{"prod": "4.22.0", "staging": "4.22.0"})
+	apply := func(env string) {
+		t.Helper()
+		built, err := kustomize.Build(renderedTree(t, out), "kubernetes/overlays/"+env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, err := kc(built, "apply", "--server-side", "--field-manager=kustomize-controller", "--force-conflicts", "-f", "-"); err != nil {
+			t.Fatalf("%s: server-side apply: %v\n%s", env, err, o)
+		}
+	}
+	if code, _, errs := runCLI(t, "render", "-e", envs, "-o", out); code != 0 {
+		t.Fatal(errs)
+	}
+	apply("prod")
+	apply("staging")
+	for _, step := range []struct{ env, to string }{{"prod", "5.2.0"}, {"staging", "5.0.0"}, {"staging", "5.1.0"}} {
+		if code, _, errs := runCLI(t, "bump", step.env, "--to", step.to, "-e", envs, "-o", out); code != 0 {
+			t.Fatalf("bump %s --to %s: %s", step.env, step.to, errs)
+		}
+		apply(step.env)
+	}
+	for _, ns := range []string{"cht-prod", "cht-staging"} {
+		got, _ := kc(nil, "-n", ns, "get", "deploy", "cht-haproxy", "cht-sentinel", "cht-api", "-o", "jsonpath={range .items[*]}{.spec.strategy.type} {end}")
+		if got != "Recreate Recreate Recreate " {
+			t.Errorf("%s: strategies after the move %q, want Recreate (Medic's 5.1.0+)", ns, got)
+		}
+	}
+}

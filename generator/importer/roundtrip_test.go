@@ -181,7 +181,7 @@ ingress:
 			if strings.Contains(string(built), "S3NTINEL") {
 				t.Fatal("the password from the values reached the built overlay")
 			}
-			diffs := append(append(append([]hc.Difference{}, hc.Common...), importDifferences...), tc.diffs...)
+			diffs := append(append(append([]hc.Difference{hc.ExplicitRollingDefaults}, hc.Common...), importDifferences...), tc.diffs...)
 			hc.Compare(t, hc.Decode(t, built), hc.Decode(t, medic), diffs)
 		})
 	}

@@ -81,7 +81,7 @@ func TestKustomize_MatchesHelmTemplate(t *testing.T) {
 				t.Fatalf("helm template: %v", err)
 			}
 			diffs := append(append([]hc.Difference{}, upgradeServiceDifferences...), tc.diffs...)
-			hc.Compare(t, hc.Decode(t, built), hc.Decode(t, medicYAML), append(append([]hc.Difference{}, hc.Common...), diffs...))
+			hc.Compare(t, hc.Decode(t, built), hc.Decode(t, medicYAML), append(append([]hc.Difference{hc.ExplicitRollingDefaults}, hc.Common...), diffs...))
 		})
 	}
 }

@@ -72,6 +72,14 @@ func port(name string, p int) M {
 
 var rollingNoSurge = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge", 0}, {"maxUnavailable", 1}}}}
 
+// rollingDefaults is what Kubernetes fills in for Medic's `strategy: {}`
+// (and 5.0's bare `type: RollingUpdate`), written out so the reconciler
+// owns rollingUpdate: the apiserver's own defaults belong to no field
+// manager, so a later move to Recreate (5.1.0, model.RecreateStrategy)
+// would leave them in place under server-side apply and be refused with
+// "spec.strategy.rollingUpdate: Forbidden" (kubernetes#24198).
+var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge", "25%"}, {"maxUnavailable", "25%"}}}}
+
 // envValues are what Medic's env lists depend on: the namespace's service
 // addresses, the Secret name and the schema's settings.
 // upgradeURL is empty where Medic's chart has no upgrade service (5.x);
@@ -157,7 +165,7 @@ func couchdbSingleEnv(v envValues) []M {
 func baseObjects(d *model.Defaults, core bool) map[string][]M {
 	v, apiStrategy, apiSvc, stopNow := baseValues(d, core), rollingNoSurge, M{}, []KV(nil)
 	if core {
-		apiStrategy = M{{"type", "RollingUpdate"}}
+		apiStrategy = rollingDefaults
 		apiSvc, stopNow = M{{"type", "ClusterIP"}}, []KV{terminateNow}
 	}
 	api := deployment("cht-api", "api", apiStrategy, []M{{
@@ -166,18 +174,18 @@ func baseObjects(d *model.Defaults, core bool) map[string][]M {
 		{"name", "cht-api"},
 		{"ports", []M{{{"containerPort", 5988}}}},
 	}}, stopNow...)
-	sentinel := deployment("cht-sentinel", "sentinel", M{}, []M{{
+	sentinel := deployment("cht-sentinel", "sentinel", rollingDefaults, []M{{
 		{"env", sentinelEnv(v)},
 		{"image", "cht-sentinel"},
 		{"name", "cht-sentinel"},
 	}})
-	haproxy := deployment("cht-haproxy", "haproxy", M{}, []M{{
+	haproxy := deployment("cht-haproxy", "haproxy", rollingDefaults, []M{{
 		{"env", haproxyEnv(v)},
 		{"image", "cht-haproxy"},
 		{"name", "cht-haproxy"},
 		{"ports", []M{{{"containerPort", 5984}}}},
 	}}, append(stopNow, KV{"hostname", "haproxy"})...)
-	healthcheck := deployment("cht-haproxy-healthcheck", "healthcheck", M{}, []M{{
+	healthcheck := deployment("cht-haproxy-healthcheck", "healthcheck", rollingDefaults, []M{{
 		{"env", healthcheckEnv(v)},
 		{"image", "cht-haproxy-healthcheck"},
 		{"name", "cht-haproxy-healthcheck"},
@@ -228,7 +236,7 @@ func couchdbSingle(defaults *model.Defaults, core bool) []M {
 // the Recreate strategy (component recreate, model.RecreateStrategy).
 func recreatePatch() M {
 	return M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", "cht-services"}}},
-		{"spec", M{{"strategy", M{{"type", "Recreate"}}}}}}
+		{"spec", M{{"strategy", M{{"type", "Recreate"}, {"rollingUpdate", nil}}}}}}
 }
 
 // couchdbPod is the cht.service label of the CouchDB pod nouveau belongs

@@ -24,6 +24,7 @@ func Differences5(version string, clustered bool) []Difference {
 		couchdb += "-"
 	}
 	return []Difference{
+		ExplicitRollingDefaults,
 		{Why: "Medic's 5.0.0 chart rolls CouchDB out with RollingUpdate, which starts a second CouchDB on the same ReadWriteOnce volume before stopping the first; cht-gen keeps Recreate (cht-chart-4x, and Medic's own chart from 5.1.0)", Apply: func(ours, medic Objects) bool {
 			found := false
 			for k, o := range medic {

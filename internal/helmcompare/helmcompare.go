@@ -321,3 +321,30 @@ func claimedWith(medic Objects, key string, size resource.Quantity) bool {
 	}
 	return false
 }
+
+// ExplicitRollingDefaults: where Medic's chart leaves a Deployment's
+// strategy to the apiserver (`strategy: {}`, or 5.0.0's bare
+// `type: RollingUpdate`), cht-gen writes Kubernetes' defaults out, so the
+// reconciler owns rollingUpdate and the later move to Recreate (5.1.0)
+// applies under server-side apply instead of being refused
+// ("rollingUpdate: Forbidden ... Recreate", kubernetes#24198).
+var ExplicitRollingDefaults = Difference{
+	Why: "strategy defaults written out, so a later move to Recreate applies under server-side apply",
+	Apply: func(ours, medic Objects) bool {
+		found := false
+		for k, o := range medic {
+			m, ok := o.(*appsv1.Deployment)
+			our, has := ours[k].(*appsv1.Deployment)
+			if !ok || !has || m.Spec.Strategy.RollingUpdate != nil || (m.Spec.Strategy.Type != "" && m.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType) {
+				continue
+			}
+			ru := our.Spec.Strategy.RollingUpdate
+			if our.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType && ru != nil &&
+				ru.MaxSurge != nil && ru.MaxSurge.String() == "25%" && ru.MaxUnavailable != nil && ru.MaxUnavailable.String() == "25%" {
+				our.Spec.Strategy = m.Spec.Strategy
+				found = true
+			}
+		}
+		return found
+	},
+}
