@@ -77,7 +77,7 @@ e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flu
 	  exit 0; fi; \
 	gen=$$(mktemp -d)/cht-gen; trap 'rm -rf "$$(dirname $$gen)"' EXIT; \
 	CGO_ENABLED=0 $(GO) build -trimpath -o "$$gen" ./cmd/gen && \
-	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -run '^TestFirstTimeFlow_OnAKubeAPIServer$$' ./cmd/gen/ && \
+	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -run '^(TestFirstTimeFlow|TestMoveTo5x)_OnAKubeAPIServer$$' ./cmd/gen/ && \
 	TOOLS="$(CHT_TOOLS)" "$(FLUX_E2E)" "$$gen" "$(CURDIR)"
 
 help: ## this list
