@@ -248,8 +248,14 @@ func concreteParts(v cue.Value) any {
 		}
 		m := map[string]any{}
 		for fields.Next() {
+			sel := fields.Selector()
+			if sel.LabelType() != cue.StringLabel {
+				// A list with an error below reads as fields with index
+				// labels (fuzzing found the panic); a list decodes as nil.
+				return nil
+			}
 			if p := concreteParts(fields.Value()); p != nil {
-				m[fields.Selector().Unquoted()] = p
+				m[sel.Unquoted()] = p
 			}
 		}
 		return m
