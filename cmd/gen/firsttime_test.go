@@ -230,14 +230,7 @@ func tail(b []byte, n int) string {
 // succeed, the Namespace must come out as the overlay renders it, and the
 // Secret must still hold the credentials of the first step.
 func TestFirstTimeFlow_OnAKubeAPIServer(t *testing.T) {
-	etcd, apiserver, kubectl := apiserverTools(t)
-	kubeconfig := startAPIServer(t, etcd, apiserver, kubectl)
-	kc := func(stdin []byte, args ...string) (string, error) {
-		c := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
-		c.Stdin = bytes.NewReader(stdin)
-		b, err := c.CombinedOutput()
-		return string(b), err
-	}
+	kc := kubectlOnAFreshAPIServer(t)
 	out := filepath.Join(t.TempDir(), "deploy")
 	if code, _, errs := runCLI(t, "render", "-e", "../../environments", "-o", out); code != 0 {
 		t.Fatal(errs)
@@ -277,6 +270,19 @@ func TestFirstTimeFlow_OnAKubeAPIServer(t *testing.T) {
 	}
 }
 
+// kubectlOnAFreshAPIServer starts a real kube-apiserver for the test (or
+// skips, naming the install command) and returns kubectl bound to it.
+func kubectlOnAFreshAPIServer(t *testing.T) func(stdin []byte, args ...string) (string, error) {
+	etcd, apiserver, kubectl := apiserverTools(t)
+	kubeconfig := startAPIServer(t, etcd, apiserver, kubectl)
+	return func(stdin []byte, args ...string) (string, error) {
+		c := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+		c.Stdin = bytes.NewReader(stdin)
+		b, err := c.CombinedOutput()
+		return string(b), err
+	}
+}
+
 func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} } // the test's own apiserver, self-signed
 
 // TestMoveTo5x_OnAKubeAPIServer applies what a reconciler applies when a
@@ -286,14 +292,7 @@ func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} } 
 // Recreate ("spec.strategy.rollingUpdate: Forbidden"), stopping the whole
 // environment.
 func TestMoveTo5x_OnAKubeAPIServer(t *testing.T) {
-	etcd, apiserver, kubectl := apiserverTools(t)
-	kubeconfig := startAPIServer(t, etcd, apiserver, kubectl)
-	kc := func(stdin []byte, args ...string) (string, error) {
-		c := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
-		c.Stdin = bytes.NewReader(stdin)
-		b, err := c.CombinedOutput()
-		return string(b), err
-	}
+	kc := kubectlOnAFreshAPIServer(t)
 	dir := t.TempDir()
 	envs, out := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
 	os.CopyFS(envs, os.DirFS("../../environments"))
