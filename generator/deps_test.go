@@ -138,7 +138,7 @@ var policy = map[string]rule{
 	"generator/bump": {
 		own: []string{
 			"generator", "generator/cueedit", "generator/diff", "generator/files",
-			"generator/load", "generator/model",
+			"generator/load", "generator/model", "internal/atomicfile",
 		},
 		ext:   []string{"github.com/Masterminds/semver"},
 		never: []string{goGit, goGitHub},
@@ -146,7 +146,7 @@ var policy = map[string]rule{
 
 	// Users' existing deployments -> environment CUE files.
 	"generator/importer": {
-		own: []string{"generator/load", "generator/model"},
+		own: []string{"generator/load", "generator/model", "internal/atomicfile"},
 		ext: []string{
 			cueMod, "github.com/Masterminds/semver", composeGo,
 			"github.com/distribution/reference", "github.com/sirupsen/logrus", "go.yaml.in/yaml/",
@@ -155,6 +155,7 @@ var policy = map[string]rule{
 	},
 	// A new environments repository (cht-gen init).
 	"generator/scaffold": {
+		own:   []string{"internal/atomicfile"},
 		ext:   []string{cueMod, goGit, "github.com/hashicorp/go-retryablehttp"},
 		never: []string{goGitHub},
 	},
@@ -173,6 +174,7 @@ var policy = map[string]rule{
 	"internal/redact": {never: renderer},
 
 	// Test support.
+	"internal/atomicfile": {},
 	"internal/composecompare": {
 		ext:   []string{"github.com/compose-spec/compose-go/v2/"},
 		never: []string{cueMod, goGit, goGitHub},

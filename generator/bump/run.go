@@ -16,6 +16,7 @@ import (
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/internal/atomicfile"
 )
 
 // Target is one environment and the version it moves to. From is the
@@ -247,12 +248,7 @@ func writeEdited(envDir string, edited map[string][]byte) error {
 		if err != nil {
 			return err
 		}
-		tmp := p + ".cht-gen-tmp"
-		if err := os.WriteFile(tmp, edited[name], info.Mode().Perm()); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
+		if err := atomicfile.WriteFile(p, edited[name], info.Mode().Perm()); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/internal/atomicfile"
 )
 
 // fileNameRE keeps written files directly inside the environments directory.
@@ -99,32 +100,11 @@ func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Writte
 		return nil, err
 	}
 	for _, name := range names {
-		if err := writeAtomic(filepath.Join(dir, name), srcs[name]); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), srcs[name], 0o644); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
-}
-
-// writeAtomic replaces path whole: a temporary file beside it, renamed.
-func writeAtomic(path string, src []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(src); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func orNone(names []string) string {

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/format"
+
+	"github.com/cht-gen/cht-gen/internal/atomicfile"
 )
 
 //go:embed templates
@@ -176,9 +179,9 @@ type Plan struct {
 // conflict; with force it is replaced and listed in Plan.Replace. Files
 // already holding the same bytes are left alone, so a second run changes
 // nothing.
-func Apply(root string, files []File, force bool) (*Plan, error) {
+func Apply(root string, scaffold []File, force bool) (*Plan, error) {
 	p := &Plan{}
-	for _, f := range files {
+	for _, f := range scaffold {
 		full := filepath.Join(root, filepath.FromSlash(f.Path))
 		info, err := os.Lstat(full)
 		switch {
@@ -203,49 +206,19 @@ func Apply(root string, files []File, force bool) (*Plan, error) {
 	if len(p.Replace) > 0 && !force {
 		return p, fmt.Errorf("these files exist with other content (nothing was written; --force replaces them): %s", strings.Join(p.Replace, ", "))
 	}
-	for _, f := range files {
-		if contains(p.Same, f.Path) {
+	for _, f := range scaffold {
+		if slices.Contains(p.Same, f.Path) {
 			continue
 		}
 		full := filepath.Join(root, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return nil, err
 		}
-		if err := writeFile(full, f.Data); err != nil {
+		if err := atomicfile.WriteFile(full, f.Data, 0o644); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// writeFile replaces path whole (temporary file, then rename).
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // HasOwnEnvironments reports whether dir/environments holds *.cue files
