@@ -130,6 +130,10 @@ func Diff(dir string, set files.Set) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(p.problems) > 0 {
+		// What Write would refuse, --check must not pass.
+		return p.changes, fmt.Errorf("%s cannot be written as rendered:\n  %s", dir, strings.Join(p.problems, "\n  "))
+	}
 	return p.changes, nil
 }
 
@@ -402,7 +406,7 @@ func (w *writer) folderState(p *plan, d string) dirState {
 
 // describe explains an error resolving path inside the output.
 func (w *writer) describe(path string, err error) string {
-	if strings.Contains(err.Error(), "escapes") {
+	if strings.Contains(err.Error(), "path escapes from parent") { // os.Root's error
 		return fmt.Sprintf("%s: a symbolic link on this path leads outside %s (%v); cht-gen writes only inside its output directory: replace the link by a folder, or link the other way (from the outside location into %s)", w.show(path), w.dir, err, w.dir)
 	}
 	if errors.Is(err, fs.ErrPermission) {

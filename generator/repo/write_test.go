@@ -564,3 +564,30 @@ func TestWrite_NeverWritesThroughALinkedFile(t *testing.T) {
 		t.Errorf("lock file that is a link: %v", err)
 	}
 }
+
+// What Write refuses, Diff (render --check) must not pass: a file where a
+// folder is rendered, or a link out of the output on the way.
+func TestDiff_RefusesWhatWriteRefuses(t *testing.T) {
+	for name, spoil := range map[string]func(t *testing.T, dir string){
+		"a file where a folder is rendered": func(t *testing.T, dir string) {
+			os.RemoveAll(filepath.Join(dir, "compose/a"))
+			os.WriteFile(filepath.Join(dir, "compose/a"), []byte("mine"), 0o644)
+		},
+		"a folder linked out of the output": func(t *testing.T, dir string) {
+			outside := t.TempDir()
+			os.RemoveAll(filepath.Join(dir, "compose/a"))
+			os.Symlink(outside, filepath.Join(dir, "compose/a"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "deploy")
+			mustWrite(t, dir, oldSet)
+			spoil(t, dir)
+			_, werr := repo.Write(dir, oldSet, repo.Options{})
+			_, derr := repo.Diff(dir, oldSet)
+			if werr == nil || derr == nil {
+				t.Fatalf("Write: %v; Diff: %v; want both to refuse", werr, derr)
+			}
+		})
+	}
+}
