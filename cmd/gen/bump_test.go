@@ -534,3 +534,24 @@ func TestCLI_BumpAllReportsEveryRefusal(t *testing.T) {
 		}
 	}
 }
+
+// A bump whose output write would be refused (a user's file where an
+// overlay folder is rendered) leaves the environment files unedited too.
+func TestCLI_BumpRefusedByTheOutputChangesNothing(t *testing.T) {
+	dir, _ := hostingRepo(t)
+	envs, out := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
+	overlay := filepath.Join(out, "kubernetes/overlays/uat")
+	os.RemoveAll(overlay)
+	os.WriteFile(overlay, []byte("mine"), 0o644)
+	before, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
+	code, _, errs := runCLI(t, "bump", "prod", "--to", "4.22.0", "-e", envs, "-o", out)
+	if code != 1 || !strings.Contains(errs, "is a file where cht-gen needs a folder") {
+		t.Errorf("exit %d, want 1 naming the file:\n%s", code, errs)
+	}
+	if after, _ := os.ReadFile(filepath.Join(envs, "cluster.cue")); string(after) != string(before) {
+		t.Error("the environment file was edited although the output could not be written")
+	}
+	if b, _ := os.ReadFile(overlay); string(b) != "mine" {
+		t.Error("the user's file was changed")
+	}
+}

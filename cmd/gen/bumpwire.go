@@ -25,6 +25,11 @@ type bumpGit struct{ remote repo.Remote }
 
 func (bumpGit) Display(dir string) string { return repo.DisplayPath(dir) }
 
+func (bumpGit) CheckOutput(dir string, set files.Set) error {
+	_, err := repo.Diff(dir, set)
+	return err
+}
+
 func (bumpGit) WriteOutput(dir string, set files.Set) error {
 	_, err := repo.Write(dir, set, repo.Options{})
 	return err

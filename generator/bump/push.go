@@ -20,6 +20,9 @@ import (
 type Git interface {
 	// Display names dir in messages (relative to its work tree).
 	Display(dir string) string
+	// CheckOutput reports what would stop WriteOutput (a user's file at a
+	// rendered path, a link out of dir), writing nothing.
+	CheckOutput(dir string, set files.Set) error
 	// WriteOutput writes a rendered set under dir, as render does.
 	WriteOutput(dir string, set files.Set) error
 	// Remote finds the remote called name of the work tree holding envDir

@@ -26,6 +26,8 @@ type fakeGit struct {
 
 func (g *fakeGit) Display(dir string) string { return filepath.Base(dir) }
 
+func (g *fakeGit) CheckOutput(dir string, set files.Set) error { return nil }
+
 func (g *fakeGit) WriteOutput(dir string, set files.Set) error {
 	g.written = append(g.written, dir)
 	for _, p := range set.Paths() {

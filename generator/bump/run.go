@@ -155,6 +155,11 @@ func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (P
 	if err != nil {
 		return prop, nil, nil, err
 	}
+	// The output is checked before the environment files change, so a
+	// refused write leaves both as they were.
+	if err := b.git.CheckOutput(outDir, after); err != nil {
+		return prop, nil, nil, err
+	}
 	if err := writeEdited(envDir, edited); err != nil {
 		return prop, nil, nil, err
 	}
