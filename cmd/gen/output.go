@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/repo"
 	"github.com/cht-gen/cht-gen/generator/verified"
+	"github.com/cht-gen/cht-gen/internal/redact"
 )
 
 // outputFlag is --output text|json, for the commands other tools read
@@ -51,6 +53,15 @@ func diagnosticJSON(d load.Diagnostic) jsonError {
 
 // errorsJSON turns any error of a command into the list it reports.
 func errorsJSON(err error) []jsonError {
+	out := errorsOf(err)
+	for i := range out { // as the text path does (root.go): no token in a message
+		out[i].Message = redact.String(out[i].Message, os.Getenv("GITHUB_TOKEN"))
+	}
+	return out
+}
+
+// errorsOf is errorsJSON before masking.
+func errorsOf(err error) []jsonError {
 	var le load.Errors
 	if errors.As(err, &le) {
 		out := make([]jsonError, len(le))
@@ -62,7 +73,7 @@ func errorsJSON(err error) []jsonError {
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []jsonError
 		for _, e := range joined.Unwrap() {
-			out = append(out, errorsJSON(e)...)
+			out = append(out, errorsOf(e)...)
 		}
 		return out
 	}

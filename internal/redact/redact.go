@@ -3,7 +3,10 @@
 // errors.Is and errors.As, only the text is masked.
 package redact
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Mask is what a secret reads as in messages.
 const Mask = "***"
@@ -21,8 +24,14 @@ func Error(err error, secrets ...string) error {
 	return &masked{err: err, secrets: secrets}
 }
 
-// String returns s with every non-empty secret replaced by Mask.
+// urlPassword is the password of a URL's user info (https://user:pass@host):
+// a remote URL may carry its own credentials, which no caller knows to pass.
+var urlPassword = regexp.MustCompile(`(://[^/@\s:]*:)[^/@\s]+@`)
+
+// String returns s with every non-empty secret, and every password inside a
+// URL, replaced by Mask.
 func String(s string, secrets ...string) string {
+	s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
 	for _, sec := range secrets {
 		if sec != "" {
 			s = strings.ReplaceAll(s, sec, Mask)

@@ -32,3 +32,18 @@ func TestError(t *testing.T) {
 		t.Errorf("String: %q", got)
 	}
 }
+
+// A remote URL may carry its own credentials, which the caller does not
+// know: their password is masked too, the user name and host kept.
+func TestString_MasksPasswordsInURLs(t *testing.T) {
+	for in, want := range map[string]string{
+		`cannot tell the GitHub repository from remote URL "https://bob:hunter2@git.example.org/x.git"`: `cannot tell the GitHub repository from remote URL "https://bob:***@git.example.org/x.git"`,
+		"push ssh://git:s3cret@host/repo: refused":                                                      "push ssh://git:***@host/repo: refused",
+		"https://github.com/moh/cht-hosting":                                                            "https://github.com/moh/cht-hosting",
+		"git@github.com:moh/cht-hosting.git":                                                            "git@github.com:moh/cht-hosting.git",
+	} {
+		if got := redact.String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
