@@ -234,6 +234,9 @@ func (m *composeMapper) load(composeDir, core, couch string) (*types.Project, er
 	}
 	return loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
 		o.SetProjectName("import", true)
+		// The folder names paths on the VM, read here on another machine:
+		// nothing but the files given is read (Medic's files use neither).
+		o.SkipInclude, o.SkipExtends = true, true
 	})
 }
 

@@ -134,3 +134,17 @@ func TestImportCompose_Refusals(t *testing.T) {
 		t.Errorf("a refused import wrote %v", entries)
 	}
 }
+
+// The folder's files name paths on the VM: an `include` in them is not
+// followed into the importing machine's files (it would fail here, the
+// path being the VM's).
+func TestImportCompose_ReadsOnlyTheFolder(t *testing.T) {
+	dir := vm(t, "5.2.0", "cht-couchdb.yml", "")
+	core := filepath.Join(dir, "compose", "cht-core.yml")
+	b, _ := os.ReadFile(core)
+	onTheVM := filepath.Join(t.TempDir(), "only-on-the-vm", "extra.yml")
+	os.WriteFile(core, append([]byte("include:\n  - "+onTheVM+"\n"), b...), 0o644)
+	if _, _, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "x"}); err != nil {
+		t.Errorf("import followed the include: %v", err)
+	}
+}
