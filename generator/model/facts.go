@@ -50,6 +50,9 @@ const (
 	// webroot and ships the deploy.sh hook Medic's certbot file calls: 4.2.0
 	// (cht-docs, "Adding TLS certificates in CHT").
 	CertbotDeployHook
+
+	// numFacts counts the Facts above; keep it last.
+	numFacts
 )
 
 // factRange is where a Fact holds: from since (inclusive) to until
