@@ -226,9 +226,15 @@ func TestWrite_CrashAtEveryStep(t *testing.T) {
 	}
 }
 
-// A crash while repairing a crash is repaired too.
+// A crash while repairing a crash is repaired too: the first crash leaves
+// a pending journal (rolled back by "remove" steps, then "restore" of the
+// manifest) or a committing one (finished by "replace" steps, then "write"
+// of the manifest); the second crash hits that last repair step.
 func TestWrite_CrashWhileRepairing(t *testing.T) {
-	for _, first := range []string{"write temporary file for compose/new/n.yml", "replace compose/a/x.yml"} {
+	for _, tc := range []struct{ first, inRepair string }{
+		{"write temporary file for compose/new/n.yml", "restore " + repo.ManifestName},
+		{"replace compose/a/x.yml", "write " + repo.ManifestName},
+	} {
 		dir := filepath.Join(t.TempDir(), "deploy")
 		mustWrite(t, dir, oldSet)
 		crashAt := func(target string) repo.Options {
@@ -239,14 +245,17 @@ func TestWrite_CrashWhileRepairing(t *testing.T) {
 				return nil
 			}}
 		}
-		if _, err := repo.Write(dir, newSet, crashAt(first)); !errors.Is(err, errCrash) {
-			t.Fatalf("%s: %v", first, err)
+		if _, err := repo.Write(dir, newSet, crashAt(tc.first)); !errors.Is(err, errCrash) {
+			t.Fatalf("%s: %v", tc.first, err)
 		}
-		if _, err := repo.Write(dir, newSet, crashAt("write "+repo.ManifestName)); !errors.Is(err, errCrash) {
-			// The pending case restores the manifest under another name.
-			if _, err := repo.Write(dir, newSet, crashAt("restore "+repo.ManifestName)); !errors.Is(err, errCrash) {
-				t.Fatalf("repair of %s did not reach its manifest step: %v", first, err)
-			}
+		var logged []string
+		opts := crashAt(tc.inRepair)
+		opts.Log = func(m string) { logged = append(logged, m) }
+		if _, err := repo.Write(dir, newSet, opts); !errors.Is(err, errCrash) {
+			t.Fatalf("repair after %q did not reach %q: %v", tc.first, tc.inRepair, err)
+		}
+		if len(logged) != 0 {
+			t.Errorf("the crash at %q came after the repair was reported (%q): it did not hit the repair", tc.inRepair, logged)
 		}
 		oldOrNew(t, dir, oldSet, newSet)
 		mustWrite(t, dir, newSet)
