@@ -181,7 +181,15 @@ type diffJSON struct {
 	Base         string         `json:"base"`
 	Differ       bool           `json:"differ"`
 	Environments []diffUnitJSON `json:"environments"`
-	Errors       []jsonError    `json:"errors"`
+	// Suspended: what each parked environment's reconciler does, as the
+	// text output's "<env>: suspended: ..." lines.
+	Suspended []suspendedJSON `json:"suspended"`
+	Errors    []jsonError     `json:"errors"`
+}
+
+type suspendedJSON struct {
+	Name string `json:"name"`
+	Note string `json:"note"`
 }
 
 type diffUnitJSON struct {
@@ -247,7 +255,12 @@ func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, s
 	if err != nil {
 		return failJSON(s, err)
 	}
-	r := diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Errors: []jsonError{}}
+	r := diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Suspended: []suspendedJSON{}, Errors: []jsonError{}}
+	for i := range res.Environments {
+		if note := res.Environments[i].SuspendedNote(); note != "" {
+			r.Suspended = append(r.Suspended, suspendedJSON{Name: res.Environments[i].Name, Note: note})
+		}
+	}
 	for _, c := range changes {
 		u := diffUnitJSON{Name: c.Name, Summary: c.Summary, Changed: c.Changed, Added: c.Added, Removed: c.Removed, Images: []imageChange{}}
 		for _, i := range c.Images {

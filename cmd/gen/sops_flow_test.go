@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -134,5 +135,14 @@ func TestCLI_DiffSaysAnEnvironmentIsSuspended(t *testing.T) {
 	}
 	if strings.Contains(stdout, "prod: suspended") {
 		t.Error("prod said suspended")
+	}
+	// --output json says it too, for the other tools.
+	code, stdout, errs = runCLI(t, "diff", "--stat", "--output", "json", "-e", envs, "-o", out)
+	var d diffJSON
+	if err := json.Unmarshal([]byte(stdout), &d); code != 0 || err != nil {
+		t.Fatalf("diff --output json: exit %d, %v\n%s%s", code, err, stdout, errs)
+	}
+	if len(d.Suspended) != 1 || d.Suspended[0].Name != "uat" || !strings.Contains(d.Suspended[0].Note, "spec.suspend: true") {
+		t.Errorf("diff --output json suspended: %+v", d.Suspended)
 	}
 }
