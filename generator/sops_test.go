@@ -111,6 +111,9 @@ func TestSOPSFile_RenderSaysWhatIsWrong(t *testing.T) {
 		{"one value left in clear", fstest.MapFS{sopsPath: {Data: []byte(strings.Replace(enc, "COUCHDB_UUID: ENC[AES256_GCM,data:bm90IGEgcmVhbCBjaXBoZXJ0ZXh0,iv:aXY=,tag:dGFn,type:str]", "COUCHDB_UUID: 1234", 1))}}, []string{
 			"holds key(s) COUCHDB_UUID in clear",
 		}},
+		{"a value in clear in data beside its encrypted copy in stringData", fstest.MapFS{sopsPath: {Data: []byte(strings.Replace(enc, "stringData:\n", "data:\n  COUCHDB_PASSWORD: aHVudGVyMg==\nstringData:\n", 1))}}, []string{
+			"holds key(s) COUCHDB_PASSWORD in clear",
+		}},
 		{"a key missing", fstest.MapFS{sopsPath: {Data: []byte(regexp.MustCompile(`(?m)^  COUCH_URL: .*\n`).ReplaceAllString(enc, ""))}}, []string{
 			"lacks key(s) COUCH_URL",
 		}},

@@ -36,8 +36,7 @@ func readme(e *model.Environment, source string) string {
 		w("Flux decrypts it with the key in Secret `%s/%s`. Once, with an age key:\n\n", "flux-system", e.Flux.SOPSSecret)
 		w("```\nage-keygen -o age.agekey   # keep it safe; its public key is age1...\n")
 		w("mkdir -p %s\n", path.Dir(p))
-		w("cht-gen secrets %s --secret-only | sops --encrypt --age <age1...> \\\n", e.Name)
-		w("  --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml \\\n  /dev/stdin > %s\n", p)
+		w("%s\n", SOPSCommand(e, p))
 		w("kubectl -n flux-system create secret generic %s --from-file=age.agekey=age.agekey\n```\n\n", e.Flux.SOPSSecret)
 		w("then render, commit and push. Render and validate refuse the file if it is missing,\n")
 		w("not encrypted, holds a value in clear, or is not this Secret with all five keys.\n")
@@ -162,4 +161,9 @@ func nouveauSection(w func(string, ...any), e *model.Environment) {
 	w("Give that volume room: moving to 5.x rebuilds views and builds the nouveau\n")
 	w("indexes, and Medic asks for up to 5 times the disk CouchDB uses before the\n")
 	w("upgrade (https://docs.communityhealthtoolkit.org/hosting/cht/migration/preparing-for-5/).\n")
+}
+
+// SOPSCommand is how the overlay README, secrets --help and errors say to make credentials.sopsFile.
+func SOPSCommand(e *model.Environment, path string) string {
+	return fmt.Sprintf("cht-gen secrets %s --secret-only | sops --encrypt --age <age1 public key> --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml /dev/stdin > %s", e.Name, path)
 }

@@ -12,11 +12,6 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
-// SOPSCommand is how the README and errors say to make credentials.sopsFile.
-func SOPSCommand(e *model.Environment, path string) string {
-	return fmt.Sprintf("cht-gen secrets %s --secret-only | sops --encrypt --age <age1 public key> --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml /dev/stdin > %s", e.Name, path)
-}
-
 // CheckSOPSFile checks that b, e's credentials.sopsFile, is one
 // SOPS-encrypted manifest of e's credentials Secret, with every credential
 // key and no value in clear. Errors name keys, never values. (The overlay
@@ -57,25 +52,20 @@ func CheckSOPSFile(e *model.Environment, b []byte) error {
 	if obj.APIVersion != "v1" || obj.Kind != "Secret" || obj.Metadata.Name != e.Credentials.SecretName {
 		problems = append(problems, fmt.Sprintf("holds %s %s %q, not the v1 Secret %q", obj.APIVersion, obj.Kind, obj.Metadata.Name, e.Credentials.SecretName))
 	}
+	// Every value of data and stringData must be encrypted, whether or not
+	// the same key is also given, encrypted, in the other map.
 	var missing, clear []string
-	for _, k := range model.CredentialKeys {
-		v, ok := obj.StringData[k]
-		if !ok {
-			v, ok = obj.Data[k]
-		}
-		if !ok {
-			missing = append(missing, k)
-			continue
-		}
-		if s, isString := v.(string); !isString || !strings.HasPrefix(s, "ENC[") {
-			clear = append(clear, k)
-		}
-	}
 	for _, m := range []map[string]any{obj.StringData, obj.Data} {
 		for k, v := range m {
-			if s, isString := v.(string); (!isString || !strings.HasPrefix(s, "ENC[")) && !contains(model.CredentialKeys, k) {
+			if s, isString := v.(string); !isString || !strings.HasPrefix(s, "ENC[") {
 				clear = append(clear, k)
 			}
+		}
+	}
+	for _, k := range model.CredentialKeys {
+		_, inString := obj.StringData[k]
+		if _, inData := obj.Data[k]; !inString && !inData {
+			missing = append(missing, k)
 		}
 	}
 	sort.Strings(clear)
@@ -89,15 +79,6 @@ func CheckSOPSFile(e *model.Environment, b []byte) error {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stripComments drops whole-line comments, so a document of comments only
