@@ -67,7 +67,7 @@ func Check(ctx context.Context, e *model.Environment, set files.Set) error {
 		return err
 	}
 	want := append([]string{"api", "haproxy", "nginx", "sentinel"}, e.CouchDBServices()...)
-	if e.Has(model.HealthcheckInCoreFile) || e.CouchDB.Clustered() {
+	if inCore, inCouchDB := e.ComposeHealthcheck(); inCore || inCouchDB {
 		want = append(want, "healthcheck")
 	}
 	if e.Has(model.Nouveau) {

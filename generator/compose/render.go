@@ -259,7 +259,7 @@ func (r renderer) core() files.Map {
 		}
 	}
 	services := files.Map{{"haproxy", haproxy}}
-	if e.Has(model.HealthcheckInCoreFile) {
+	if inCore, _ := e.ComposeHealthcheck(); inCore {
 		services = append(services, files.KV{"healthcheck", r.healthcheck()})
 	}
 	services = append(services, files.KV{"api", api}, files.KV{"sentinel", sentinel}, files.KV{"nginx", nginx})
@@ -374,7 +374,7 @@ func (r renderer) couchdb() files.Map {
 	if e.Has(model.Nouveau) {
 		services = append(services, files.KV{"nouveau", r.nouveau()})
 	}
-	if e.CouchDB.Clustered() && !e.Has(model.HealthcheckInCoreFile) {
+	if _, inCouchDB := e.ComposeHealthcheck(); inCouchDB {
 		services = append(services, files.KV{"healthcheck", r.healthcheck()})
 	}
 	return files.Map{

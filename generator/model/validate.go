@@ -72,7 +72,7 @@ func Validate(envs []Environment) []Problem {
 			if e.Nginx.HTTPPort == e.Nginx.HTTPSPort && e.Nginx.HTTPPort != 0 {
 				add(e, "nginx.httpsPort", "is the same port as nginx.httpPort (%d)", e.Nginx.HTTPPort)
 			}
-			if v != nil && !e.CouchDB.Clustered() && !e.Has(HealthcheckInCoreFile) {
+			if inCore, inCouchDB := e.ComposeHealthcheck(); v != nil && !inCore && !inCouchDB {
 				field := ""
 				switch {
 				case e.Healthcheck.LogLevel != "":

@@ -140,3 +140,13 @@ func BlockedUpgrade(paths []UpgradePath, from, to *semver.Version) (*UpgradePath
 	}
 	return nil, nil
 }
+
+// ComposeHealthcheck says which of Medic's compose files run the
+// healthcheck service: cht-core.yml on 4.x; on 5.x only the clustered
+// CouchDB file, so a 5.x single node runs none.
+func (e *Environment) ComposeHealthcheck() (inCoreFile, inCouchDBFile bool) {
+	if e.Has(HealthcheckInCoreFile) {
+		return true, false
+	}
+	return false, e.CouchDB.Clustered()
+}
