@@ -25,6 +25,21 @@ func renderInto(ctx context.Context, res *load.Result, out string, opts generato
 	return generator.Render(ctx, res.Environments, opts)
 }
 
+// writeOutput writes a rendered set into out as render does: under the
+// writing lock (a signal waits for it), through the journaled writer, with
+// what it repairs or restores said on stderr.
+func writeOutput(ctx context.Context, s *shared, out string, set files.Set) ([]repo.Change, error) {
+	writing.Lock()
+	defer writing.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted before writing: %s is unchanged", out)
+	}
+	return repo.WriteContext(ctx, out, set, repo.Options{
+		Log:  func(msg string) { fmt.Fprintln(s.stderr, "cht-gen: "+msg) },
+		Hook: writeHook,
+	})
+}
+
 // diffChanges renders the environments and compares the built result,
 // user files included, with the output committed at base.
 func diffChanges(ctx context.Context, res *load.Result, out, base string) ([]diff.Change, error) {

@@ -133,14 +133,12 @@ func initRender(cmd *cobra.Command, s *shared, dir string) error {
 	if err != nil {
 		return err
 	}
-	set, err := generator.Render(cmd.Context(), res.Environments, generator.Options{})
+	out := filepath.Join(dir, "deploy")
+	set, err := renderInto(cmd.Context(), res, out, generator.Options{})
 	if err != nil {
 		return err
 	}
-	out := filepath.Join(dir, "deploy")
-	writing.Lock()
-	defer writing.Unlock()
-	changes, err := repo.Write(out, set, repo.Options{})
+	changes, err := writeOutput(cmd.Context(), s, out, set)
 	if err != nil {
 		return err
 	}

@@ -86,15 +86,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				fmt.Fprintf(s.stderr, "%s is up to date (%d files)\n", out, len(set))
 				return nil
 			}
-			writing.Lock()
-			defer writing.Unlock()
-			if err := cmd.Context().Err(); err != nil {
-				return fmt.Errorf("interrupted before writing: %s is unchanged", out)
-			}
-			changes, err := repo.WriteContext(cmd.Context(), out, set, repo.Options{
-				Log:  func(msg string) { fmt.Fprintln(s.stderr, "cht-gen: "+msg) },
-				Hook: writeHook,
-			})
+			changes, err := writeOutput(cmd.Context(), s, out, set)
 			if err != nil {
 				return err
 			}
