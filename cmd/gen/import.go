@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -70,8 +71,9 @@ unless --force (which names what it replaces).`,
 			seen := map[string]string{}
 			for _, path := range args {
 				data, err := importer.ReadValues(path)
-				if err != nil {
-					return err
+				if err != nil { // reported with the others: every error at once
+					failed = append(failed, valuesNote(path, err))
+					continue
 				}
 				env, notes, err := importer.FromHelm(path, data, opts)
 				for _, n := range notes {
@@ -83,7 +85,8 @@ unless --force (which names what it replaces).`,
 					continue
 				}
 				if err != nil {
-					return err
+					failed = append(failed, valuesNote(path, err))
+					continue
 				}
 				if other, dup := seen[env.Name]; dup {
 					failed = append(failed, importer.Note{Pos: importer.Pos{File: path}, Key: "name",
@@ -93,27 +96,11 @@ unless --force (which names what it replaces).`,
 				seen[env.Name] = path
 				file.Envs = append(file.Envs, env)
 			}
-			if len(failed) == 0 {
-				w, err := importer.Write(ef.dir, opts.Cluster+".cue", file, force)
-				if err != nil {
-					if !errors.As(err, &failed) {
-						return err
-					}
-				} else {
-					if len(w.Replaced) > 0 {
-						fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
-					}
-					for _, e := range file.Envs {
-						fmt.Fprintf(s.stdout, "imported %s into %s\n", e.Name, w.Path)
-					}
-					return nil
+			return writeImported(s, ef.dir, map[string]*importer.EnvFile{opts.Cluster + ".cue": file}, force, failed, func(w *importer.Written) {
+				for _, e := range file.Envs {
+					fmt.Fprintf(s.stdout, "imported %s into %s\n", e.Name, w.Path)
 				}
-			}
-			for _, n := range failed {
-				fmt.Fprintln(s.stderr, n.String())
-			}
-			fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
-			return exitError{code: 1}
+			})
 		},
 	}
 	ef.register(cmd)
@@ -180,30 +167,45 @@ anything is written; existing files are never replaced unless --force.`,
 					"Imported from a Compose folder by `cht-gen import compose`. Edit freely.",
 				}}
 			}
-			if len(failed) == 0 {
-				written, err := importer.WriteFiles(ef.dir, newFiles, force)
-				if err == nil {
-					for _, w := range written {
-						if len(w.Replaced) > 0 {
-							fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
-						}
-						fmt.Fprintf(s.stdout, "imported %s\n", w.Path)
-					}
-					return nil
-				}
-				if !errors.As(err, &failed) {
-					return err
-				}
-			}
-			for _, n := range failed {
-				fmt.Fprintln(s.stderr, n.String())
-			}
-			fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
-			return exitError{code: 1}
+			return writeImported(s, ef.dir, newFiles, force, failed, func(w *importer.Written) {
+				fmt.Fprintf(s.stdout, "imported %s\n", w.Path)
+			})
 		},
 	}
 	ef.register(cmd)
 	cmd.Flags().StringVar(&opts.Name, "name", "", "environment name (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing <name>.cue files")
 	return cmd
+}
+
+// writeImported writes the imported environment files, all or none, when
+// nothing failed before; otherwise, or when validating them fails, it prints
+// every error and writes nothing. imported reports each file written.
+func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile, force bool, failed importer.Errors, imported func(*importer.Written)) error {
+	if len(failed) == 0 {
+		written, err := importer.WriteFiles(dir, newFiles, force)
+		if err == nil {
+			for _, w := range written {
+				if len(w.Replaced) > 0 {
+					fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
+				}
+				imported(w)
+			}
+			return nil
+		}
+		if !errors.As(err, &failed) {
+			return err
+		}
+	}
+	for _, n := range failed {
+		fmt.Fprintln(s.stderr, n.String())
+	}
+	fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
+	return exitError{code: 1}
+}
+
+// valuesNote is a values file that could not be read or parsed, as one of
+// the errors import reports together.
+func valuesNote(path string, err error) importer.Note {
+	return importer.Note{Pos: importer.Pos{File: path}, Key: "values file", Message: strings.TrimPrefix(err.Error(), path+": ")}
 }
