@@ -131,7 +131,7 @@ func lockOut(ctx context.Context, root *os.Root, dir string, wait time.Duration)
 // writeAtomic replaces name (slash path inside root) with b: a temporary
 // file in the same folder, fsynced, renamed over it, and the folder
 // fsynced, so name is always entirely old or entirely new.
-func writeAtomic(root *os.Root, name, tmp string, b []byte, perm fs.FileMode) error {
+func writeAtomic(root *folders, name, tmp string, b []byte, perm fs.FileMode) error {
 	if err := writeTemp(root, tmp, b, perm, true); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func writeAtomic(root *os.Root, name, tmp string, b []byte, perm fs.FileMode) er
 // writeTemp writes b to tmp with mode perm and fsyncs it. Unless
 // truncate is set it refuses an existing file: the temporary names of a
 // write are fresh, so an existing one is not cht-gen's.
-func writeTemp(root *os.Root, tmp string, b []byte, perm fs.FileMode, truncate bool) error {
+func writeTemp(root *folders, tmp string, b []byte, perm fs.FileMode, truncate bool) error {
 	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if truncate {
 		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -166,7 +166,7 @@ func writeTemp(root *os.Root, tmp string, b []byte, perm fs.FileMode, truncate b
 	return err
 }
 
-func renameSynced(root *os.Root, from, to string) error {
+func renameSynced(root *folders, from, to string) error {
 	if err := root.Rename(from, to); err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func renameSynced(root *os.Root, from, to string) error {
 }
 
 // syncDir makes a folder's entries (a rename, a new file) durable.
-func syncDir(root *os.Root, dir string) error {
+func syncDir(root *folders, dir string) error {
 	f, err := root.Open(dir)
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ type Options struct {
 
 // writer is one Write (or Diff) on an opened output directory.
 type writer struct {
-	root *os.Root
+	root *folders
 	dir  string // as the user named it, for messages
 	opts Options
 	step int
@@ -81,7 +81,8 @@ func WriteContext(ctx context.Context, dir string, set files.Set, opts Options) 
 		return nil, err
 	}
 	defer unlock()
-	w := &writer{root: root, dir: dir, opts: opts}
+	w := &writer{root: newFolders(root), dir: dir, opts: opts}
+	defer w.root.Close()
 	m, err := w.readManifest()
 	if err != nil {
 		return nil, err
@@ -121,7 +122,8 @@ func Diff(dir string, set files.Set) ([]Change, error) {
 		return append(out, Change{ManifestName, "missing"}), nil
 	}
 	defer root.Close()
-	w := &writer{root: root, dir: dir}
+	w := &writer{root: newFolders(root), dir: dir}
+	defer w.root.Close()
 	m, err := w.readManifest()
 	if err != nil {
 		return nil, err
