@@ -111,6 +111,15 @@ func (f *folders) OpenFile(path string, flag int, perm fs.FileMode) (*os.File, e
 	return file, withPath(err, path)
 }
 
+func (f *folders) Readlink(path string) (string, error) {
+	r, name, err := f.in(path)
+	if err != nil {
+		return "", err
+	}
+	target, err := r.Readlink(name)
+	return target, withPath(err, path)
+}
+
 func (f *folders) Mkdir(path string, perm fs.FileMode) error {
 	r, name, err := f.in(path)
 	if err != nil {

@@ -290,12 +290,30 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 		p.change(path, "stale")
 		return nil
 	}
+	if !info.Mode().IsRegular() {
+		// Someone put a link (or a device, a pipe) where cht-gen wrote a
+		// file: that is theirs now, as it is when no longer rendered.
+		p.problems = append(p.problems, fmt.Sprintf("%s %s where cht-gen wrote a file; cht-gen replaces only the files it wrote: remove it or move it away, then render again", w.show(path), describeKind(w, path, info)))
+		p.change(path, "stale")
+		return nil
+	}
 	if e.hash != "" && (cur == nil || hashOf(cur) != e.hash) {
 		p.edited[path] = true
 	}
 	p.writes = append(p.writes, path)
 	p.change(path, "stale")
 	return nil
+}
+
+// describeKind says what path, not a regular file, is.
+func describeKind(w *writer, path string, info fs.FileInfo) string {
+	if info.Mode()&fs.ModeSymlink == 0 {
+		return "is now a " + info.Mode().Type().String() + " entry"
+	}
+	if target, err := w.root.Readlink(path); err == nil {
+		return "is now a symbolic link (to " + target + ")"
+	}
+	return "is now a symbolic link"
 }
 
 // planRemoval plans an owned file that is no longer rendered.

@@ -547,8 +547,9 @@ func TestDiff_Kinds(t *testing.T) {
 	}
 }
 
-// An owned file replaced by a link out of the output is replaced (the
-// link, not its target); a lock file that is a link is refused.
+// An owned file that someone replaced by a link is theirs: Write and Diff
+// refuse it, naming the link, and write neither through it nor over it
+// until it is gone. A lock file that is a link is refused.
 func TestWrite_NeverWritesThroughALinkedFile(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "passwd")
 	os.WriteFile(outside, []byte("root:x:0:0"), 0o644)
@@ -557,13 +558,29 @@ func TestWrite_NeverWritesThroughALinkedFile(t *testing.T) {
 	p := filepath.Join(dir, "compose/a/x.yml")
 	os.Remove(p)
 	os.Symlink(outside, p)
-	mustWrite(t, dir, newSet)
+	before := tree(t, dir)
+	_, err := repo.Write(dir, newSet, repo.Options{})
+	want := p + " is now a symbolic link (to " + outside + ") where cht-gen wrote a file"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Write: %v, want it to say %q", err, want)
+	}
+	if _, err := repo.Diff(dir, newSet); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Diff: %v, want it to say %q", err, want)
+	}
 	if b, _ := os.ReadFile(outside); string(b) != "root:x:0:0" {
 		t.Fatalf("wrote through the link: %q", b)
 	}
-	if info, _ := os.Lstat(p); !info.Mode().IsRegular() {
-		t.Error("the link was not replaced by the rendered file")
+	if info, _ := os.Lstat(p); info == nil || info.Mode()&fs.ModeSymlink == 0 {
+		t.Error("the link was replaced")
 	}
+	after := tree(t, dir)
+	for q, n := range before {
+		if after[q] != n {
+			t.Errorf("%s changed", q)
+		}
+	}
+	os.Remove(p)
+	mustWrite(t, dir, newSet)
 	exactly(t, dir, newSet)
 
 	lock := filepath.Join(dir, repo.LockName)
