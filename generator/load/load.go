@@ -58,8 +58,11 @@ func (r *Result) Lookup(name string) (*model.Environment, bool) {
 // "environments"), so that messages point at the user's files.
 func Load(fsys fs.FS, display string, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
-	files, errs := parseDir(fsys, display)
+	files, errs, rej := parseDir(fsys, display)
 	if len(errs) > 0 {
+		// Still check the files that parsed, so one typo does not hide
+		// the errors elsewhere.
+		errs = append(errs, rej.othersErrors(files, display, cfg.budget)...)
 		return nil, Errors(sortDiagnostics(errs))
 	}
 	res, err := withinBudget(display, cfg.budget, func() (*Result, error) { return evaluate(files, display) })
@@ -279,11 +282,12 @@ func concreteParts(v cue.Value) any {
 }
 
 // parseDir parses the *.cue files at the root of fsys.
-func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
+func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic, *rejected) {
 	dirPos := model.Position{File: display, Line: 0, Col: 0}
+	rej := &rejected{envs: map[string]bool{}}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, []Diagnostic{errorf(dirPos, "", "cannot read environments directory: %v", unwrapPath(err))}
+		return nil, []Diagnostic{errorf(dirPos, "", "cannot read environments directory: %v", unwrapPath(err))}, rej
 	}
 	var files []*ast.File
 	var diags []Diagnostic
@@ -297,34 +301,41 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 			// The name goes into a comment header of every rendered file:
 			// a newline there would start new YAML keys.
 			diags = append(diags, errorf(model.Position{File: display}, "", "file name %q holds a control character (newline, tab ...) or is not UTF-8: rename it, e.g. to a name of letters, digits, '-' and '_'", ent.Name()))
+			rej.unknown = true
 			continue
 		}
 		if ent.Type()&fs.ModeSymlink != 0 {
 			diags = append(diags, errorf(pos, "", "is a symbolic link: cht-gen reads only regular files inside the environments directory"))
+			rej.unknown = true
 			continue
 		}
 		if !ent.Type().IsRegular() {
 			diags = append(diags, errorf(pos, "", "is not a regular file"))
+			rej.unknown = true
 			continue
 		}
 		info, err := ent.Info()
 		if err == nil && info.Size() > MaxFileSize {
 			diags = append(diags, errorf(pos, "", "is %d bytes: environment files are limited to %d bytes; split it or remove generated data", info.Size(), MaxFileSize))
+			rej.unknown = true
 			continue
 		}
 		src, err := fs.ReadFile(fsys, ent.Name())
 		if err != nil {
 			diags = append(diags, errorf(pos, "", "cannot read: %v", unwrapPath(err)))
+			rej.unknown = true
 			continue
 		}
 		if !utf8.Valid(src) {
 			line, col := invalidUTF8(src)
 			diags = append(diags, errorf(model.Position{File: name, Line: line, Col: col}, "", "is not valid UTF-8 text: save the file as UTF-8"))
+			rej.unknown = true
 			continue
 		}
 		f, err := parser.ParseFile(name, src, parser.ParseComments)
 		if err != nil {
 			diags = append(diags, fromCUE(err, nil)...)
+			rej.add(f)
 			continue
 		}
 		if pkg := f.PackageName(); pkg != PackageName {
@@ -341,6 +352,7 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 			} else {
 				diags = append(diags, errorf(at, "", "declares package %q: environment files must be `package %s`", pkg, PackageName))
 			}
+			rej.add(f)
 			continue
 		}
 		var imp *ast.ImportSpec
@@ -350,14 +362,17 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 		}
 		if imp != nil {
 			diags = append(diags, errorf(toPos(imp.Pos()), "", "imports are not supported in environment files: cht-gen unifies them with its embedded schema itself (run `cht-gen schema` for a file that makes `cue vet` work)"))
+			rej.add(f)
 			continue
 		}
 		if l := longList(f); l != nil {
 			diags = append(diags, errorf(toPos(l.Pos()), "", "a list of %d elements: environment files hold short lists (at most %d); CUE takes minutes over lists of tens of thousands", len(l.Elts), MaxListLen))
+			rej.add(f)
 			continue
 		}
 		if x, n := longExpr(f); x != nil {
 			diags = append(diags, errorf(toPos(x.Pos()), "", "an expression of %d terms: environment files hold short expressions (at most %d terms); CUE takes tens of seconds over sums of 200,000 terms", n, MaxExprTerms))
+			rej.add(f)
 			continue
 		}
 		files = append(files, f)
@@ -365,7 +380,7 @@ func parseDir(fsys fs.FS, display string) ([]*ast.File, []Diagnostic) {
 	if len(files) == 0 && len(diags) == 0 {
 		diags = append(diags, errorf(dirPos, "", "no *.cue files: an environments directory holds CUE files of package %s (see environments/ in the cht-gen repository)", PackageName))
 	}
-	return files, diags
+	return files, diags, rej
 }
 
 // MaxListLen bounds a list literal: the longest real list is a few
