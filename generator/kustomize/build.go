@@ -37,9 +37,7 @@ var schemaOnce sync.Once
 
 // Build runs kustomize (krusty, ordered like the CLI) on dir inside set,
 // on an in-memory filesystem, and returns the YAML stream.
-func Build(set files.Set, dir string) ([]byte, error) {
-	return buildYAML(set, dir, Inputs(set, dir))
-}
+func Build(set files.Set, dir string) ([]byte, error) { return NewIndex(set).Build(dir) }
 
 func buildYAML(set files.Set, dir string, inputs []string) ([]byte, error) {
 	rm, err := build(set, dir, inputs)
@@ -53,9 +51,7 @@ func buildYAML(set files.Set, dir string, inputs []string) ([]byte, error) {
 // straight from kyaml's nodes: kustomize's own AsYaml encodes every object
 // to YAML, parses it, encodes JSON and converts that back to YAML, which
 // was a third of a render's time for objects that are only decoded again.
-func BuildJSON(set files.Set, dir string) ([][]byte, error) {
-	return buildJSON(set, dir, Inputs(set, dir))
-}
+func BuildJSON(set files.Set, dir string) ([][]byte, error) { return NewIndex(set).BuildJSON(dir) }
 
 func buildJSON(set files.Set, dir string, inputs []string) ([][]byte, error) {
 	rm, err := build(set, dir, inputs)
@@ -80,16 +76,7 @@ func buildJSON(set files.Set, dir string, inputs []string) ([][]byte, error) {
 // Inputs lists, sorted, the files of set a build of dir reads: every
 // file it can reference (dir itself, the bases and the components).
 // Callers that remember verified builds key them on these files' bytes.
-func Inputs(set files.Set, dir string) []string {
-	var out []string
-	for p := range set {
-		if strings.HasSuffix(p, ".yaml") && (strings.HasPrefix(p, dir+"/") || readByEveryBuild(p)) {
-			out = append(out, p)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func Inputs(set files.Set, dir string) []string { return NewIndex(set).Inputs(dir) }
 
 // readByEveryBuild reports whether every build can read p: the bases and components.
 func readByEveryBuild(p string) bool {
