@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
@@ -44,7 +46,7 @@ func (w *writer) apply(p *plan) error {
 	if err := w.do("journal: "+stateCommitting, func() error { return w.writeManifest(manifest{files: p.next, journal: j}.bytes()) }); err != nil {
 		return w.failed(err, j)
 	}
-	for _, path := range sortedKeys(p.edited) {
+	for _, path := range slices.Sorted(maps.Keys(p.edited)) {
 		if _, rendered := p.next[path]; rendered {
 			w.logf("%s had been edited by hand: restored the rendered file (change the environment file instead)", w.show(path))
 		} else {

@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/cht-gen/cht-gen/generator/files"
@@ -87,7 +88,7 @@ func (m manifest) bytes() []byte {
 	b.WriteString(manifestHeader)
 	if j := m.journal; j != nil {
 		fmt.Fprintf(&b, "%sjournal %s %s\n", journalPrefix, j.state, j.token)
-		for _, p := range sortedKeys(j.old) {
+		for _, p := range slices.Sorted(maps.Keys(j.old)) {
 			b.WriteString(journalPrefix + "was " + entryLine(p, j.old[p]))
 		}
 		for _, op := range []struct {
@@ -99,7 +100,7 @@ func (m manifest) bytes() []byte {
 			}
 		}
 	}
-	for _, p := range sortedKeys(m.files) {
+	for _, p := range slices.Sorted(maps.Keys(m.files)) {
 		b.WriteString(entryLine(p, m.files[p]))
 	}
 	return []byte(b.String())
@@ -196,13 +197,4 @@ func (m *manifest) parseJournalLine(line string) error {
 		return fmt.Errorf("unknown journal line %q", line)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

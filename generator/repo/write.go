@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,7 +232,7 @@ func (w *writer) plan(m manifest, set files.Set) (*plan, error) {
 			return nil, err
 		}
 	}
-	for _, path := range sortedKeys(owners) {
+	for _, path := range slices.Sorted(maps.Keys(owners)) {
 		if _, rendered := set[path]; !rendered {
 			if err := w.planRemoval(p, path, owners[path]); err != nil {
 				return nil, err
