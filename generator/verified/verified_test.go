@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -311,5 +314,30 @@ func TestPrune_RemovesOnlyLongUnusedEntries(t *testing.T) {
 	r.prune(now.Add(pruneEvery + time.Hour))
 	if _, err := os.Stat(r.path(old)); err == nil {
 		t.Error("not pruned a day later")
+	}
+}
+
+// The build ID read from the executable is the one the go command reports.
+func TestGoBuildID_IsWhatGoToolBuildIDReads(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ELF only")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "tool", "buildid", exe).Output()
+	if err != nil {
+		t.Skipf("go tool buildid: %v", err)
+	}
+	want := strings.TrimSpace(string(out))
+	if got := goBuildID(exe); got != want || strings.Count(got, "/") != 3 {
+		t.Errorf("goBuildID = %q, go tool buildid says %q", got, want)
+	}
+	// Not an executable, or no build ID: none.
+	plain := filepath.Join(t.TempDir(), "plain")
+	os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o755)
+	if id := goBuildID(plain); id != "" {
+		t.Errorf("goBuildID of a script = %q", id)
 	}
 }
