@@ -61,13 +61,9 @@ func diffChanges(ctx context.Context, res *load.Result, out, base string) ([]dif
 	if err != nil {
 		return nil, err
 	}
-	before, err := diff.Build(ctx, committed)
+	before, after, err := diff.BuildPair(ctx, committed, generator.WithUserFiles(set, user))
 	if err != nil {
 		return nil, fmt.Errorf("build %s at %s: %w", out, base, err)
-	}
-	after, err := diff.Build(ctx, generator.WithUserFiles(set, user))
-	if err != nil {
-		return nil, err
 	}
 	return diff.Compare(before, after, base, "working tree"), nil
 }

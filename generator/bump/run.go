@@ -171,11 +171,7 @@ func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (P
 
 // compare builds both trees and keeps the environments that change.
 func compare(ctx context.Context, before, after files.Set) ([]diff.Change, error) {
-	a, err := diff.Build(ctx, before)
-	if err != nil {
-		return nil, err
-	}
-	b, err := diff.Build(ctx, after)
+	a, b, err := diff.BuildPair(ctx, before, after)
 	if err != nil {
 		return nil, err
 	}

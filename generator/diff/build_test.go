@@ -176,3 +176,50 @@ func TestImageChange(t *testing.T) {
 		}
 	}
 }
+
+// BuildPair builds only the units whose inputs differ; Compare of its
+// result is Compare of two full builds. A unit identical on both sides is
+// not built at all: one spoiled the same way on both sides still passes,
+// and spoiled on one side fails.
+func TestBuildPair_BuildsOnlyWhatDiffers(t *testing.T) {
+	ctx := context.Background()
+	old, new := fleet(t, "4.22.0"), fleet(t, "5.2.0")
+	a, b, err := BuildPair(ctx, old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fullA, _ := Build(ctx, old)
+	fullB, _ := Build(ctx, new)
+	got, want := Compare(a, b, "HEAD", "working tree"), Compare(fullA, fullB, "HEAD", "working tree")
+	if !slices.EqualFunc(got, want, func(x, y Change) bool { return x.Name == y.Name && x.Summary == y.Summary && x.Diff == y.Diff }) {
+		t.Errorf("BuildPair compares differently:\n got  %+v\n want %+v", got, want)
+	}
+
+	// Within 4.x, the reconciler folder and the base it may read stay.
+	old, new = fleet(t, "4.21.1"), fleet(t, "4.22.0")
+	if a, b, err = BuildPair(ctx, old, new); err != nil {
+		t.Fatal(err)
+	}
+	if u := a[gitops.FluxDir+"/moh"]; u == nil || u != b[gitops.FluxDir+"/moh"] || len(u.Objects) != 0 {
+		t.Errorf("the unchanged reconciler folder was built: %+v", u)
+	}
+	if len(a["prod"].Objects) == 0 || len(b["vm"].Objects) == 0 {
+		t.Error("the environments that changed were not built")
+	}
+
+	reconciler := gitops.FluxDir + "/moh/kustomization.yaml"
+	spoil := func(s files.Set) files.Set {
+		out := files.Set{}
+		for p, c := range s {
+			out[p] = c
+		}
+		out[reconciler] = []byte("resources: [missing.yaml]\n")
+		return out
+	}
+	if _, _, err := BuildPair(ctx, spoil(old), spoil(new)); err != nil {
+		t.Errorf("a unit identical on both sides was built: %v", err)
+	}
+	if _, _, err := BuildPair(ctx, old, spoil(new)); err == nil {
+		t.Error("a unit that differs was not built")
+	}
+}

@@ -4,6 +4,7 @@
 package diff
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -40,41 +41,96 @@ type Object struct {
 
 // Build builds every unit of a rendered tree.
 func Build(ctx context.Context, set files.Set) (map[string]*Unit, error) {
+	ix := kustomize.NewIndex(set)
 	out := map[string]*Unit{}
-	for _, dir := range set.Dirs() {
-		var name string
-		switch {
-		case strings.HasPrefix(dir, kustomize.OverlaysDir+"/"):
-			name = path.Base(dir)
-		case strings.HasPrefix(dir, gitops.FluxDir+"/"), strings.HasPrefix(dir, gitops.ArgoCDDir+"/"):
-			name = dir
-		default:
-			continue // base and components are seen through the overlays
-		}
-		built, err := kustomize.Build(set, dir)
-		if err != nil {
-			return nil, err
-		}
-		u, err := kubernetesUnit(name, built)
+	for name, in := range unitsOf(set, ix) {
+		u, err := in.build(ctx, set, ix)
 		if err != nil {
 			return nil, err
 		}
 		out[name] = u
 	}
-	envs := map[string]bool{}
+	return out, nil
+}
+
+// BuildPair builds the units of two trees for Compare. A unit whose
+// inputs are byte for byte the same in both builds to the same objects,
+// so it is not built: both maps hold one empty Unit for it, which Compare
+// reports unchanged. (A bump of one environment of a thousand builds a
+// handful of units, not two thousand.)
+func BuildPair(ctx context.Context, a, b files.Set) (ua, ub map[string]*Unit, err error) {
+	ixA, ixB := kustomize.NewIndex(a), kustomize.NewIndex(b)
+	inA, inB := unitsOf(a, ixA), unitsOf(b, ixB)
+	ua, ub = map[string]*Unit{}, map[string]*Unit{}
+	for name, x := range inA {
+		if y, ok := inB[name]; ok && x.same(a, y, b) {
+			ua[name] = &Unit{Name: name, Objects: map[string]Object{}}
+			ub[name] = ua[name]
+			continue
+		}
+		if ua[name], err = x.build(ctx, a, ixA); err != nil {
+			return nil, nil, err
+		}
+	}
+	for name, y := range inB {
+		if ub[name] != nil {
+			continue
+		}
+		if ub[name], err = y.build(ctx, b, ixB); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ua, ub, nil
+}
+
+// unitInput is what one unit is built from.
+type unitInput struct {
+	name, dir string
+	compose   bool
+	inputs    []string // the files the build reads, sorted
+}
+
+// unitsOf lists the units of a rendered tree: each overlay and reconciler
+// folder (the base and components are seen through the overlays) and each
+// Compose environment folder.
+func unitsOf(set files.Set, ix *kustomize.Index) map[string]unitInput {
+	out := map[string]unitInput{}
+	for _, dir := range set.Dirs() {
+		switch {
+		case strings.HasPrefix(dir, kustomize.OverlaysDir+"/"):
+			out[path.Base(dir)] = unitInput{name: path.Base(dir), dir: dir, inputs: ix.Inputs(dir)}
+		case strings.HasPrefix(dir, gitops.FluxDir+"/"), strings.HasPrefix(dir, gitops.ArgoCDDir+"/"):
+			out[dir] = unitInput{name: dir, dir: dir, inputs: ix.Inputs(dir)}
+		}
+	}
 	for _, p := range set.Paths() {
 		if parts := strings.Split(p, "/"); len(parts) >= 3 && parts[0] == compose.Root {
-			envs[parts[1]] = true
+			in := out[parts[1]]
+			in.name, in.dir, in.compose = parts[1], compose.Root+"/"+parts[1], true
+			in.inputs = append(in.inputs, p)
+			out[parts[1]] = in
 		}
 	}
-	for env := range envs {
-		u, err := composeUnit(ctx, set, env)
-		if err != nil {
-			return nil, err
-		}
-		out[env] = u
+	return out
+}
+
+// same reports whether u in set reads the same files, with the same
+// bytes, as v in other.
+func (u unitInput) same(set files.Set, v unitInput, other files.Set) bool {
+	return u.compose == v.compose && slices.EqualFunc(u.inputs, v.inputs, func(p, q string) bool {
+		return p == q && bytes.Equal(set[p], other[q])
+	})
+}
+
+func (u unitInput) build(ctx context.Context, set files.Set, ix *kustomize.Index) (*Unit, error) {
+	if u.compose {
+		return composeUnit(ctx, set, u.name)
 	}
-	return out, nil
+	built, err := ix.Build(u.dir)
+	if err != nil {
+		return nil, err
+	}
+	return kubernetesUnit(u.name, built)
 }
 
 func kubernetesUnit(name string, built []byte) (*Unit, error) {
