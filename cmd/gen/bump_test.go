@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/bump"
 	"github.com/cht-gen/cht-gen/generator/cueedit"
+	"github.com/cht-gen/cht-gen/generator/repo"
 	"github.com/cht-gen/cht-gen/internal/fakegithub"
 )
 
@@ -289,6 +293,42 @@ func TestCLI_BumpLatestSkipsReleasesGitHubMarksPreRelease(t *testing.T) {
 	if code != 0 || strings.Contains(out, "4.22.1") || !strings.Contains(out, "4.22.0") {
 		t.Errorf("releases lists a pre-release on stable: exit %d\n%s", code, out)
 	}
+}
+
+// The commit a bump pushes holds the re-rendered manifest (the next run,
+// anywhere, needs it to know which files cht-gen owns) but not the lock
+// file the render created in the clone: it is this machine's. origin's
+// main does not track the lock, as in a repository that ignores it.
+func TestCLI_BumpPushCommitsTheManifestNotTheLock(t *testing.T) {
+	work, bare := remoteSetup(t)
+	r, _ := git.PlainOpen(work)
+	wt, _ := r.Worktree()
+	if _, err := wt.Remove("deploy/" + repo.LockName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wt.Commit("untrack the lock", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.org", When: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Push(&git.PushOptions{RemoteName: "origin"}); err != nil {
+		t.Fatal(err)
+	}
+	pushEnv(t, testToken)
+	if code, out, errs := pushCLI(t, work)("bump", "prod", "--to", "4.22.0"); code != 0 {
+		t.Fatalf("bump: exit %d\n%s%s", code, out, errs)
+	}
+	branch := "cht-gen/main/bump-prod-4.22.0"
+	manifest, c := fileAt(t, bare, branch, "deploy/"+repo.ManifestName)
+	patch, _ := fileAt(t, bare, branch, "deploy/kubernetes/overlays/prod/patch-api.yaml")
+	if sum := sha256.Sum256([]byte(patch)); !strings.Contains(manifest, hex.EncodeToString(sum[:])+"  kubernetes/overlays/prod/patch-api.yaml\n") {
+		t.Errorf("the pushed manifest does not list the re-rendered patch-api.yaml:\n%s", manifest)
+	}
+	tree, _ := c.Tree()
+	tree.Files().ForEach(func(f *object.File) error {
+		if path.Base(f.Name) == repo.LockName || strings.HasSuffix(f.Name, ".tmp") {
+			t.Errorf("the pushed commit holds %s", f.Name)
+		}
+		return nil
+	})
 }
 
 // originCommit changes environments' versions on branch of the bare origin

@@ -69,6 +69,14 @@ func TestInit_FreshRepositoryWorksOnFirstPush(t *testing.T) {
 	if !strings.Contains(string(gi), "\n.env\n") || !strings.Contains(string(gi), "!.env.example") {
 		t.Errorf(".gitignore: %s", gi)
 	}
+	// `git add deploy` takes the manifest, never the lock file.
+	r, _ := git.PlainOpen(dir)
+	wt, _ := r.Worktree()
+	st, _ := wt.Status()
+	_, locked := st["deploy/.cht-gen.lock"]
+	if manifest := st.File("deploy/.cht-gen-manifest").Worktree; locked || manifest != git.Untracked {
+		t.Errorf("git status after init: lock listed %v, manifest %q; want the manifest to add and the lock ignored", locked, manifest)
+	}
 	// The repository checks out as CI would: validate, render --check.
 	envs, deploy := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
 	if code, _, errs := runCLI(t, "validate", "-e", envs); code != 0 {

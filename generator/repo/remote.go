@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
@@ -107,9 +108,15 @@ type Clone struct {
 	url    string
 }
 
-// Stage stages every change of the work tree and reports whether there is
-// any.
+// Stage stages every change of the work tree, except cht-gen's unshared
+// files (the lock, temporary files), and reports whether there is any.
 func (c *Clone) Stage() (changed bool, err error) {
+	// Excludes applies to both Add and Status: an untracked lock is
+	// neither staged nor a change.
+	c.wt.Excludes = nil
+	for _, p := range unshared {
+		c.wt.Excludes = append(c.wt.Excludes, gitignore.ParsePattern(p, nil))
+	}
 	if err := c.wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		return false, err
 	}

@@ -1,0 +1,104 @@
+package repo
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// bareOrigin is a bare repository whose main holds deploy/a.yml.
+func bareOrigin(t *testing.T) string {
+	t.Helper()
+	bare := filepath.Join(t.TempDir(), "origin.git")
+	if _, err := git.PlainInit(bare, true); err != nil {
+		t.Fatal(err)
+	}
+	seed := t.TempDir()
+	r, err := git.PlainInitWithOptions(seed, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(seed, "deploy"), 0o755)
+	os.WriteFile(filepath.Join(seed, "deploy", "a.yml"), []byte("a: 1\n"), 0o644)
+	wt, _ := r.Worktree()
+	wt.AddWithOptions(&git.AddOptions{All: true})
+	if _, err := wt.Commit("seed", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.org", When: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{bare}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Push(&git.PushOptions{RemoteName: "origin"}); err != nil {
+		t.Fatal(err)
+	}
+	return bare
+}
+
+// pushedFiles lists the files of branch on the bare repository.
+func pushedFiles(t *testing.T, bare, branch string) []string {
+	t.Helper()
+	r, _ := git.PlainOpen(bare)
+	ref, err := r.Reference(plumbing.NewBranchReferenceName(branch), true)
+	if err != nil {
+		t.Fatalf("branch %s: %v", branch, err)
+	}
+	c, _ := r.CommitObject(ref.Hash())
+	tree, _ := c.Tree()
+	var out []string
+	tree.Files().ForEach(func(f *object.File) error {
+		out = append(out, f.Name)
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// A bump's clone stages what cht-gen rendered and the manifest, never the
+// lock or a temporary file a write left behind; those alone are no change.
+func TestClone_StageLeavesUnsharedFilesOut(t *testing.T) {
+	bare := bareOrigin(t)
+	dir := t.TempDir()
+	c, err := Remote{}.Clone(context.Background(), bare, "main", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, s string) {
+		t.Helper()
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("deploy/"+LockName, "")
+	write("deploy/"+manifestTemp, "partial")
+	write("deploy/compose/prod/"+filepath.Base(tempName("cht-core.yml", "abc123")), "partial")
+	if changed, err := c.Stage(); err != nil || changed {
+		t.Fatalf("only unshared files: changed %v, %v", changed, err)
+	}
+
+	write("deploy/a.yml", "a: 2\n")
+	write("deploy/"+ManifestName, "# manifest\n")
+	if changed, err := c.Stage(); err != nil || !changed {
+		t.Fatalf("a rendered change: changed %v, %v", changed, err)
+	}
+	if err := c.CommitOnBranch("cht-gen/main/x", "x", "cht-gen", "cht-gen@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Push(context.Background(), "cht-gen/main/x"); err != nil {
+		t.Fatal(err)
+	}
+	got := pushedFiles(t, bare, "cht-gen/main/x")
+	if want := []string{"deploy/" + ManifestName, "deploy/a.yml"}; !slices.Equal(got, want) {
+		t.Errorf("pushed %v, want %v", got, want)
+	}
+}
