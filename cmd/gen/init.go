@@ -31,8 +31,8 @@ func newInitCmd(s *shared) *cobra.Command {
   .github/workflows/  cht-gen.yml (pull requests: validate, render --check,
                       the diff posted on the PR) and cht-gen-bump.yml
                       (weekly and by hand: bump --all --latest --push)
-  .gitignore          every .env
-  README.md           for the hosting team
+  .gitignore          every .env (only when absent)
+  README.md           for the hosting team (only when absent)
   deploy/             the examples rendered
 
 gitops.cue's repoURL comes from --repo-url, else ` + "`git remote get-url origin`" + `;
@@ -43,8 +43,11 @@ Action, pinned to the version and the SHA-256 of its linux amd64 archive
 (read from the release's checksum file). A development build has no
 release: pass --release-version (and --release-sha256 when offline).
 
-init never replaces a file that differs unless --force, which lists what it
-replaces. Running it again changes nothing.`,
+An existing README.md or .gitignore is yours: init never replaces it, not
+even with --force, and says it kept it; for a .gitignore that does not keep
+every .env out of Git, it names the lines to add (it does not edit it).
+Any other file that differs is not replaced unless --force, which lists
+what it replaces. Running init again changes nothing.`,
 		Example: `  git init cht-hosting && cd cht-hosting
   git remote add origin https://github.com/moh/cht-hosting
   cht-gen init
@@ -93,6 +96,10 @@ replaces. Running it again changes nothing.`,
 			if err != nil {
 				return err
 			}
+			missingIgnores, err := scaffold.MissingIgnores(dir)
+			if err != nil {
+				return err
+			}
 			writing.Lock()
 			plan, err := scaffold.Apply(dir, files, force)
 			writing.Unlock()
@@ -104,6 +111,12 @@ replaces. Running it again changes nothing.`,
 			}
 			for _, p := range plan.Replace {
 				fmt.Fprintf(s.stdout, "replaced %s\n", filepath.Join(dir, p))
+			}
+			for _, p := range plan.Kept {
+				fmt.Fprintf(s.stderr, "kept %s: it exists (cht-gen writes it only when absent)\n", filepath.Join(dir, p))
+			}
+			if len(missingIgnores) > 0 {
+				fmt.Fprintf(s.stderr, "%s does not keep every .env file out of Git: add these lines to it: %s\n", filepath.Join(dir, ".gitignore"), strings.Join(missingIgnores, " "))
 			}
 			if opts.RepoURL == "" {
 				fmt.Fprintf(s.stderr, "no origin remote: set repoURL in %s (or `git remote add origin URL` and cht-gen init --force), then cht-gen render\n", filepath.Join(dir, "environments", "gitops.cue"))
@@ -117,7 +130,7 @@ replaces. Running it again changes nothing.`,
 	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
 	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
 	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")
-	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed); README.md and .gitignore are kept all the same")
 	return cmd
 }
 

@@ -114,20 +114,63 @@ func TestInit_FreshRepositoryWorksOnFirstPush(t *testing.T) {
 		t.Error("init re-created a deleted example")
 	}
 
-	// An edited file is never replaced without --force; nothing is written.
+	// The README is the host's once it exists: an edited one is kept
+	// byte for byte, with and without --force. A file cht-gen owns (the
+	// workflows pin 1.4.0) is not replaced without --force; nothing is
+	// written then.
 	readme := filepath.Join(dir, "README.md")
 	os.WriteFile(readme, []byte("our own README\n"), 0o644)
 	before = snapshot(t, dir)
 	code, out, errs = runCLI(t, "init", dir, "--release-version", "1.5.0", "--release-sha256", testSum)
-	if code != 1 || !strings.Contains(errs, "README.md") || !strings.Contains(errs, "--force") {
-		t.Fatalf("init over an edited README: exit %d %s%s", code, out, errs)
+	if code != 1 || !strings.Contains(errs, "cht-gen.yml") || !strings.Contains(errs, "--force") || strings.Contains(errs, "README.md") {
+		t.Fatalf("init over edited workflows: exit %d %s%s", code, out, errs)
 	}
 	if after := snapshot(t, dir); after != before {
 		t.Error("a refused init wrote files")
 	}
 	code, out, errs = runCLI(t, "init", dir, "--force", "--release-version", "1.5.0", "--release-sha256", testSum)
-	if code != 0 || !strings.Contains(out, "replaced "+readme) || !strings.Contains(out, "cht-gen.yml") {
+	if code != 0 || strings.Contains(out, "README.md") || !strings.Contains(out, "replaced "+filepath.Join(dir, ".github/workflows/cht-gen.yml")) ||
+		!strings.Contains(errs, "kept "+readme+": it exists (cht-gen writes it only when absent)\n") {
 		t.Fatalf("init --force: exit %d %s%s", code, out, errs)
+	}
+	if b, _ := os.ReadFile(readme); string(b) != "our own README\n" {
+		t.Errorf("init --force replaced the host's README: %q", b)
+	}
+}
+
+// TestInit_KeepsTheREADMEAndGitignoreGitHubCreated: a repository created on
+// GitHub starts with both; init (also --force, which the no-origin message
+// suggests) leaves them byte for byte, says so, and names what the
+// .gitignore lacks to keep credentials out of Git.
+func TestInit_KeepsTheREADMEAndGitignoreGitHubCreated(t *testing.T) {
+	const readmeText = "# cht-hosting\nOur CHT instances.\n"
+	const gitignoreText = "# Go\n*.exe\n*.test\n\n# env file\n.env\n"
+	for _, args := range [][]string{{}, {"--force"}} {
+		t.Run(fmt.Sprint("init", args), func(t *testing.T) {
+			dir := gitRepo(t, "https://github.com/moh/cht-hosting")
+			readme, gitignore := filepath.Join(dir, "README.md"), filepath.Join(dir, ".gitignore")
+			os.WriteFile(readme, []byte(readmeText), 0o644)
+			os.WriteFile(gitignore, []byte(gitignoreText), 0o644)
+			code, out, errs := runCLI(t, append([]string{"init", dir, "--release-version", "1.4.0", "--release-sha256", testSum}, args...)...)
+			if code != 0 {
+				t.Fatalf("init: exit %d %s%s", code, out, errs)
+			}
+			wantErrs := "kept " + gitignore + ": it exists (cht-gen writes it only when absent)\n" +
+				"kept " + readme + ": it exists (cht-gen writes it only when absent)\n" +
+				gitignore + " does not keep every .env file out of Git: add these lines to it: *.env .env.*\n"
+			if errs != wantErrs {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errs, wantErrs)
+			}
+			if strings.Contains(out, "README.md") || strings.Contains(out, ".gitignore") || !strings.Contains(out, "created  "+filepath.Join(dir, "environments/gitops.cue")) {
+				t.Errorf("stdout:\n%s", out)
+			}
+			if b, _ := os.ReadFile(readme); string(b) != readmeText {
+				t.Errorf("README.md changed: %q", b)
+			}
+			if b, _ := os.ReadFile(gitignore); string(b) != gitignoreText {
+				t.Errorf(".gitignore changed: %q", b)
+			}
+		})
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -89,6 +88,10 @@ func (o Options) Check() error {
 type File struct {
 	Path string
 	Data []byte
+	// CreateOnly files (README.md, .gitignore) are the repository owner's
+	// once they exist, whatever they hold: a repository created on GitHub
+	// usually starts with both. Apply writes them only when absent.
+	CreateOnly bool
 }
 
 // Files renders the scaffold.
@@ -104,13 +107,16 @@ func Files(o Options) ([]File, error) {
 		CHTVersion, ActionRepo string
 	}{o, CHTVersion, ActionRepo}
 	var out []File
-	for _, t := range []struct{ src, dst string }{
-		{"templates/workflows/cht-gen.yml", ".github/workflows/cht-gen.yml"},
-		{"templates/workflows/cht-gen-bump.yml", ".github/workflows/cht-gen-bump.yml"},
-		{"templates/gitignore", ".gitignore"},
-		{"templates/README.md", "README.md"},
-		{"templates/example-vm.cue", "environments/example-vm.cue"},
-		{"templates/example-cluster.cue", "environments/example-k8s.cue"},
+	for _, t := range []struct {
+		src, dst   string
+		createOnly bool
+	}{
+		{"templates/workflows/cht-gen.yml", ".github/workflows/cht-gen.yml", false},
+		{"templates/workflows/cht-gen-bump.yml", ".github/workflows/cht-gen-bump.yml", false},
+		{gitignoreTemplate, ".gitignore", true},
+		{"templates/README.md", "README.md", true},
+		{"templates/example-vm.cue", "environments/example-vm.cue", false},
+		{"templates/example-cluster.cue", "environments/example-k8s.cue", false},
 	} {
 		src, err := templates.ReadFile(t.src)
 		if err != nil {
@@ -127,7 +133,7 @@ func Files(o Options) ([]File, error) {
 		if o.NoExamples && strings.HasPrefix(t.dst, "environments/example-") {
 			continue
 		}
-		out = append(out, File{Path: t.dst, Data: b.Bytes()})
+		out = append(out, File{Path: t.dst, Data: b.Bytes(), CreateOnly: t.createOnly})
 	}
 	g, err := gitopsFile(o.RepoURL, o.Branch)
 	if err != nil {
@@ -172,23 +178,31 @@ func gitopsFile(repoURL, branch string) ([]byte, error) {
 // Plan is what Apply would do, or did.
 type Plan struct {
 	Create, Replace, Same []string
+	// Kept are CreateOnly files that exist (any content, any file type):
+	// never written, never a conflict.
+	Kept []string
 }
 
-// Apply writes files under root. A file that exists with other content is
-// a conflict: without force nothing is written and the error lists every
+// Apply writes files under root. A CreateOnly file that exists is kept as
+// it is, force or not. Any other file that exists with other content is a
+// conflict: without force nothing is written and the error lists every
 // conflict; with force it is replaced and listed in Plan.Replace. Files
 // already holding the same bytes are left alone, so a second run changes
 // nothing.
 func Apply(root string, scaffold []File, force bool) (*Plan, error) {
 	p := &Plan{}
+	var write []File
 	for _, f := range scaffold {
 		full := filepath.Join(root, filepath.FromSlash(f.Path))
 		info, err := os.Lstat(full)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			p.Create = append(p.Create, f.Path)
+			write = append(write, f)
 		case err != nil:
 			return nil, err
+		case f.CreateOnly:
+			p.Kept = append(p.Kept, f.Path)
 		case !info.Mode().IsRegular():
 			return nil, fmt.Errorf("%s exists and is not a regular file: move it away", full)
 		default:
@@ -200,16 +214,14 @@ func Apply(root string, scaffold []File, force bool) (*Plan, error) {
 				p.Same = append(p.Same, f.Path)
 			} else {
 				p.Replace = append(p.Replace, f.Path)
+				write = append(write, f)
 			}
 		}
 	}
 	if len(p.Replace) > 0 && !force {
 		return p, fmt.Errorf("these files exist with other content (nothing was written; --force replaces them): %s", strings.Join(p.Replace, ", "))
 	}
-	for _, f := range scaffold {
-		if slices.Contains(p.Same, f.Path) {
-			continue
-		}
+	for _, f := range write {
 		full := filepath.Join(root, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return nil, err

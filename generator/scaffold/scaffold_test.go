@@ -1,0 +1,187 @@
+package scaffold_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cht-gen/cht-gen/generator/scaffold"
+)
+
+func files(t *testing.T) []scaffold.File {
+	t.Helper()
+	fs, err := scaffold.Files(scaffold.Options{Version: "1.4.0", SHA256: strings.Repeat("ab", 32), RepoURL: "https://github.com/moh/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func scaffoldData(t *testing.T, path string) []byte {
+	t.Helper()
+	for _, f := range files(t) {
+		if f.Path == path {
+			return f.Data
+		}
+	}
+	t.Fatalf("the scaffold has no %s", path)
+	return nil
+}
+
+func TestFiles_OnlyREADMEAndGitignoreAreCreateOnly(t *testing.T) {
+	var createOnly []string
+	for _, f := range files(t) {
+		if f.CreateOnly {
+			createOnly = append(createOnly, f.Path)
+		}
+	}
+	if want := []string{".gitignore", "README.md"}; !slices.Equal(createOnly, want) {
+		t.Errorf("create-only files %v, want %v", createOnly, want)
+	}
+}
+
+// TestApply_KeepsTheOwnersREADMEAndGitignore: an existing README.md or
+// .gitignore, whatever it holds, is kept byte for byte with and without
+// force and is no conflict; the files cht-gen owns keep the conflict rule.
+func TestApply_KeepsTheOwnersREADMEAndGitignore(t *testing.T) {
+	workflow := ".github/workflows/cht-gen.yml"
+	for _, tc := range []struct {
+		name        string
+		existing    map[string]string // path -> content ("->target" makes a symbolic link)
+		force       bool
+		wantErr     string // "" when Apply succeeds; else the error ends so
+		wantKept    []string
+		wantReplace []string
+	}{
+		{name: "GitHub's README and .gitignore", existing: map[string]string{"README.md": "# cht-hosting\n", ".gitignore": "*.log\n"},
+			wantKept: []string{".gitignore", "README.md"}},
+		{name: "GitHub's README and .gitignore, force", existing: map[string]string{"README.md": "# cht-hosting\n", ".gitignore": "*.log\n"}, force: true,
+			wantKept: []string{".gitignore", "README.md"}},
+		{name: "empty README", existing: map[string]string{"README.md": ""}, force: true,
+			wantKept: []string{"README.md"}},
+		{name: "README a symbolic link", existing: map[string]string{"docs/README.md": "docs\n", "README.md": "->docs/README.md"}, force: true,
+			wantKept: []string{"README.md"}},
+		{name: "edited workflow beside an own README", existing: map[string]string{"README.md": "# ours\n", workflow: "on: push\n"},
+			wantErr: "--force replaces them): " + workflow, wantKept: []string{"README.md"}, wantReplace: []string{workflow}},
+		{name: "edited workflow beside an own README, force", existing: map[string]string{"README.md": "# ours\n", workflow: "on: push\n"}, force: true,
+			wantKept: []string{"README.md"}, wantReplace: []string{workflow}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for p, content := range tc.existing {
+				full := filepath.Join(root, p)
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				var err error
+				if target, ok := strings.CutPrefix(content, "->"); ok {
+					err = os.Symlink(target, full)
+				} else {
+					err = os.WriteFile(full, []byte(content), 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			plan, err := scaffold.Apply(root, files(t), tc.force)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("Apply: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.HasSuffix(err.Error(), tc.wantErr)):
+				t.Fatalf("Apply: error %v, want one ending %q", err, tc.wantErr)
+			}
+			if !slices.Equal(plan.Kept, tc.wantKept) || !slices.Equal(plan.Replace, tc.wantReplace) {
+				t.Errorf("kept %v replaced %v, want kept %v replaced %v", plan.Kept, plan.Replace, tc.wantKept, tc.wantReplace)
+			}
+			for p, content := range tc.existing {
+				full := filepath.Join(root, p)
+				if target, ok := strings.CutPrefix(content, "->"); ok {
+					if got, err := os.Readlink(full); err != nil || got != target {
+						t.Errorf("%s: link %q %v, want it kept pointing at %s", p, got, err, target)
+					}
+					continue
+				}
+				want := content
+				if slices.Contains(tc.wantReplace, p) && err == nil {
+					want = string(scaffoldData(t, p))
+				}
+				if got, _ := os.ReadFile(full); string(got) != want {
+					t.Errorf("%s holds %q, want %q", p, got, want)
+				}
+			}
+			// A refused Apply writes nothing; one that succeeds writes the rest.
+			for _, f := range files(t) {
+				if _, ok := tc.existing[f.Path]; ok {
+					continue
+				}
+				if _, statErr := os.Lstat(filepath.Join(root, f.Path)); (statErr == nil) != (err == nil) {
+					t.Errorf("%s: created %v, Apply returned %v", f.Path, statErr == nil, err)
+				}
+			}
+		})
+	}
+}
+
+func TestApply_WritesREADMEAndGitignoreWhenAbsent(t *testing.T) {
+	root := t.TempDir()
+	plan, err := scaffold.Apply(root, files(t), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Kept) != 0 || !slices.Contains(plan.Create, "README.md") || !slices.Contains(plan.Create, ".gitignore") {
+		t.Fatalf("plan %+v", plan)
+	}
+	for _, p := range []string{"README.md", ".gitignore"} {
+		if got, _ := os.ReadFile(filepath.Join(root, p)); string(got) != string(scaffoldData(t, p)) {
+			t.Errorf("%s: %q", p, got)
+		}
+	}
+	// Again: they are the owner's now (kept, not "same").
+	plan, err = scaffold.Apply(root, files(t), true)
+	if err != nil || !slices.Equal(plan.Kept, []string{".gitignore", "README.md"}) || len(plan.Create)+len(plan.Replace) != 0 {
+		t.Errorf("second Apply: %+v %v", plan, err)
+	}
+}
+
+func TestMissingIgnores(t *testing.T) {
+	all := []string{".env", "*.env", ".env.*"}
+	for _, tc := range []struct {
+		name      string
+		gitignore string // "" no file; "->x" a symbolic link to x
+		want      []string
+	}{
+		{name: "no .gitignore: init writes its own"},
+		{name: "the scaffold's own", gitignore: "scaffold"},
+		{name: "GitHub's Go template", gitignore: "*.exe\n*.test\n*.out\n\n# env file\n.env\n", want: []string{"*.env", ".env.*"}},
+		{name: "one pattern for all three", gitignore: "*.env*\n"},
+		{name: "equivalent patterns, CRLF", gitignore: "**/.env\r\n*.env\r\n.env.*\r\n"},
+		{name: "only commented out", gitignore: "# .env\n# *.env\n# .env.*\n", want: all},
+		{name: "anchored at the root: not in deploy/compose/<env>/", gitignore: "/.env\n/*.env\n.env.*\n", want: []string{".env", "*.env"}},
+		{name: "negated afterwards", gitignore: ".env\n*.env\n.env.*\n!prod.env\n", want: []string{"*.env"}},
+		{name: "empty", gitignore: "\n", want: all},
+		{name: "a symbolic link (Git does not follow it)", gitignore: "->other", want: all},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			full := filepath.Join(root, ".gitignore")
+			switch target, link := strings.CutPrefix(tc.gitignore, "->"); {
+			case tc.gitignore == "":
+			case link:
+				os.WriteFile(filepath.Join(root, target), scaffoldData(t, ".gitignore"), 0o644)
+				if err := os.Symlink(target, full); err != nil {
+					t.Fatal(err)
+				}
+			case tc.gitignore == "scaffold":
+				os.WriteFile(full, scaffoldData(t, ".gitignore"), 0o644)
+			default:
+				os.WriteFile(full, []byte(tc.gitignore), 0o644)
+			}
+			got, err := scaffold.MissingIgnores(root)
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("MissingIgnores: %q %v, want %q", got, err, tc.want)
+			}
+		})
+	}
+}
