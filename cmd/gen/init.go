@@ -43,9 +43,11 @@ Action, pinned to the version and the SHA-256 of its linux amd64 archive
 (read from the release's checksum file). A development build has no
 release: pass --release-version (and --release-sha256 when offline).
 
-An existing README.md or .gitignore is yours: init never replaces it, not
-even with --force, and says it kept it; for a .gitignore that does not keep
-every .env out of Git, it names the lines to add (it does not edit it).
+An existing README.md, .gitignore or example environment is yours (you may
+have edited an example into a real environment): init never replaces it,
+not even with --force, and says it kept it; for a .gitignore that lets .env
+files or the lock file into Git, it names the lines to add (it does not
+edit it).
 Any other file that differs is not replaced unless --force, which lists
 what it replaces. Running init again changes nothing.`,
 		Example: `  git init cht-hosting && cd cht-hosting
@@ -116,7 +118,7 @@ what it replaces. Running init again changes nothing.`,
 				fmt.Fprintf(s.stderr, "kept %s: it exists (cht-gen writes it only when absent)\n", filepath.Join(dir, p))
 			}
 			if len(missingIgnores) > 0 {
-				fmt.Fprintf(s.stderr, "%s does not keep every .env file out of Git: add these lines to it: %s\n", filepath.Join(dir, ".gitignore"), strings.Join(missingIgnores, " "))
+				fmt.Fprintf(s.stderr, "%s lets Git commit files that must stay out of it (credentials in .env files, cht-gen's lock file): add these lines to it: %s\n", filepath.Join(dir, ".gitignore"), strings.Join(missingIgnores, " "))
 			}
 			if opts.RepoURL == "" {
 				fmt.Fprintf(s.stderr, "no origin remote: set repoURL in %s (or `git remote add origin URL` and cht-gen init --force), then cht-gen render\n", filepath.Join(dir, "environments", "gitops.cue"))
@@ -130,7 +132,7 @@ what it replaces. Running init again changes nothing.`,
 	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
 	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
 	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")
-	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed); README.md and .gitignore are kept all the same")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed); README.md, .gitignore and the examples are kept all the same")
 	return cmd
 }
 

@@ -157,7 +157,7 @@ func TestInit_KeepsTheREADMEAndGitignoreGitHubCreated(t *testing.T) {
 			}
 			wantErrs := "kept " + gitignore + ": it exists (cht-gen writes it only when absent)\n" +
 				"kept " + readme + ": it exists (cht-gen writes it only when absent)\n" +
-				gitignore + " does not keep every .env file out of Git: add these lines to it: *.env .env.*\n"
+				gitignore + " lets Git commit files that must stay out of it (credentials in .env files, cht-gen's lock file): add these lines to it: *.env .env.* .cht-gen.lock\n"
 			if errs != wantErrs {
 				t.Errorf("stderr:\n%s\nwant:\n%s", errs, wantErrs)
 			}

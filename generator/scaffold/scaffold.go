@@ -88,7 +88,7 @@ func (o Options) Check() error {
 type File struct {
 	Path string
 	Data []byte
-	// CreateOnly files (README.md, .gitignore) are the repository owner's
+	// CreateOnly files (README.md, .gitignore, the examples) are the repository owner's
 	// once they exist, whatever they hold: a repository created on GitHub
 	// usually starts with both. Apply writes them only when absent.
 	CreateOnly bool
@@ -115,8 +115,8 @@ func Files(o Options) ([]File, error) {
 		{"templates/workflows/cht-gen-bump.yml", ".github/workflows/cht-gen-bump.yml", false},
 		{gitignoreTemplate, ".gitignore", true},
 		{"templates/README.md", "README.md", true},
-		{"templates/example-vm.cue", "environments/example-vm.cue", false},
-		{"templates/example-cluster.cue", "environments/example-k8s.cue", false},
+		{"templates/example-vm.cue", "environments/example-vm.cue", true},
+		{"templates/example-cluster.cue", "environments/example-k8s.cue", true},
 	} {
 		src, err := templates.ReadFile(t.src)
 		if err != nil {

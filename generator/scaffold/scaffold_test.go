@@ -30,14 +30,16 @@ func scaffoldData(t *testing.T, path string) []byte {
 	return nil
 }
 
-func TestFiles_OnlyREADMEAndGitignoreAreCreateOnly(t *testing.T) {
+// README.md, .gitignore and the examples (a host may have edited an
+// example into a real environment) are written only when absent.
+func TestFiles_WhichAreCreateOnly(t *testing.T) {
 	var createOnly []string
 	for _, f := range files(t) {
 		if f.CreateOnly {
 			createOnly = append(createOnly, f.Path)
 		}
 	}
-	if want := []string{".gitignore", "README.md"}; !slices.Equal(createOnly, want) {
+	if want := []string{".gitignore", "README.md", "environments/example-k8s.cue", "environments/example-vm.cue"}; !slices.Equal(createOnly, want) {
 		t.Errorf("create-only files %v, want %v", createOnly, want)
 	}
 }
@@ -140,13 +142,13 @@ func TestApply_WritesREADMEAndGitignoreWhenAbsent(t *testing.T) {
 	}
 	// Again: they are the owner's now (kept, not "same").
 	plan, err = scaffold.Apply(root, files(t), true)
-	if err != nil || !slices.Equal(plan.Kept, []string{".gitignore", "README.md"}) || len(plan.Create)+len(plan.Replace) != 0 {
+	if err != nil || !slices.Equal(plan.Kept, []string{".gitignore", "README.md", "environments/example-k8s.cue", "environments/example-vm.cue"}) || len(plan.Create)+len(plan.Replace) != 0 {
 		t.Errorf("second Apply: %+v %v", plan, err)
 	}
 }
 
 func TestMissingIgnores(t *testing.T) {
-	all := []string{".env", "*.env", ".env.*"}
+	all := []string{".env", "*.env", ".env.*", ".cht-gen.lock"}
 	for _, tc := range []struct {
 		name      string
 		gitignore string // "" no file; "->x" a symbolic link to x
@@ -154,12 +156,12 @@ func TestMissingIgnores(t *testing.T) {
 	}{
 		{name: "no .gitignore: init writes its own"},
 		{name: "the scaffold's own", gitignore: "scaffold"},
-		{name: "GitHub's Go template", gitignore: "*.exe\n*.test\n*.out\n\n# env file\n.env\n", want: []string{"*.env", ".env.*"}},
-		{name: "one pattern for all three", gitignore: "*.env*\n"},
-		{name: "equivalent patterns, CRLF", gitignore: "**/.env\r\n*.env\r\n.env.*\r\n"},
+		{name: "GitHub's Go template", gitignore: "*.exe\n*.test\n*.out\n\n# env file\n.env\n", want: []string{"*.env", ".env.*", ".cht-gen.lock"}},
+		{name: "one pattern for all three", gitignore: "*.env*\n", want: []string{".cht-gen.lock"}},
+		{name: "equivalent patterns, CRLF", gitignore: "**/.env\r\n*.env\r\n.env.*\r\n**/.cht-gen.lock\r\n"},
 		{name: "only commented out", gitignore: "# .env\n# *.env\n# .env.*\n", want: all},
-		{name: "anchored at the root: not in deploy/compose/<env>/", gitignore: "/.env\n/*.env\n.env.*\n", want: []string{".env", "*.env"}},
-		{name: "negated afterwards", gitignore: ".env\n*.env\n.env.*\n!prod.env\n", want: []string{"*.env"}},
+		{name: "anchored at the root: not in deploy/compose/<env>/", gitignore: "/.env\n/*.env\n.env.*\n", want: []string{".env", "*.env", ".cht-gen.lock"}},
+		{name: "negated afterwards", gitignore: ".env\n*.env\n.env.*\n!prod.env\n.cht-gen.lock\n", want: []string{"*.env"}},
 		{name: "empty", gitignore: "\n", want: all},
 		{name: "a symbolic link (Git does not follow it)", gitignore: "->other", want: all},
 	} {
