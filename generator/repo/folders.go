@@ -21,56 +21,106 @@ import (
 type folders struct {
 	root *os.Root
 	mu   sync.Mutex
-	open map[string]*os.Root // slash folder path → the folder, opened
+	open map[string]*folder // slash folder path → the folder, opened
 }
+
+// folder is one opened folder and how many calls use it now.
+type folder struct {
+	r     *os.Root
+	users int
+	gone  bool // no longer in open: the last user closes it
+}
+
+// maxOpenFolders bounds the folders kept open (a 1000-environment output
+// has 1300; the file limit may be 1024): beyond it, an unused one is
+// closed to open another.
+var maxOpenFolders = 256
 
 func newFolders(root *os.Root) *folders {
-	return &folders{root: root, open: map[string]*os.Root{}}
+	return &folders{root: root, open: map[string]*folder{}}
 }
 
-// in returns the folder holding path, and path's last element.
-func (f *folders) in(path string) (*os.Root, string, error) {
+// in returns the folder holding path, path's last element, and done,
+// which the caller calls when it no longer uses the folder.
+func (f *folders) in(path string) (r *os.Root, name string, done func(), err error) {
 	dir, name := splitPath(path)
 	if dir == "." {
-		return f.root, name, nil
+		return f.root, name, func() {}, nil
 	}
 	f.mu.Lock()
-	r := f.open[dir]
+	fo := f.open[dir]
+	if fo != nil {
+		fo.users++
+	}
 	f.mu.Unlock()
-	if r != nil {
-		return r, name, nil
+	if fo == nil {
+		opened, err := f.root.OpenRoot(dir)
+		if err != nil {
+			return nil, "", nil, err // not remembered: the folder may be created next
+		}
+		f.mu.Lock()
+		if fo = f.open[dir]; fo != nil { // opened meanwhile by another call
+			opened.Close()
+		} else {
+			if len(f.open) >= maxOpenFolders {
+				f.dropUnused()
+			}
+			fo = &folder{r: opened}
+			f.open[dir] = fo
+		}
+		fo.users++
+		f.mu.Unlock()
 	}
-	r, err := f.root.OpenRoot(dir)
-	if err != nil {
-		return nil, "", err // not remembered: the folder may be created next
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if had := f.open[dir]; had != nil {
-		r.Close()
-		return had, name, nil
-	}
-	f.open[dir] = r
-	return r, name, nil
+	return fo.r, name, func() { f.release(fo) }, nil
 }
 
-// forget closes the folders at and below dir, which was removed.
+func (f *folders) release(fo *folder) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fo.users--
+	if fo.gone && fo.users == 0 {
+		fo.r.Close()
+	}
+}
+
+// drop forgets folder d, closing it unless in use (then its last user
+// does). f.mu is held.
+func (f *folders) drop(d string) {
+	fo := f.open[d]
+	delete(f.open, d)
+	fo.gone = true
+	if fo.users == 0 {
+		fo.r.Close()
+	}
+}
+
+// dropUnused drops one folder no call uses, if any. f.mu is held.
+func (f *folders) dropUnused() {
+	for d, fo := range f.open {
+		if fo.users == 0 {
+			f.drop(d)
+			return
+		}
+	}
+}
+
+// forget drops the folders at and below dir, which was removed.
 func (f *folders) forget(dir string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for d, r := range f.open {
+	for d := range f.open {
 		if d == dir || strings.HasPrefix(d, dir+"/") {
-			r.Close()
-			delete(f.open, d)
+			f.drop(d)
 		}
 	}
 }
 
 // Close closes every folder opened (not the root).
 func (f *folders) Close() {
-	for d, r := range f.open {
-		r.Close()
-		delete(f.open, d)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for d := range f.open {
+		f.drop(d)
 	}
 }
 
@@ -85,54 +135,60 @@ func withPath(err error, path string) error {
 }
 
 func (f *folders) Lstat(path string) (fs.FileInfo, error) {
-	r, name, err := f.in(path)
+	r, name, done, err := f.in(path)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	info, err := r.Lstat(name)
 	return info, withPath(err, path)
 }
 
 func (f *folders) ReadFile(path string) ([]byte, error) {
-	r, name, err := f.in(path)
+	r, name, done, err := f.in(path)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	b, err := r.ReadFile(name)
 	return b, withPath(err, path)
 }
 
 func (f *folders) OpenFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
-	r, name, err := f.in(path)
+	r, name, done, err := f.in(path)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	file, err := r.OpenFile(name, flag, perm)
 	return file, withPath(err, path)
 }
 
 func (f *folders) Readlink(path string) (string, error) {
-	r, name, err := f.in(path)
+	r, name, done, err := f.in(path)
 	if err != nil {
 		return "", err
 	}
+	defer done()
 	target, err := r.Readlink(name)
 	return target, withPath(err, path)
 }
 
 func (f *folders) Mkdir(path string, perm fs.FileMode) error {
-	r, name, err := f.in(path)
+	r, name, done, err := f.in(path)
 	if err != nil {
 		return err
 	}
+	defer done()
 	return withPath(r.Mkdir(name, perm), path)
 }
 
 func (f *folders) Remove(path string) error {
-	r, name, err := f.in(path)
+	r, name, done, err := f.in(path)
 	if err != nil {
 		return err
 	}
+	defer done()
 	if err := r.Remove(name); err != nil {
 		return withPath(err, path)
 	}
@@ -147,10 +203,11 @@ func (f *folders) Rename(from, to string) error {
 	if fromDir != toDir {
 		return f.root.Rename(from, to)
 	}
-	r, name, err := f.in(from)
+	r, name, done, err := f.in(from)
 	if err != nil {
 		return err
 	}
+	defer done()
 	_, toName := splitPath(to)
 	return withPath(r.Rename(name, toName), from)
 }
