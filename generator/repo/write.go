@@ -309,8 +309,15 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 
 // describeKind says what path, not a regular file, is.
 func describeKind(w *writer, path string, info fs.FileInfo) string {
-	if info.Mode()&fs.ModeSymlink == 0 {
-		return "is now a " + info.Mode().Type().String() + " entry"
+	switch t := info.Mode().Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "is now a named pipe"
+	case t&fs.ModeSocket != 0:
+		return "is now a socket"
+	case t&fs.ModeDevice != 0:
+		return "is now a device"
+	case t&fs.ModeSymlink == 0:
+		return "is now not a regular file"
 	}
 	if target, err := w.root.Readlink(path); err == nil {
 		return "is now a symbolic link (to " + target + ")"

@@ -617,3 +617,19 @@ func TestDiff_RefusesWhatWriteRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A named pipe where cht-gen wrote a file is refused too (and not opened:
+// that would block).
+func TestWrite_RefusesAPipeInPlaceOfAnOwnedFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "deploy")
+	mustWrite(t, dir, oldSet)
+	p := filepath.Join(dir, "compose/a/x.yml")
+	os.Remove(p)
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Skip(err)
+	}
+	_, err := repo.Write(dir, newSet, repo.Options{})
+	if want := p + " is now a named pipe where cht-gen wrote a file"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Write: %v, want it to say %q", err, want)
+	}
+}
