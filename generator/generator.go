@@ -54,6 +54,10 @@ func (o *Options) once(key verified.Key, what string, check func() error) error 
 	return nil
 }
 
+// Prepare starts, in the background, the set-up the checks of Render
+// need once per process, to overlap it with loading the environments.
+func Prepare() { kustomize.Prepare() }
+
 // RenderError names the environment a render failed for.
 type RenderError struct {
 	Env    string

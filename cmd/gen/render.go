@@ -55,7 +55,8 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if err := ef.checkOut(out); err != nil {
 				return err
 			}
-			record := verified.Open() // before loading: it hashes cht-gen meanwhile
+			record := verified.Open() // before loading: it names cht-gen meanwhile
+			generator.Prepare()
 			res, _, err := ef.load(nil)
 			if err != nil {
 				return err
