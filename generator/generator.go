@@ -3,6 +3,7 @@ package generator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -188,8 +189,8 @@ func checkOverlay(ix *kustomize.Index, e *model.Environment, opts *Options) erro
 }
 
 // eachParallel runs f(0..n-1) on as many goroutines as there are cores and
-// returns the error of the lowest index, so a failing set of environments
-// always reports the same one.
+// returns every error, in index order, so a failing set of environments
+// is reported whole and always the same way.
 func eachParallel(n int, f func(i int) error) error {
 	errs := make([]error, n)
 	next := make(chan int)
@@ -208,16 +209,22 @@ func eachParallel(n int, f func(i int) error) error {
 	}
 	close(next)
 	wg.Wait()
-	return firstNonNil(errs)
+	return allErrors(errs)
 }
 
-func firstNonNil(errs []error) error {
+// allErrors joins the errors that are not nil, in order; one error is
+// returned as it is.
+func allErrors(errs []error) error {
+	var out []error
 	for _, err := range errs {
 		if err != nil {
-			return err
+			out = append(out, err)
 		}
 	}
-	return nil
+	if len(out) == 1 {
+		return out[0]
+	}
+	return errors.Join(out...) // nil when none
 }
 
 func hasTarget(envs []model.Environment, t model.Target) bool {

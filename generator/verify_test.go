@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,4 +253,30 @@ func mustKey(t *testing.T, r *verified.Record, out files.Set, e *model.Environme
 func entryPath(dir string, k verified.Key) string {
 	h := hex.EncodeToString(k[:])
 	return filepath.Join(dir, "verified-v1", h[:2], h)
+}
+
+// Every failing item is reported, in index order, however the goroutines
+// ran; one error comes back as it is.
+func TestEachParallel_ReportsEveryErrorInOrder(t *testing.T) {
+	err := eachParallel(50, func(i int) error {
+		if i%20 == 7 {
+			return fmt.Errorf("item %d", i)
+		}
+		return nil
+	})
+	if err == nil || err.Error() != "item 7\nitem 27\nitem 47" {
+		t.Errorf("got %v, want items 7, 27 and 47 in order", err)
+	}
+	one := errors.New("only")
+	if err := eachParallel(5, func(i int) error {
+		if i == 3 {
+			return one
+		}
+		return nil
+	}); err != one {
+		t.Errorf("one error came back as %#v", err)
+	}
+	if err := eachParallel(5, func(int) error { return nil }); err != nil {
+		t.Errorf("no error came back as %v", err)
+	}
 }
