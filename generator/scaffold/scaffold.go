@@ -88,9 +88,11 @@ func (o Options) Check() error {
 type File struct {
 	Path string
 	Data []byte
-	// CreateOnly files (README.md, .gitignore, the examples) are the repository owner's
-	// once they exist, whatever they hold: a repository created on GitHub
-	// usually starts with both. Apply writes them only when absent.
+	// CreateOnly files are the repository owner's once they exist,
+	// whatever they hold: README.md and .gitignore (a repository created
+	// on GitHub usually starts with both) and the examples (a host may
+	// have edited one into a real environment). Apply writes them only
+	// when absent.
 	CreateOnly bool
 }
 
