@@ -285,7 +285,8 @@ func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	if !found {
 		t.Fatal("no ExternalSecret in the build")
 	}
-	if es.APIVersion != "external-secrets.io/v1beta1" || es.Metadata.Namespace != "cht-prod" || es.Spec.Target.Name != "prod-couch" ||
+	// v1, not v1beta1: External Secrets stopped serving v1beta1 in v0.17.0.
+	if es.APIVersion != "external-secrets.io/v1" || es.Metadata.Namespace != "cht-prod" || es.Spec.Target.Name != "prod-couch" ||
 		es.Spec.SecretStoreRef.Name != "vault" || es.Spec.SecretStoreRef.Kind != "ClusterSecretStore" || len(es.Spec.DataFrom) != 1 || es.Spec.DataFrom[0].Extract.Key != "cht/prod" {
 		t.Errorf("ExternalSecret %+v", es)
 	}

@@ -530,9 +530,12 @@ func ingress(e *model.Environment) M {
 	return M{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"metadata", meta}, {"spec", spec}}
 }
 
+// externalSecret fills the credentials Secret. external-secrets.io/v1: the
+// operator serves it since v0.16.0 and stopped serving v1beta1 in v0.17.0
+// (May 2025), so a v1beta1 object is refused by every current install.
 func externalSecret(e *model.Environment, es *model.ExternalSecret) M {
 	return M{
-		{"apiVersion", "external-secrets.io/v1beta1"},
+		{"apiVersion", "external-secrets.io/v1"},
 		{"kind", "ExternalSecret"},
 		{"metadata", M{{"name", e.Credentials.SecretName}}},
 		{"spec", M{
