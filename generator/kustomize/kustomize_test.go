@@ -247,6 +247,55 @@ func TestKustomize_CredentialsSecretName(t *testing.T) {
 	}
 }
 
+// couchdb.ulimit is DEFAULT_ULIMIT on every CouchDB container (not nouveau),
+// on both lines, single and clustered, as on Compose; unset, none.
+func TestKustomize_UlimitReachesEveryCouchDBContainer(t *testing.T) {
+	couchdb := regexp.MustCompile(`^cht-couchdb(-[0-9]+)?$`)
+	for _, tc := range []struct {
+		version string
+		nodes   int
+		ulimit  string
+		want    string
+	}{
+		{"4.22.0", 1, ", ulimit: 65536", "65536"},
+		{"4.22.0", 3, ", ulimit: 65536", "65536"},
+		{"5.0.0", 1, ", ulimit: 100000", "100000"},
+		{"5.2.0", 1, ", ulimit: 100000", "100000"},
+		{"5.2.0", 3, ", ulimit: 100000", "100000"},
+		{"4.22.0", 3, "", ""},
+		{"5.2.0", 1, "", ""},
+	} {
+		t.Run(fmt.Sprintf("%s/%d%s", tc.version, tc.nodes, tc.ulimit), func(t *testing.T) {
+			envs := loadEnvs(t, fmt.Sprintf(`environments: prod: {target: "kubernetes", version: "%s", host: "prod.example.org", couchdb: {nodes: %d%s}}`, tc.version, tc.nodes, tc.ulimit))
+			built, err := kustomize.Build(render(t, envs), kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := 0
+			for _, d := range deployments(t, built) {
+				for _, c := range d.Spec.Template.Spec.Containers {
+					got, n := "", 0
+					for _, ev := range c.Env {
+						if ev.Name == "DEFAULT_ULIMIT" {
+							got, n = ev.Value, n+1
+						}
+					}
+					want := ""
+					if couchdb.MatchString(c.Name) {
+						want, seen = tc.want, seen+1
+					}
+					if got != want || n > 1 {
+						t.Errorf("%s/%s: DEFAULT_ULIMIT %q (%d times), want %q", d.Name, c.Name, got, n, want)
+					}
+				}
+			}
+			if seen != tc.nodes {
+				t.Errorf("%d CouchDB containers, want %d", seen, tc.nodes)
+			}
+		})
+	}
+}
+
 func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org",
 	credentials: {secretName: "prod-couch", externalSecret: {storeName: "vault", remoteKey: "cht/prod"}}}`)

@@ -83,10 +83,12 @@ var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurg
 // envValues are what Medic's env lists depend on: the namespace's service
 // addresses, the Secret name and the schema's settings.
 // upgradeURL is empty where Medic's chart has no upgrade service (5.x);
-// nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel).
+// nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel);
+// ulimit > 0 adds DEFAULT_ULIMIT to CouchDB (couchdb.ulimit).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
 	nodeEnv                                                                   bool
+	ulimit                                                                    int
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
@@ -148,14 +150,24 @@ func healthcheckEnv(v envValues) []M {
 }
 
 func couchdbSingleEnv(v envValues) []M {
-	return []M{
+	return append([]M{
 		value("COUCHDB_LOG_LEVEL", v.logLevel),
 		secretEnv("COUCHDB_PASSWORD", v.secret),
 		secretEnv("COUCHDB_SECRET", v.secret),
 		secretEnv("COUCHDB_USER", v.secret),
 		secretEnv("COUCHDB_UUID", v.secret),
 		value("SVC_NAME", v.couchdbSvc),
+	}, ulimitEnv(v.ulimit)...)
+}
+
+// ulimitEnv is DEFAULT_ULIMIT, which Medic's CouchDB image reads but
+// Medic's files never set: passed, as on Compose, only when the schema's
+// couchdb.ulimit is set.
+func ulimitEnv(ulimit int) []M {
+	if ulimit <= 0 {
+		return nil
 	}
+	return []M{value("DEFAULT_ULIMIT", fmt.Sprint(ulimit))}
 }
 
 // baseObjects are Medic's api, sentinel, haproxy and healthcheck, with the
@@ -358,6 +370,7 @@ func couchdbNode(e *model.Environment, n int) []M {
 		value("SVC_NAME", fmt.Sprintf("%s.%s.svc.cluster.local", name, e.Namespace)),
 		value("NODE_COUNT", fmt.Sprint(e.CouchDB.Nodes)),
 	)
+	env = append(env, ulimitEnv(e.CouchDB.Ulimit)...)
 	if n == 1 {
 		env = append(env, configEnv("CLUSTER_PEER_IPS"))
 	}

@@ -188,6 +188,7 @@ func newOverlay(e *model.Environment, source string) (*overlay, error) {
 		logLevel:    e.CouchDB.LogLevel,
 		couchdbSvc:  o.fqdn("couchdb"),
 		nodeEnv:     e.Has(model.NodeEnvAndLogLevel),
+		ulimit:      e.CouchDB.Ulimit,
 	}
 	core := e.Has(model.CoreHelmChart)
 	o.base, o.baseDir, o.singleDir = baseValues(e.Defaults, core), BaseDir, SingleDir
