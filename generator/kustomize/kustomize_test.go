@@ -296,6 +296,49 @@ func TestKustomize_UlimitReachesEveryCouchDBContainer(t *testing.T) {
 	}
 }
 
+// healthcheck.logLevel is HEALTHCHECK_LOG_LEVEL on the healthcheck, as on
+// Compose, on both lines; unset, Medic's env list (none).
+func TestKustomize_HealthcheckLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		version, couchdb, want string
+	}{
+		{"4.22.0", "nodes: 1", "DEBUG"},
+		{"4.22.0", "nodes: 3", "ERROR"},
+		{"5.0.0", "nodes: 3", "WARNING"},
+		{"5.2.0", "nodes: 1", "INFO"},
+		{"4.22.0", "nodes: 1", ""},
+		{"5.2.0", "nodes: 3", ""},
+	} {
+		t.Run(tc.version+"/"+tc.couchdb+"/"+tc.want, func(t *testing.T) {
+			level := ""
+			if tc.want != "" {
+				level = `, healthcheck: logLevel: "` + tc.want + `"`
+			}
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "`+tc.version+`", host: "prod.example.org", couchdb: `+tc.couchdb+level+`}`)
+			built, err := kustomize.Build(render(t, envs), kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := deployments(t, built)["cht-haproxy-healthcheck"]
+			if d == nil {
+				t.Fatal("no cht-haproxy-healthcheck Deployment")
+			}
+			got, n := "", 0
+			for _, ev := range d.Spec.Template.Spec.Containers[0].Env {
+				if ev.Name == "HEALTHCHECK_LOG_LEVEL" {
+					got, n = ev.Value, n+1
+				}
+			}
+			if got != tc.want || n > 1 {
+				t.Errorf("HEALTHCHECK_LOG_LEVEL %q (%d times), want %q", got, n, tc.want)
+			}
+			if names := envNames(d); len(names) != 3+n {
+				t.Errorf("healthcheck env %v: Medic's three and nothing else", names)
+			}
+		})
+	}
+}
+
 func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org",
 	credentials: {secretName: "prod-couch", externalSecret: {storeName: "vault", remoteKey: "cht/prod"}}}`)

@@ -84,9 +84,11 @@ var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurg
 // addresses, the Secret name and the schema's settings.
 // upgradeURL is empty where Medic's chart has no upgrade service (5.x);
 // nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel);
-// ulimit > 0 adds DEFAULT_ULIMIT to CouchDB (couchdb.ulimit).
+// ulimit > 0 adds DEFAULT_ULIMIT to CouchDB (couchdb.ulimit);
+// healthcheckLogLevel adds HEALTHCHECK_LOG_LEVEL (healthcheck.logLevel).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
+	healthcheckLogLevel                                                       string
 	nodeEnv                                                                   bool
 	ulimit                                                                    int
 }
@@ -145,8 +147,14 @@ func haproxyEnv(v envValues) []M {
 	}
 }
 
+// healthcheckEnv adds HEALTHCHECK_LOG_LEVEL only when set, as on Compose
+// (Medic's files never set it; the image's default applies).
 func healthcheckEnv(v envValues) []M {
-	return []M{secretEnv("COUCHDB_PASSWORD", v.secret), configEnv("COUCHDB_SERVERS"), secretEnv("COUCHDB_USER", v.secret)}
+	env := []M{secretEnv("COUCHDB_PASSWORD", v.secret), configEnv("COUCHDB_SERVERS"), secretEnv("COUCHDB_USER", v.secret)}
+	if v.healthcheckLogLevel != "" {
+		env = append(env, value("HEALTHCHECK_LOG_LEVEL", v.healthcheckLogLevel))
+	}
+	return env
 }
 
 func couchdbSingleEnv(v envValues) []M {

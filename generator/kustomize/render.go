@@ -189,6 +189,8 @@ func newOverlay(e *model.Environment, source string) (*overlay, error) {
 		couchdbSvc:  o.fqdn("couchdb"),
 		nodeEnv:     e.Has(model.NodeEnvAndLogLevel),
 		ulimit:      e.CouchDB.Ulimit,
+
+		healthcheckLogLevel: e.Healthcheck.LogLevel,
 	}
 	core := e.Has(model.CoreHelmChart)
 	o.base, o.baseDir, o.singleDir = baseValues(e.Defaults, core), BaseDir, SingleDir
