@@ -339,6 +339,45 @@ func TestKustomize_HealthcheckLogLevel(t *testing.T) {
 	}
 }
 
+// ingress.annotations override the provider's own annotations: the key
+// once, with the environment's value (a duplicate key is invalid YAML that
+// kubeconform refuses), the provider's other annotations kept.
+func TestKustomize_IngressAnnotationsOverrideTheProvidersOnce(t *testing.T) {
+	for _, tc := range []struct {
+		ingress string
+		want    map[string]string
+	}{
+		{`{provider: "alb", annotations: {"alb.ingress.kubernetes.io/scheme": "internal"}}`,
+			map[string]string{"alb.ingress.kubernetes.io/scheme": "internal", "alb.ingress.kubernetes.io/target-type": "ip"}},
+		{`{provider: "alb", groupName: "g", annotations: {"alb.ingress.kubernetes.io/group.name": "h", "x.example.org/y": "z"}}`,
+			map[string]string{"alb.ingress.kubernetes.io/group.name": "h", "x.example.org/y": "z", "alb.ingress.kubernetes.io/ssl-redirect": "443"}},
+		{`{provider: "gke", staticIPName: "ip", annotations: {"kubernetes.io/ingress.class": "gce-internal"}}`,
+			map[string]string{"kubernetes.io/ingress.class": "gce-internal", "kubernetes.io/ingress.global-static-ip-name": "ip"}},
+		{`{provider: "nginx", annotations: {"nginx.ingress.kubernetes.io/proxy-body-size": "32m"}}`,
+			map[string]string{"nginx.ingress.kubernetes.io/proxy-body-size": "32m"}},
+	} {
+		t.Run(tc.ingress, func(t *testing.T) {
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "5.2.0", host: "prod.example.org", ingress: `+tc.ingress+`}`)
+			raw := render(t, envs)[kustomize.OverlayDir(&envs[0])+"/ingress.yaml"]
+			var in struct {
+				Metadata struct{ Annotations map[string]string }
+			}
+			var doc map[string]any // UnmarshalStrict refuses a key written twice
+			if err := yaml.UnmarshalStrict(raw, &doc); err != nil {
+				t.Fatalf("ingress.yaml: %v\n%s", err, raw)
+			}
+			if err := yaml.Unmarshal(raw, &in); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.want {
+				if in.Metadata.Annotations[k] != v {
+					t.Errorf("annotation %s = %q, want %q\n%s", k, in.Metadata.Annotations[k], v, raw)
+				}
+			}
+		})
+	}
+}
+
 func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org",
 	credentials: {secretName: "prod-couch", externalSecret: {storeName: "vault", remoteKey: "cht/prod"}}}`)

@@ -514,7 +514,7 @@ func ingress(e *model.Environment) M {
 			ann = append(ann, KV{"networking.gke.io/managed-certificates", in.ManagedCertificate})
 		}
 	}
-	ann = append(ann, files.SortedMap(in.Annotations)...)
+	ann = withOverrides(ann, in.Annotations)
 	meta := M{{"name", "api-ingress"}}
 	if len(ann) > 0 {
 		meta = append(meta, KV{"annotations", ann})
@@ -531,6 +531,29 @@ func ingress(e *model.Environment) M {
 		{"backend", M{{"service", M{{"name", "api"}, {"port", M{{"number", 5988}}}}}}},
 	}}}}}}}})
 	return M{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"metadata", meta}, {"spec", spec}}
+}
+
+// withOverrides is the provider's annotations with the environment's
+// ingress.annotations overriding them in place (README: "optional
+// overrides"), then the environment's other annotations, sorted. Appending
+// an override instead wrote the key twice, a YAML mapping with duplicate
+// keys that strict parsers (kubeconform, yamllint) refuse.
+func withOverrides(defaults M, overrides map[string]string) M {
+	out := make(M, 0, len(defaults)+len(overrides))
+	own := map[any]bool{}
+	for _, kv := range defaults {
+		own[kv[0]] = true
+		if v, ok := overrides[kv[0].(string)]; ok {
+			kv[1] = v
+		}
+		out = append(out, kv)
+	}
+	for _, kv := range files.SortedMap(overrides) {
+		if !own[kv[0]] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // externalSecret fills the credentials Secret. external-secrets.io/v1: the
