@@ -9,7 +9,8 @@
 #   c. kubectl apply --server-side --dry-run=server of each build (the
 #      overlays' namespaces are created first, for real);
 #   d. docker compose config of every Compose project, its upgrade-service
-#      and certbot sub-projects, with a .env filled from .env.example.
+#      and certbot sub-projects, with a .env filled from .env.example;
+# and, first, that every rendered YAML file has each mapping key once.
 # Prints one PASS/FAIL line per check; exits 1 on any FAIL, 0 with SKIPPED
 # when a tool is missing. Used by `make matrix`; not part of `make test`.
 #
@@ -39,7 +40,7 @@ for t in "$TOOLS/kubeconform" "$TOOLS/kubectl" "$TOOLS/kube-apiserver" "$TOOLS/d
 	[ -x "$t" ] || [ -f "$t" ] || missing="$missing $t"
 done
 [ -d "$CRDS" ] || missing="$missing $CRDS"
-command -v python3 >/dev/null || missing="$missing python3"
+python3 -c 'import yaml' 2>/dev/null || missing="$missing python3-yaml"
 if [ -n "$missing" ]; then
 	echo "matrix-check: SKIPPED, missing:$missing"
 	echo "  install once: ../shared/tools/install.sh (see ../shared/tools/README.md)"
@@ -72,6 +73,34 @@ if ! "$gen" render --environments "$envs" --out "$out" >"$work/render.log" 2>&1;
 	exit 1
 fi
 pass "render $envs ($(grep -c '^rendered ' "$work/render.log") environments)"
+
+# Every rendered YAML file parses with each mapping key once (kubeconform
+# and yamllint refuse duplicates; kustomize silently keeps the last).
+if python3 - "$out" >"$work/yaml.log" 2>&1 <<'PYEOF'
+import os, sys, yaml
+class Strict(yaml.SafeLoader):
+    pass
+def mapping(loader, node, deep=False):
+    seen = set()
+    for k, _ in node.value:
+        key = loader.construct_object(k, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, "key %r written twice" % (key,), k.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+bad = 0
+for root, _, names in os.walk(sys.argv[1]):
+    for n in names:
+        if n.endswith((".yaml", ".yml")):
+            p = os.path.join(root, n)
+            try:
+                list(yaml.load_all(open(p), Loader=Strict))
+            except yaml.YAMLError as e:
+                print(p, e); bad += 1
+sys.exit(1 if bad else 0)
+PYEOF
+then pass "every rendered YAML file parses strictly (no duplicate keys)"; else fail "rendered YAML parses strictly" "$work/yaml.log"; fi
 
 # a. kustomize build
 mkdir -p "$work/builds"
