@@ -72,6 +72,9 @@ func checkKubernetes(e *Environment, add func(field, format string, args ...any)
 			add(fmt.Sprintf("couchdb.placement.nodes.%d", i), "%q cannot be a kubernetes.io/hostname label value: %s", node, msg)
 		}
 	}
+	for i, t := range e.CouchDB.Placement.Tolerations {
+		checkToleration(t, fmt.Sprintf("couchdb.placement.tolerations.%d", i), add)
+	}
 	names := []struct{ field, value string }{
 		{"ingress.className", e.Ingress.ClassName},
 		{"couchdb.storage.class", e.CouchDB.Storage.Class},
@@ -82,6 +85,31 @@ func checkKubernetes(e *Environment, add func(field, format string, args ...any)
 		}
 		for _, msg := range validation.IsDNS1123Subdomain(n.value) {
 			add(n.field, "%q is not a Kubernetes object name: %s", n.value, msg)
+		}
+	}
+}
+
+// checkToleration applies the API server's rules for a Pod toleration
+// (k8s.io/kubernetes validateTolerations), which would otherwise refuse the
+// whole CouchDB Deployment at apply time: a key is a qualified name (empty
+// only with Exists, meaning every taint), Exists takes no value, Equal's
+// value is a label value.
+func checkToleration(t Toleration, fieldPath string, add func(field, format string, args ...any)) {
+	if t.Key != "" {
+		for _, msg := range validation.IsQualifiedName(t.Key) {
+			add(fieldPath+".key", "%q is not a taint key: %s", t.Key, msg)
+		}
+	} else if t.Operator == "Equal" {
+		add(fieldPath+".key", "is empty: an empty key tolerates every taint and needs operator \"Exists\"")
+	}
+	switch t.Operator {
+	case "Exists":
+		if t.Value != "" {
+			add(fieldPath+".value", "must be empty with operator \"Exists\" (it matches any value): remove it, or use operator \"Equal\"")
+		}
+	case "Equal":
+		for _, msg := range validation.IsValidLabelValue(t.Value) {
+			add(fieldPath+".value", "%q is not a taint value: %s", t.Value, msg)
 		}
 	}
 }

@@ -58,6 +58,27 @@ func TestValidate_Values(t *testing.T) {
 		{"registry upper case", compose(func(e *Environment) { e.Registry = "Mirror.example.org/Medic" }), "registry"},
 		{"registry mirror", compose(func(e *Environment) { e.Registry = "mirror.example.org:5000/medic" }), ""},
 		{"upgrade tag", compose(func(e *Environment) { e.UpgradeService.Tag = ".x" }), "upgradeService.tag"},
+		// Tolerations the API server would refuse, with the whole CouchDB Deployment.
+		{"toleration Exists with value", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "x", Operator: "Exists", Value: "y", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.0.value: must be empty with operator \"Exists\""},
+		{"toleration bad key", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "ok", Operator: "Equal", Effect: "NoSchedule"}, {Key: "bad key!", Operator: "Equal", Value: "y", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.1.key: \"bad key!\" is not a taint key"},
+		{"toleration bad value", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "k", Operator: "Equal", Value: "a b", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.0.value: \"a b\" is not a taint value"},
+		{"toleration empty key with Equal", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Operator: "Equal", Value: "v", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.0.key: is empty"},
+		{"tolerations the API server accepts", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{
+				{Operator: "Exists", Effect: "NoSchedule"},
+				{Key: "node.kubernetes.io/unreachable", Operator: "Exists", Effect: "NoExecute"},
+				{Key: "dedicated", Operator: "Equal", Value: "couchdb", Effect: "NoSchedule"},
+				{Key: "spot", Operator: "Equal", Effect: "PreferNoSchedule"},
+			}
+		}), ""},
 		{"repoURL token", k8s(func(e *Environment) { e.RepoURL = "https://user:tok3n@github.com/moh/deploy" }), "repoURL: carries credentials"},
 		{"repoURL ssh password", k8s(func(e *Environment) { e.RepoURL = "ssh://git:tok3n@github.com/moh/deploy" }), "carries credentials"},
 		{"repoURL scp password", k8s(func(e *Environment) { e.RepoURL = "git:tok3n@github.com:moh/deploy" }), "carries a password"},
