@@ -58,6 +58,21 @@ func TestValidate_Values(t *testing.T) {
 		{"registry upper case", compose(func(e *Environment) { e.Registry = "Mirror.example.org/Medic" }), "registry"},
 		{"registry mirror", compose(func(e *Environment) { e.Registry = "mirror.example.org:5000/medic" }), ""},
 		{"upgrade tag", compose(func(e *Environment) { e.UpgradeService.Tag = ".x" }), "upgradeService.tag"},
+		// Requests above limits and empty volumes: refused by the API server.
+		{"request above limit", k8s(func(e *Environment) {
+			e.API.Resources = Resources{Requests: &ResourceList{CPU: "2", Memory: "512Mi"}, Limits: &ResourceList{CPU: "1", Memory: "1Gi"}}
+		}), "api.resources.requests.cpu: 2 is more than limits.cpu (1)"},
+		{"reservation above limit on compose", compose(func(e *Environment) {
+			e.CouchDB.Resources = Resources{Requests: &ResourceList{Memory: "4G"}, Limits: &ResourceList{Memory: "2G"}}
+		}), "couchdb.resources.requests.memory: 4G is more than limits.memory (2G)"},
+		{"request equal to limit in other units", k8s(func(e *Environment) {
+			e.Healthcheck.Resources = Resources{Requests: &ResourceList{CPU: "500m", Memory: "1024Mi"}, Limits: &ResourceList{CPU: "0.5", Memory: "1Gi"}}
+		}), ""},
+		{"request without limit", k8s(func(e *Environment) {
+			e.Sentinel.Resources = Resources{Requests: &ResourceList{CPU: "8", Memory: "64Gi"}}
+		}), ""},
+		{"zero volume", k8s(func(e *Environment) { e.CouchDB.Storage.Size = "0Gi" }), "couchdb.storage.size: \"0Gi\": a volume must be larger than zero"},
+		{"volume size", k8s(func(e *Environment) { e.CouchDB.Storage.Size = "20Gi" }), ""},
 		// Tolerations the API server would refuse, with the whole CouchDB Deployment.
 		{"toleration Exists with value", k8s(func(e *Environment) {
 			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "x", Operator: "Exists", Value: "y", Effect: "NoSchedule"}}
