@@ -159,16 +159,23 @@ for c in "$CRDS"/*.yaml "$eso"; do
 done
 [ $crds_ok = 1 ] && kubectl wait --for condition=established --timeout=60s crd --all >"$work/crd.log" 2>&1 ||
 	fail "CRDs established" "$work/crd.log"
-sleep 2 # the aggregated /openapi/v2 follows new CRDs a moment later
-
-# b. kubeconform -strict with schemas from this apiserver
+# b. kubeconform -strict with schemas from this apiserver; its aggregated
+# /openapi/v2 follows new CRDs a moment later, so wait for their kinds.
 schemas=$work/schemas
-kubectl get --raw /openapi/v2 >"$work/swagger.json" &&
-	python3 "$SHARED/tools/k8s-openapi2jsonschema.py" "$work/swagger.json" "$schemas" >"$work/schemas.log" 2>&1 ||
-	fail "schemas from /openapi/v2" "$work/schemas.log"
-for kind in kustomization-kustomize-v1 gitrepository-source-v1 application-argoproj-v1alpha1 applicationset-argoproj-v1alpha1 externalsecret-external-secrets-v1; do
-	[ -f "$schemas/$kind.json" ] || fail "schema $kind.json made from /openapi/v2"
+kinds="kustomization-kustomize-v1 gitrepository-source-v1 application-argoproj-v1alpha1 applicationset-argoproj-v1alpha1 externalsecret-external-secrets-v1"
+for _ in $(seq 30); do
+	rm -rf "$schemas"
+	kubectl get --raw /openapi/v2 >"$work/swagger.json" 2>"$work/schemas.log" &&
+		python3 "$SHARED/tools/k8s-openapi2jsonschema.py" "$work/swagger.json" "$schemas" >>"$work/schemas.log" 2>&1
+	missing_kinds=""
+	for kind in $kinds; do [ -f "$schemas/$kind.json" ] || missing_kinds="$missing_kinds $kind"; done
+	[ -z "$missing_kinds" ] && break
+	sleep 1
 done
+if [ -n "$missing_kinds" ]; then
+	echo "no schema for:$missing_kinds" >>"$work/schemas.log"
+	fail "schemas from /openapi/v2" "$work/schemas.log"
+fi
 for b in "${builds[@]}"; do
 	if "$TOOLS/kubeconform" -strict -summary -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
 		"$work/builds/$b.yaml" >"$work/builds/$b.kc" 2>&1; then
