@@ -378,6 +378,45 @@ func TestKustomize_IngressAnnotationsOverrideTheProvidersOnce(t *testing.T) {
 	}
 }
 
+// Each environment runs the upgrade service tag it asks for, whatever tag
+// the shared component carries (the generator gives it the newest any
+// environment asks for), with or without alwaysPullImages.
+func TestKustomize_UpgradeServiceTagIsPerEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		shared, fields, want string
+	}{
+		{"0.33", `upgradeService: enabled: true`, "medicmobile/upgrade-service:0.32"},
+		{"0.32", `upgradeService: {enabled: true, tag: "0.33"}`, "medicmobile/upgrade-service:0.33"},
+		{"0.9", `upgradeService: {enabled: true, tag: "0.10"}, alwaysPullImages: true`, "medicmobile/upgrade-service:0.10"},
+	} {
+		t.Run(tc.shared+"/"+tc.fields, func(t *testing.T) {
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org", `+tc.fields+`}`)
+			set, err := kustomize.RenderShared(tc.shared, envs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := kustomize.RenderOverlay(&envs[0], "envs/a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := set.Merge(o); err != nil {
+				t.Fatal(err)
+			}
+			built, err := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := deployments(t, built)["upgrade-service"]
+			if d == nil {
+				t.Fatal("no upgrade-service Deployment")
+			}
+			if got := d.Spec.Template.Spec.Containers[0].Image; got != tc.want {
+				t.Errorf("image %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org",
 	credentials: {secretName: "prod-couch", externalSecret: {storeName: "vault", remoteKey: "cht/prod"}}}`)

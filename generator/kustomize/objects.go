@@ -322,10 +322,14 @@ func nouveau(e *model.Environment) []M {
 	return []M{d, svc}
 }
 
+// upgradeServiceImage is the image of Medic's Kubernetes upgrade service
+// (cht-chart-4x); upgradeService.tag is its tag.
+const upgradeServiceImage = "medicmobile/upgrade-service"
+
 // upgradeService is Medic's Kubernetes upgrade service with its RBAC.
 func upgradeService(tag string) []M {
 	d := deployment("upgrade-service", "upgrade-service", rollingNoSurge, []M{{
-		{"image", "medicmobile/upgrade-service:" + tag},
+		{"image", upgradeServiceImage + ":" + tag},
 		{"name", "upgrade-service"},
 		{"env", []M{
 			{{"name", "CHT_NAMESPACE"}, {"valueFrom", M{{"fieldRef", M{{"fieldPath", "metadata.namespace"}}}}}},

@@ -382,10 +382,10 @@ func (o *overlay) upgradeService() error {
 		return nil
 	}
 	o.components = append(o.components, "../../components/upgrade-service")
-	if !o.e.AlwaysPullImages {
-		return nil
-	}
-	return o.patch("patch-upgrade-service.yaml", o.deployPatch("upgrade-service", "upgrade-service", "", nil, model.Resources{}))
+	// The shared component carries one tag for every environment; each
+	// overlay pins its own, as it pins CHT's images.
+	image := upgradeServiceImage + ":" + o.e.UpgradeService.Tag
+	return o.patch("patch-upgrade-service.yaml", o.deployPatch("upgrade-service", "upgrade-service", image, nil, model.Resources{}))
 }
 
 // sopsFile lists the user's SOPS-encrypted credentials: never written.
