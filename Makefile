@@ -15,7 +15,7 @@ FLUX_E2E  ?= $(CURDIR)/../shared/tools/flux-e2e.sh
 LONG_FUZZTIME ?= 5m
 
 .DEFAULT_GOAL := test
-.PHONY: all build render validate test vet fmt fmt-check tools bench fuzz update e2e help
+.PHONY: all build render validate test vet fmt fmt-check tools bench fuzz update e2e matrix help
 
 all: test build ## test, then build
 
@@ -79,6 +79,13 @@ e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flu
 	CGO_ENABLED=0 $(GO) build -trimpath -o "$$gen" ./cmd/gen && \
 	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -run '^(TestFirstTimeFlow|TestMoveTo5x)_OnAKubeAPIServer$$' ./cmd/gen/ && \
 	TOOLS="$(CHT_TOOLS)" "$(FLUX_E2E)" "$$gen" "$(CURDIR)"
+
+# Not part of make test: starts etcd + kube-apiserver (~20 s). Skips (exit 0)
+# when the tools (../shared/tools/install.sh) are absent.
+matrix: $(BIN)/kustomize ## render internal/testdata/matrix (both lines, both targets, every field) and check it with kustomize, kubeconform -strict, a kube-apiserver dry-run and docker compose config
+	@gen=$$(mktemp -d)/cht-gen; trap 'rm -rf "$$(dirname $$gen)"' EXIT; \
+	CGO_ENABLED=0 $(GO) build -trimpath -o "$$gen" ./cmd/gen && \
+	TOOLS="$(CHT_TOOLS)" KUSTOMIZE="$(BIN)/kustomize" scripts/matrix-check.sh "$$gen" internal/testdata/matrix
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'

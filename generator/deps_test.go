@@ -55,6 +55,7 @@ var policy = map[string]rule{
 		ext: []string{
 			"github.com/Masterminds/semver",
 			"github.com/distribution/reference",
+			"k8s.io/apimachinery/pkg/api/resource", // quantities: a request above its limit, a zero volume
 			"k8s.io/apimachinery/pkg/api/validation",
 			"k8s.io/apimachinery/pkg/util/validation",
 		},

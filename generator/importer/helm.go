@@ -537,7 +537,9 @@ func (m *helmMapper) placement(cluster scalar, nodes int) {
 	if op.text != "" && op.text != "Equal" {
 		t.set("operator", str(op.text))
 	}
-	if val.text != "" {
+	// With Exists a value is refused by the API server: the chart's
+	// default value ("true") is not the release's when it says Exists.
+	if val.text != "" && op.text != "Exists" {
 		t.set("value", str(val.text))
 	}
 	if eff.text != "" && eff.text != "NoSchedule" {

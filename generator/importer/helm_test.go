@@ -134,7 +134,8 @@ upgrade_service:
 			if strings.Join(e.CouchDB.Placement.Nodes, ",") != "a,b,c" {
 				t.Errorf("placement %v", e.CouchDB.Placement.Nodes)
 			}
-			if tl := e.CouchDB.Placement.Tolerations[0]; tl.Operator != "Exists" || tl.Effect != "NoExecute" {
+			// No value with Exists (the chart's default "true" would be refused).
+			if tl := e.CouchDB.Placement.Tolerations[0]; tl.Operator != "Exists" || tl.Effect != "NoExecute" || tl.Value != "" {
 				t.Errorf("toleration %+v", tl)
 			}
 			if e.UpgradeService.Tag != "0.30" || e.Ingress.Provider != "traefik" || e.Ingress.TLSSecretName != "api-tls-secret" {

@@ -131,6 +131,7 @@ ingress:
     certificate: arn:aws:acm:eu-west-1:1:certificate/t
 `
 		},
+		diffs: []hc.Difference{hc.ExistsTolerationValue},
 	}, {
 		name: "helm get values of a k3s cluster of four with pre-existing data (the chart's path fallback)",
 		edit: func(string) string {

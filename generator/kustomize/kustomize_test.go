@@ -247,6 +247,176 @@ func TestKustomize_CredentialsSecretName(t *testing.T) {
 	}
 }
 
+// couchdb.ulimit is DEFAULT_ULIMIT on every CouchDB container (not nouveau),
+// on both lines, single and clustered, as on Compose; unset, none.
+func TestKustomize_UlimitReachesEveryCouchDBContainer(t *testing.T) {
+	couchdb := regexp.MustCompile(`^cht-couchdb(-[0-9]+)?$`)
+	for _, tc := range []struct {
+		version string
+		nodes   int
+		ulimit  string
+		want    string
+	}{
+		{"4.22.0", 1, ", ulimit: 65536", "65536"},
+		{"4.22.0", 3, ", ulimit: 65536", "65536"},
+		{"5.0.0", 1, ", ulimit: 100000", "100000"},
+		{"5.2.0", 1, ", ulimit: 100000", "100000"},
+		{"5.2.0", 3, ", ulimit: 100000", "100000"},
+		{"4.22.0", 3, "", ""},
+		{"5.2.0", 1, "", ""},
+	} {
+		t.Run(fmt.Sprintf("%s/%d%s", tc.version, tc.nodes, tc.ulimit), func(t *testing.T) {
+			envs := loadEnvs(t, fmt.Sprintf(`environments: prod: {target: "kubernetes", version: "%s", host: "prod.example.org", couchdb: {nodes: %d%s}}`, tc.version, tc.nodes, tc.ulimit))
+			built, err := kustomize.Build(render(t, envs), kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := 0
+			for _, d := range deployments(t, built) {
+				for _, c := range d.Spec.Template.Spec.Containers {
+					got, n := "", 0
+					for _, ev := range c.Env {
+						if ev.Name == "DEFAULT_ULIMIT" {
+							got, n = ev.Value, n+1
+						}
+					}
+					want := ""
+					if couchdb.MatchString(c.Name) {
+						want, seen = tc.want, seen+1
+					}
+					if got != want || n > 1 {
+						t.Errorf("%s/%s: DEFAULT_ULIMIT %q (%d times), want %q", d.Name, c.Name, got, n, want)
+					}
+				}
+			}
+			if seen != tc.nodes {
+				t.Errorf("%d CouchDB containers, want %d", seen, tc.nodes)
+			}
+		})
+	}
+}
+
+// healthcheck.logLevel is HEALTHCHECK_LOG_LEVEL on the healthcheck, as on
+// Compose, on both lines; unset, Medic's env list (none).
+func TestKustomize_HealthcheckLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		version, couchdb, want string
+	}{
+		{"4.22.0", "nodes: 1", "DEBUG"},
+		{"4.22.0", "nodes: 3", "ERROR"},
+		{"5.0.0", "nodes: 3", "WARNING"},
+		{"5.2.0", "nodes: 1", "INFO"},
+		{"4.22.0", "nodes: 1", ""},
+		{"5.2.0", "nodes: 3", ""},
+	} {
+		t.Run(tc.version+"/"+tc.couchdb+"/"+tc.want, func(t *testing.T) {
+			level := ""
+			if tc.want != "" {
+				level = `, healthcheck: logLevel: "` + tc.want + `"`
+			}
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "`+tc.version+`", host: "prod.example.org", couchdb: `+tc.couchdb+level+`}`)
+			built, err := kustomize.Build(render(t, envs), kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := deployments(t, built)["cht-haproxy-healthcheck"]
+			if d == nil {
+				t.Fatal("no cht-haproxy-healthcheck Deployment")
+			}
+			got, n := "", 0
+			for _, ev := range d.Spec.Template.Spec.Containers[0].Env {
+				if ev.Name == "HEALTHCHECK_LOG_LEVEL" {
+					got, n = ev.Value, n+1
+				}
+			}
+			if got != tc.want || n > 1 {
+				t.Errorf("HEALTHCHECK_LOG_LEVEL %q (%d times), want %q", got, n, tc.want)
+			}
+			if names := envNames(d); len(names) != 3+n {
+				t.Errorf("healthcheck env %v: Medic's three and nothing else", names)
+			}
+		})
+	}
+}
+
+// ingress.annotations override the provider's own annotations: the key
+// once, with the environment's value (a duplicate key is invalid YAML that
+// kubeconform refuses), the provider's other annotations kept.
+func TestKustomize_IngressAnnotationsOverrideTheProvidersOnce(t *testing.T) {
+	for _, tc := range []struct {
+		ingress string
+		want    map[string]string
+	}{
+		{`{provider: "alb", annotations: {"alb.ingress.kubernetes.io/scheme": "internal"}}`,
+			map[string]string{"alb.ingress.kubernetes.io/scheme": "internal", "alb.ingress.kubernetes.io/target-type": "ip"}},
+		{`{provider: "alb", groupName: "g", annotations: {"alb.ingress.kubernetes.io/group.name": "h", "x.example.org/y": "z"}}`,
+			map[string]string{"alb.ingress.kubernetes.io/group.name": "h", "x.example.org/y": "z", "alb.ingress.kubernetes.io/ssl-redirect": "443"}},
+		{`{provider: "gke", staticIPName: "ip", annotations: {"kubernetes.io/ingress.class": "gce-internal"}}`,
+			map[string]string{"kubernetes.io/ingress.class": "gce-internal", "kubernetes.io/ingress.global-static-ip-name": "ip"}},
+		{`{provider: "nginx", annotations: {"nginx.ingress.kubernetes.io/proxy-body-size": "32m"}}`,
+			map[string]string{"nginx.ingress.kubernetes.io/proxy-body-size": "32m"}},
+	} {
+		t.Run(tc.ingress, func(t *testing.T) {
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "5.2.0", host: "prod.example.org", ingress: `+tc.ingress+`}`)
+			raw := render(t, envs)[kustomize.OverlayDir(&envs[0])+"/ingress.yaml"]
+			var in struct {
+				Metadata struct{ Annotations map[string]string }
+			}
+			var doc map[string]any // UnmarshalStrict refuses a key written twice
+			if err := yaml.UnmarshalStrict(raw, &doc); err != nil {
+				t.Fatalf("ingress.yaml: %v\n%s", err, raw)
+			}
+			if err := yaml.Unmarshal(raw, &in); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.want {
+				if in.Metadata.Annotations[k] != v {
+					t.Errorf("annotation %s = %q, want %q\n%s", k, in.Metadata.Annotations[k], v, raw)
+				}
+			}
+		})
+	}
+}
+
+// Each environment runs the upgrade service tag it asks for, whatever tag
+// the shared component carries (the generator gives it the newest any
+// environment asks for), with or without alwaysPullImages.
+func TestKustomize_UpgradeServiceTagIsPerEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		shared, fields, want string
+	}{
+		{"0.33", `upgradeService: enabled: true`, "medicmobile/upgrade-service:0.32"},
+		{"0.32", `upgradeService: {enabled: true, tag: "0.33"}`, "medicmobile/upgrade-service:0.33"},
+		{"0.9", `upgradeService: {enabled: true, tag: "0.10"}, alwaysPullImages: true`, "medicmobile/upgrade-service:0.10"},
+	} {
+		t.Run(tc.shared+"/"+tc.fields, func(t *testing.T) {
+			envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org", `+tc.fields+`}`)
+			set, err := kustomize.RenderShared(tc.shared, envs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := kustomize.RenderOverlay(&envs[0], "envs/a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := set.Merge(o); err != nil {
+				t.Fatal(err)
+			}
+			built, err := kustomize.Build(set, kustomize.OverlayDir(&envs[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := deployments(t, built)["upgrade-service"]
+			if d == nil {
+				t.Fatal("no upgrade-service Deployment")
+			}
+			if got := d.Spec.Template.Spec.Containers[0].Image; got != tc.want {
+				t.Errorf("image %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "prod.example.org",
 	credentials: {secretName: "prod-couch", externalSecret: {storeName: "vault", remoteKey: "cht/prod"}}}`)
@@ -285,7 +455,8 @@ func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 	if !found {
 		t.Fatal("no ExternalSecret in the build")
 	}
-	if es.APIVersion != "external-secrets.io/v1beta1" || es.Metadata.Namespace != "cht-prod" || es.Spec.Target.Name != "prod-couch" ||
+	// v1, not v1beta1: External Secrets stopped serving v1beta1 in v0.17.0.
+	if es.APIVersion != "external-secrets.io/v1" || es.Metadata.Namespace != "cht-prod" || es.Spec.Target.Name != "prod-couch" ||
 		es.Spec.SecretStoreRef.Name != "vault" || es.Spec.SecretStoreRef.Kind != "ClusterSecretStore" || len(es.Spec.DataFrom) != 1 || es.Spec.DataFrom[0].Extract.Key != "cht/prod" {
 		t.Errorf("ExternalSecret %+v", es)
 	}

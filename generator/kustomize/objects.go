@@ -83,10 +83,14 @@ var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurg
 // envValues are what Medic's env lists depend on: the namespace's service
 // addresses, the Secret name and the schema's settings.
 // upgradeURL is empty where Medic's chart has no upgrade service (5.x);
-// nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel).
+// nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel);
+// ulimit > 0 adds DEFAULT_ULIMIT to CouchDB (couchdb.ulimit);
+// healthcheckLogLevel adds HEALTHCHECK_LOG_LEVEL (healthcheck.logLevel).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
+	healthcheckLogLevel                                                       string
 	nodeEnv                                                                   bool
+	ulimit                                                                    int
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
@@ -143,19 +147,35 @@ func haproxyEnv(v envValues) []M {
 	}
 }
 
+// healthcheckEnv adds HEALTHCHECK_LOG_LEVEL only when set, as on Compose
+// (Medic's files never set it; the image's default applies).
 func healthcheckEnv(v envValues) []M {
-	return []M{secretEnv("COUCHDB_PASSWORD", v.secret), configEnv("COUCHDB_SERVERS"), secretEnv("COUCHDB_USER", v.secret)}
+	env := []M{secretEnv("COUCHDB_PASSWORD", v.secret), configEnv("COUCHDB_SERVERS"), secretEnv("COUCHDB_USER", v.secret)}
+	if v.healthcheckLogLevel != "" {
+		env = append(env, value("HEALTHCHECK_LOG_LEVEL", v.healthcheckLogLevel))
+	}
+	return env
 }
 
 func couchdbSingleEnv(v envValues) []M {
-	return []M{
+	return append([]M{
 		value("COUCHDB_LOG_LEVEL", v.logLevel),
 		secretEnv("COUCHDB_PASSWORD", v.secret),
 		secretEnv("COUCHDB_SECRET", v.secret),
 		secretEnv("COUCHDB_USER", v.secret),
 		secretEnv("COUCHDB_UUID", v.secret),
 		value("SVC_NAME", v.couchdbSvc),
+	}, ulimitEnv(v.ulimit)...)
+}
+
+// ulimitEnv is DEFAULT_ULIMIT, which Medic's CouchDB image reads but
+// Medic's files never set: passed, as on Compose, only when the schema's
+// couchdb.ulimit is set.
+func ulimitEnv(ulimit int) []M {
+	if ulimit <= 0 {
+		return nil
 	}
+	return []M{value("DEFAULT_ULIMIT", fmt.Sprint(ulimit))}
 }
 
 // baseObjects are Medic's api, sentinel, haproxy and healthcheck, with the
@@ -302,10 +322,14 @@ func nouveau(e *model.Environment) []M {
 	return []M{d, svc}
 }
 
+// upgradeServiceImage is the image of Medic's Kubernetes upgrade service
+// (cht-chart-4x); upgradeService.tag is its tag.
+const upgradeServiceImage = "medicmobile/upgrade-service"
+
 // upgradeService is Medic's Kubernetes upgrade service with its RBAC.
 func upgradeService(tag string) []M {
 	d := deployment("upgrade-service", "upgrade-service", rollingNoSurge, []M{{
-		{"image", "medicmobile/upgrade-service:" + tag},
+		{"image", upgradeServiceImage + ":" + tag},
 		{"name", "upgrade-service"},
 		{"env", []M{
 			{{"name", "CHT_NAMESPACE"}, {"valueFrom", M{{"fieldRef", M{{"fieldPath", "metadata.namespace"}}}}}},
@@ -358,6 +382,7 @@ func couchdbNode(e *model.Environment, n int) []M {
 		value("SVC_NAME", fmt.Sprintf("%s.%s.svc.cluster.local", name, e.Namespace)),
 		value("NODE_COUNT", fmt.Sprint(e.CouchDB.Nodes)),
 	)
+	env = append(env, ulimitEnv(e.CouchDB.Ulimit)...)
 	if n == 1 {
 		env = append(env, configEnv("CLUSTER_PEER_IPS"))
 	}

@@ -188,6 +188,9 @@ func newOverlay(e *model.Environment, source string) (*overlay, error) {
 		logLevel:    e.CouchDB.LogLevel,
 		couchdbSvc:  o.fqdn("couchdb"),
 		nodeEnv:     e.Has(model.NodeEnvAndLogLevel),
+		ulimit:      e.CouchDB.Ulimit,
+
+		healthcheckLogLevel: e.Healthcheck.LogLevel,
 	}
 	core := e.Has(model.CoreHelmChart)
 	o.base, o.baseDir, o.singleDir = baseValues(e.Defaults, core), BaseDir, SingleDir
@@ -379,10 +382,10 @@ func (o *overlay) upgradeService() error {
 		return nil
 	}
 	o.components = append(o.components, "../../components/upgrade-service")
-	if !o.e.AlwaysPullImages {
-		return nil
-	}
-	return o.patch("patch-upgrade-service.yaml", o.deployPatch("upgrade-service", "upgrade-service", "", nil, model.Resources{}))
+	// The shared component carries one tag for every environment; each
+	// overlay pins its own, as it pins CHT's images.
+	image := upgradeServiceImage + ":" + o.e.UpgradeService.Tag
+	return o.patch("patch-upgrade-service.yaml", o.deployPatch("upgrade-service", "upgrade-service", image, nil, model.Resources{}))
 }
 
 // sopsFile lists the user's SOPS-encrypted credentials: never written.
@@ -511,7 +514,7 @@ func ingress(e *model.Environment) M {
 			ann = append(ann, KV{"networking.gke.io/managed-certificates", in.ManagedCertificate})
 		}
 	}
-	ann = append(ann, files.SortedMap(in.Annotations)...)
+	ann = withOverrides(ann, in.Annotations)
 	meta := M{{"name", "api-ingress"}}
 	if len(ann) > 0 {
 		meta = append(meta, KV{"annotations", ann})
@@ -530,9 +533,35 @@ func ingress(e *model.Environment) M {
 	return M{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}, {"metadata", meta}, {"spec", spec}}
 }
 
+// withOverrides is the provider's annotations with the environment's
+// ingress.annotations overriding them in place (README: "optional
+// overrides"), then the environment's other annotations, sorted. Appending
+// an override instead wrote the key twice, a YAML mapping with duplicate
+// keys that strict parsers (kubeconform, yamllint) refuse.
+func withOverrides(defaults M, overrides map[string]string) M {
+	out := make(M, 0, len(defaults)+len(overrides))
+	own := map[any]bool{}
+	for _, kv := range defaults {
+		own[kv[0]] = true
+		if v, ok := overrides[kv[0].(string)]; ok {
+			kv[1] = v
+		}
+		out = append(out, kv)
+	}
+	for _, kv := range files.SortedMap(overrides) {
+		if !own[kv[0]] {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// externalSecret fills the credentials Secret. external-secrets.io/v1: the
+// operator serves it since v0.16.0 and stopped serving v1beta1 in v0.17.0
+// (May 2025), so a v1beta1 object is refused by every current install.
 func externalSecret(e *model.Environment, es *model.ExternalSecret) M {
 	return M{
-		{"apiVersion", "external-secrets.io/v1beta1"},
+		{"apiVersion", "external-secrets.io/v1"},
 		{"kind", "ExternalSecret"},
 		{"metadata", M{{"name", e.Credentials.SecretName}}},
 		{"spec", M{

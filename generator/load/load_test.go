@@ -216,3 +216,30 @@ func TestLoad_UpgradeServiceUnderGitOpsWarns(t *testing.T) {
 		t.Fatalf("warnings = %v", res.Warnings)
 	}
 }
+
+// haproxy.port is HAPROXY_PORT on Compose; on Kubernetes Medic's charts fix
+// 5984 (Service, healthcheck, COUCH_URL), so another port warns, naming the
+// line, instead of being dropped silently.
+func TestLoad_HAProxyPortOnKubernetesWarns(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"kubernetes 6984", gitops + k8s("prod", "\thaproxy: port: 6984\n"), "envs/a.cue:7:11: warning: environments.prod.haproxy.port: has no effect on Kubernetes"},
+		{"kubernetes 5984", gitops + k8s("prod", "\thaproxy: port: 5984\n"), ""},
+		{"kubernetes default", gitops + k8s("prod", ""), ""},
+		{"compose 6984", env("\thaproxy: port: 6984\n")[len(head):], ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte(head + tc.src)}}, "envs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == "" && len(res.Warnings) != 0:
+				t.Errorf("unexpected warnings %v", res.Warnings)
+			case tc.want != "" && (len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].String(), tc.want)):
+				t.Errorf("warnings = %v, want one containing %q", res.Warnings, tc.want)
+			}
+		})
+	}
+}

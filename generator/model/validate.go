@@ -24,6 +24,10 @@ func (p Problem) Error() string {
 	return fmt.Sprintf("environments.%s.%s: %s", p.Env, p.Field, p.Message)
 }
 
+// kubernetesHAProxyPort is HAPROXY_PORT in Medic's charts (4.x and 5.x):
+// the haproxy Service, the healthcheck and COUCH_URL all use it.
+const kubernetesHAProxyPort = 5984
+
 // Validate checks what the schema cannot: the 4.x/5.x rule with its reason,
 // version constraints, list lengths that depend on the node count, and
 // clashes between environments (namespaces on a shared cluster), and each
@@ -99,6 +103,10 @@ func Validate(envs []Environment) []Problem {
 				}
 			}
 			out = append(out, gitopsProblems(e)...)
+			if e.HAProxy.Port != 0 && e.HAProxy.Port != kubernetesHAProxyPort {
+				out = append(out, Problem{Env: e.Name, Field: "haproxy.port", Warning: true,
+					Message: fmt.Sprintf("has no effect on Kubernetes: HAProxy listens on %d behind its Service, as in Medic's charts, and the credentials Secret's COUCH_URL names that port; remove haproxy.port", kubernetesHAProxyPort)})
+			}
 			if e.UpgradeService.Enabled && v != nil && !e.Has(KubernetesUpgradeService) {
 				add(e, "upgradeService.enabled", "CHT %s has no upgrade service on Kubernetes: Medic's 5.x chart dropped it and the admin app only stages upgrades; remove upgradeService.enabled and upgrade with a version bump in Git", e.Version)
 			} else if e.UpgradeService.Enabled {

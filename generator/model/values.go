@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"k8s.io/apimachinery/pkg/api/resource"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -36,6 +37,7 @@ func checkValues(e *Environment, add func(field, format string, args ...any)) {
 			add("host", "%q is not a host name: %s", e.Host, msg)
 		}
 	}
+	checkResources(e, add)
 	switch e.Target {
 	case Compose:
 		checkEmail(e.Nginx.TLS.Email, "nginx.tls.email", add)
@@ -72,6 +74,12 @@ func checkKubernetes(e *Environment, add func(field, format string, args ...any)
 			add(fmt.Sprintf("couchdb.placement.nodes.%d", i), "%q cannot be a kubernetes.io/hostname label value: %s", node, msg)
 		}
 	}
+	if q, err := resource.ParseQuantity(e.CouchDB.Storage.Size); err == nil && q.Sign() <= 0 {
+		add("couchdb.storage.size", "%q: a volume must be larger than zero (the API server refuses the claim)", e.CouchDB.Storage.Size)
+	}
+	for i, t := range e.CouchDB.Placement.Tolerations {
+		checkToleration(t, fmt.Sprintf("couchdb.placement.tolerations.%d", i), add)
+	}
 	names := []struct{ field, value string }{
 		{"ingress.className", e.Ingress.ClassName},
 		{"couchdb.storage.class", e.CouchDB.Storage.Class},
@@ -82,6 +90,58 @@ func checkKubernetes(e *Environment, add func(field, format string, args ...any)
 		}
 		for _, msg := range validation.IsDNS1123Subdomain(n.value) {
 			add(n.field, "%q is not a Kubernetes object name: %s", n.value, msg)
+		}
+	}
+}
+
+// checkResources refuses a request above its limit: Kubernetes refuses
+// such a Deployment ("must be less than or equal to ... limit"), Docker a
+// reservation above the limit. Malformed quantities are the schema's to
+// report.
+func checkResources(e *Environment, add func(field, format string, args ...any)) {
+	for _, c := range []struct {
+		field string
+		r     Resources
+	}{
+		{"couchdb.resources", e.CouchDB.Resources}, {"api.resources", e.API.Resources}, {"sentinel.resources", e.Sentinel.Resources},
+		{"haproxy.resources", e.HAProxy.Resources}, {"healthcheck.resources", e.Healthcheck.Resources},
+	} {
+		if c.r.Requests == nil || c.r.Limits == nil {
+			continue
+		}
+		for _, q := range []struct{ name, request, limit string }{
+			{"cpu", c.r.Requests.CPU, c.r.Limits.CPU}, {"memory", c.r.Requests.Memory, c.r.Limits.Memory},
+		} {
+			request, err1 := resource.ParseQuantity(q.request)
+			limit, err2 := resource.ParseQuantity(q.limit)
+			if err1 == nil && err2 == nil && request.Cmp(limit) > 0 {
+				add(c.field+".requests."+q.name, "%s is more than limits.%s (%s): a request cannot exceed its limit; raise the limit or lower the request", q.request, q.name, q.limit)
+			}
+		}
+	}
+}
+
+// checkToleration applies the API server's rules for a Pod toleration
+// (k8s.io/kubernetes validateTolerations), which would otherwise refuse the
+// whole CouchDB Deployment at apply time: a key is a qualified name (empty
+// only with Exists, meaning every taint), Exists takes no value, Equal's
+// value is a label value.
+func checkToleration(t Toleration, fieldPath string, add func(field, format string, args ...any)) {
+	if t.Key != "" {
+		for _, msg := range validation.IsQualifiedName(t.Key) {
+			add(fieldPath+".key", "%q is not a taint key: %s", t.Key, msg)
+		}
+	} else if t.Operator == "Equal" {
+		add(fieldPath+".key", "is empty: an empty key tolerates every taint and needs operator \"Exists\"")
+	}
+	switch t.Operator {
+	case "Exists":
+		if t.Value != "" {
+			add(fieldPath+".value", "must be empty with operator \"Exists\" (it matches any value): remove it, or use operator \"Equal\"")
+		}
+	case "Equal":
+		for _, msg := range validation.IsValidLabelValue(t.Value) {
+			add(fieldPath+".value", "%q is not a taint value: %s", t.Value, msg)
 		}
 	}
 }

@@ -58,6 +58,42 @@ func TestValidate_Values(t *testing.T) {
 		{"registry upper case", compose(func(e *Environment) { e.Registry = "Mirror.example.org/Medic" }), "registry"},
 		{"registry mirror", compose(func(e *Environment) { e.Registry = "mirror.example.org:5000/medic" }), ""},
 		{"upgrade tag", compose(func(e *Environment) { e.UpgradeService.Tag = ".x" }), "upgradeService.tag"},
+		// Requests above limits and empty volumes: refused by the API server.
+		{"request above limit", k8s(func(e *Environment) {
+			e.API.Resources = Resources{Requests: &ResourceList{CPU: "2", Memory: "512Mi"}, Limits: &ResourceList{CPU: "1", Memory: "1Gi"}}
+		}), "api.resources.requests.cpu: 2 is more than limits.cpu (1)"},
+		{"reservation above limit on compose", compose(func(e *Environment) {
+			e.CouchDB.Resources = Resources{Requests: &ResourceList{Memory: "4G"}, Limits: &ResourceList{Memory: "2G"}}
+		}), "couchdb.resources.requests.memory: 4G is more than limits.memory (2G)"},
+		{"request equal to limit in other units", k8s(func(e *Environment) {
+			e.Healthcheck.Resources = Resources{Requests: &ResourceList{CPU: "500m", Memory: "1024Mi"}, Limits: &ResourceList{CPU: "0.5", Memory: "1Gi"}}
+		}), ""},
+		{"request without limit", k8s(func(e *Environment) {
+			e.Sentinel.Resources = Resources{Requests: &ResourceList{CPU: "8", Memory: "64Gi"}}
+		}), ""},
+		{"zero volume", k8s(func(e *Environment) { e.CouchDB.Storage.Size = "0Gi" }), "couchdb.storage.size: \"0Gi\": a volume must be larger than zero"},
+		{"volume size", k8s(func(e *Environment) { e.CouchDB.Storage.Size = "20Gi" }), ""},
+		// Tolerations the API server would refuse, with the whole CouchDB Deployment.
+		{"toleration Exists with value", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "x", Operator: "Exists", Value: "y", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.0.value: must be empty with operator \"Exists\""},
+		{"toleration bad key", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "ok", Operator: "Equal", Effect: "NoSchedule"}, {Key: "bad key!", Operator: "Equal", Value: "y", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.1.key: \"bad key!\" is not a taint key"},
+		{"toleration bad value", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Key: "k", Operator: "Equal", Value: "a b", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.0.value: \"a b\" is not a taint value"},
+		{"toleration empty key with Equal", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{{Operator: "Equal", Value: "v", Effect: "NoSchedule"}}
+		}), "couchdb.placement.tolerations.0.key: is empty"},
+		{"tolerations the API server accepts", k8s(func(e *Environment) {
+			e.CouchDB.Placement.Tolerations = []Toleration{
+				{Operator: "Exists", Effect: "NoSchedule"},
+				{Key: "node.kubernetes.io/unreachable", Operator: "Exists", Effect: "NoExecute"},
+				{Key: "dedicated", Operator: "Equal", Value: "couchdb", Effect: "NoSchedule"},
+				{Key: "spot", Operator: "Equal", Effect: "PreferNoSchedule"},
+			}
+		}), ""},
 		{"repoURL token", k8s(func(e *Environment) { e.RepoURL = "https://user:tok3n@github.com/moh/deploy" }), "repoURL: carries credentials"},
 		{"repoURL ssh password", k8s(func(e *Environment) { e.RepoURL = "ssh://git:tok3n@github.com/moh/deploy" }), "carries credentials"},
 		{"repoURL scp password", k8s(func(e *Environment) { e.RepoURL = "git:tok3n@github.com:moh/deploy" }), "carries a password"},

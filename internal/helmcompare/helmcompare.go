@@ -252,6 +252,25 @@ var ClaimRef = Difference{Why: "pre-existing volumes carry a claimRef so no othe
 	return true
 })}
 
+// ExistsTolerationValue: the chart renders toleration.value (default
+// "true") even with operator Exists, which the API server refuses.
+var ExistsTolerationValue = Difference{Why: "with toleration.operator Exists the chart still renders its default value \"true\", which the API server refuses (value must be empty when operator is Exists); cht-gen leaves the value out", Apply: func(_, medic Objects) bool {
+	found := false
+	for _, o := range medic {
+		d, ok := o.(*appsv1.Deployment)
+		if !ok {
+			continue
+		}
+		for i, tl := range d.Spec.Template.Spec.Tolerations {
+			if tl.Operator == corev1.TolerationOpExists && tl.Value != "" {
+				d.Spec.Template.Spec.Tolerations[i].Value = ""
+				found = true
+			}
+		}
+	}
+	return found
+}}
+
 // UpgradeServiceOff: `cht-gen import helm` leaves Medic's upgrade service
 // off, which cht-chart-4x always deploys.
 var UpgradeServiceOff = Difference{Why: "import leaves Medic's upgrade service off (it patches images GitOps reverts, cht-core #10186; reported on stderr): no Role, RoleBinding, ServiceAccount, Deployment, Service", Apply: func(_, medic Objects) bool {
