@@ -156,7 +156,7 @@ var policy = map[string]rule{
 	},
 	// A new environments repository (cht-gen init).
 	"generator/scaffold": {
-		own:   []string{"internal/atomicfile"},
+		own:   []string{"generator/cueedit", "internal/atomicfile"},
 		ext:   []string{cueMod, goGit, "github.com/hashicorp/go-retryablehttp"},
 		never: []string{goGitHub},
 	},

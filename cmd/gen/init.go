@@ -48,6 +48,9 @@ have edited an example into a real environment): init never replaces it,
 not even with --force, and says it kept it; for a .gitignore that lets .env
 files or the lock file into Git, it names the lines to add (it does not
 edit it).
+An existing environments/gitops.cue keeps your edits: init only sets its
+repoURL to the one it found (with --force, as for any change), and leaves
+it alone when it found none.
 Any other file that differs is not replaced unless --force, which lists
 what it replaces. Running init again changes nothing.`,
 		Example: `  git init cht-hosting && cd cht-hosting

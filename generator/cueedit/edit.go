@@ -1,6 +1,7 @@
 // Package cueedit edits CUE source through its syntax tree, keeping
-// comments and layout: the one edit cht-gen makes to users' files is a
-// bump's change of an environment's version literal.
+// comments and layout. cht-gen edits users' files in two places only: a
+// bump's change of an environment's version literal, and init's change of
+// gitops.repoURL in an existing gitops.cue.
 package cueedit
 
 import (
@@ -12,61 +13,83 @@ import (
 	"cuelang.org/go/cue/token"
 )
 
-// versionField is where an environment's version is written in a file.
-type versionField struct {
+// stringField is a string literal written for a field in a file.
+type stringField struct {
 	lit  *ast.BasicLit
 	line int
 }
 
-// findVersion returns the `version` fields written for env in one file:
-// environments: <env>: {... version: "x" ...}, in any of CUE's spellings
-// (nested braces, a: b: c shorthand, unified with a template by &).
-func findVersion(filename string, src []byte, env string) ([]versionField, []ast.Expr, error) {
+// findString returns the string literals written for the field at path
+// (e.g. environments, prod, version) in one file, in any of CUE's
+// spellings (nested braces, a: b: c shorthand, unified with a template by
+// &), and the values written there that are not string literals.
+func findString(filename string, src []byte, path []string) ([]stringField, []ast.Expr, error) {
 	f, err := parser.ParseFile(filename, src, parser.ParseComments)
 	if err != nil {
 		return nil, nil, err
 	}
-	var found []versionField
-	var other []ast.Expr // version set to something that is not a string literal
-	var visitExpr func(x ast.Expr, path []string)
-	visitDecls := func(decls []ast.Decl, path []string) {
+	var found []stringField
+	var other []ast.Expr
+	var visitExpr func(x ast.Expr, at []string)
+	visitDecls := func(decls []ast.Decl, at []string) {
 		for _, d := range decls {
 			field, ok := d.(*ast.Field)
 			if !ok {
 				continue
 			}
 			name, _, err := ast.LabelName(field.Label)
-			if err != nil {
+			if err != nil || name != path[len(at)] {
 				continue
 			}
-			if len(path) == 2 && path[0] == "environments" && path[1] == env && name == "version" {
+			if len(at)+1 == len(path) {
 				if lit, ok := field.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					found = append(found, versionField{lit: lit, line: lit.Pos().Line()})
+					found = append(found, stringField{lit: lit, line: lit.Pos().Line()})
 				} else {
 					other = append(other, field.Value)
 				}
 				continue
 			}
-			if len(path) < 2 {
-				visitExpr(field.Value, append(append([]string{}, path...), name))
-			}
+			visitExpr(field.Value, append(append([]string{}, at...), name))
 		}
 	}
-	visitExpr = func(x ast.Expr, path []string) {
+	visitExpr = func(x ast.Expr, at []string) {
 		switch x := x.(type) {
 		case *ast.StructLit:
-			visitDecls(x.Elts, path)
+			visitDecls(x.Elts, at)
 		case *ast.BinaryExpr:
 			if x.Op == token.AND {
-				visitExpr(x.X, path)
-				visitExpr(x.Y, path)
+				visitExpr(x.X, at)
+				visitExpr(x.Y, at)
 			}
 		case *ast.ParenExpr:
-			visitExpr(x.X, path)
+			visitExpr(x.X, at)
 		}
 	}
 	visitDecls(f.Decls, nil)
 	return found, other, nil
+}
+
+// replaceLiteral returns src with lit replaced by the quoted value.
+func replaceLiteral(filename string, src []byte, f stringField, value string) ([]byte, error) {
+	start := f.lit.Pos().Offset()
+	end := start + len(f.lit.Value)
+	if start < 0 || end > len(src) || string(src[start:end]) != f.lit.Value {
+		return nil, fmt.Errorf("%s:%d: cannot locate the string literal", filename, f.line)
+	}
+	return append(append(append([]byte{}, src[:start]...), strconv.Quote(value)...), src[end:]...), nil
+}
+
+// SetString returns src with the one string literal written for the field
+// at path replaced by value, every other byte as the user wrote it. ok is
+// false when the file does not set the field, or sets it more than once or
+// to something other than a string literal (then it is the user's to edit).
+func SetString(filename string, src []byte, path []string, value string) (out []byte, ok bool, err error) {
+	found, other, err := findString(filename, src, path)
+	if err != nil || len(found) != 1 || len(other) > 0 {
+		return src, false, err
+	}
+	out, err = replaceLiteral(filename, src, found[0], value)
+	return out, err == nil, err
 }
 
 // SetVersion returns src with env's version literal replaced by version.
@@ -74,7 +97,7 @@ func findVersion(filename string, src []byte, env string) ([]versionField, []ast
 // every other byte (comments, formatting) stays as the user wrote it.
 // ok is false when the file does not set env's version.
 func SetVersion(filename string, src []byte, env, version string) (out []byte, ok bool, err error) {
-	found, other, err := findVersion(filename, src, env)
+	found, other, err := findString(filename, src, []string{"environments", env, "version"})
 	if err != nil {
 		return nil, false, err
 	}
@@ -89,12 +112,9 @@ func SetVersion(filename string, src []byte, env, version string) (out []byte, o
 	default:
 		return nil, false, fmt.Errorf("%s: environments.%s.version is set %d times (lines %d and %d): keep one", filename, env, len(found), found[0].line, found[1].line)
 	}
-	lit := found[0].lit
-	start := lit.Pos().Offset()
-	end := start + len(lit.Value)
-	if start < 0 || end > len(src) || string(src[start:end]) != lit.Value {
-		return nil, false, fmt.Errorf("%s:%d: cannot locate the version literal", filename, found[0].line)
+	out, err = replaceLiteral(filename, src, found[0], version)
+	if err != nil {
+		return nil, false, err
 	}
-	out = append(append(append([]byte{}, src[:start]...), strconv.Quote(version)...), src[end:]...)
 	return out, true, nil
 }

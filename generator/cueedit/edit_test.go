@@ -47,3 +47,23 @@ func TestSetVersion(t *testing.T) {
 		})
 	}
 }
+
+func TestSetString(t *testing.T) {
+	path := []string{"gitops", "repoURL"}
+	for _, tc := range []struct{ name, src, want string }{
+		{"nested", "package e\ngitops: {\n\trepoURL: \"a\" // keep\n}\n", "package e\ngitops: {\n\trepoURL: \"b\" // keep\n}\n"},
+		{"shorthand", "package e\ngitops: repoURL: \"a\"\n", "package e\ngitops: repoURL: \"b\"\n"},
+		{"set twice: left to the user", "package e\ngitops: repoURL: \"a\"\ngitops: repoURL: \"a\"\n", ""},
+		{"not a literal: left to the user", "package e\n_u: \"a\"\ngitops: repoURL: _u\n", ""},
+		{"absent", "package e\ngitops: branch: \"main\"\n", ""},
+		{"another field of the same name elsewhere", "package e\nx: repoURL: \"a\"\n", ""},
+	} {
+		out, ok, err := cueedit.SetString("f.cue", []byte(tc.src), path, "b")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if ok != (tc.want != "") || (ok && string(out) != tc.want) {
+			t.Errorf("%s: got %q (ok %v), want %q", tc.name, out, ok, tc.want)
+		}
+	}
+}

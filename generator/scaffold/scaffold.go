@@ -16,6 +16,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/format"
 
+	"github.com/cht-gen/cht-gen/generator/cueedit"
 	"github.com/cht-gen/cht-gen/internal/atomicfile"
 )
 
@@ -94,6 +95,28 @@ type File struct {
 	// have edited one into a real environment). Apply writes them only
 	// when absent.
 	CreateOnly bool
+	// Update, when set, is what an existing file becomes, from its
+	// content: gitops.cue keeps the host's edits and gets only the
+	// repository URL init found (a whole new file would drop, say, a
+	// pathPrefix they set).
+	Update func(path string, old []byte) []byte
+}
+
+// setRepoURL updates an existing gitops.cue to repoURL: the one string
+// literal written for gitops.repoURL is replaced in place. Without a URL
+// (no origin), or when the file does not write it as one literal, the
+// file stays as it is.
+func setRepoURL(repoURL string) func(path string, old []byte) []byte {
+	return func(path string, old []byte) []byte {
+		if repoURL == "" {
+			return old
+		}
+		out, ok, err := cueedit.SetString(path, old, []string{"gitops", "repoURL"}, repoURL)
+		if err != nil || !ok {
+			return old
+		}
+		return out
+	}
 }
 
 // Files renders the scaffold.
@@ -141,7 +164,7 @@ func Files(o Options) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, File{Path: "environments/gitops.cue", Data: g})
+	out = append(out, File{Path: "environments/gitops.cue", Data: g, Update: setRepoURL(o.RepoURL)})
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
@@ -211,6 +234,9 @@ func Apply(root string, scaffold []File, force bool) (*Plan, error) {
 			old, err := os.ReadFile(full)
 			if err != nil {
 				return nil, err
+			}
+			if f.Update != nil {
+				f.Data = f.Update(full, old)
 			}
 			if bytes.Equal(old, f.Data) {
 				p.Same = append(p.Same, f.Path)

@@ -187,3 +187,59 @@ func TestMissingIgnores(t *testing.T) {
 		})
 	}
 }
+
+// An existing gitops.cue keeps the host's edits: init changes only the
+// repository URL it found (with --force, as for any changed file), and
+// nothing without a URL.
+func TestApply_GitopsCueGetsOnlyTheRepositoryURL(t *testing.T) {
+	const edited = `package environments
+
+// Our hosting repository.
+gitops: {
+	repoURL:    "https://github.com/moh/old"
+	branch:     "production" // not main
+	pathPrefix: "infra/deploy"
+	secretRef:  "git-credentials"
+}
+`
+	for _, tc := range []struct {
+		name, repoURL string
+		force         bool
+		want          string // the file after; "" edited as it was
+		conflict      bool
+	}{
+		{name: "URL found, --force", repoURL: "https://github.com/moh/x", force: true,
+			want: strings.Replace(edited, `"https://github.com/moh/old"`, `"https://github.com/moh/x"`, 1)},
+		{name: "URL found, no --force: a conflict, nothing written", repoURL: "https://github.com/moh/x", conflict: true},
+		{name: "no URL: kept as it is", force: true},
+		{name: "the same URL: kept as it is", repoURL: "https://github.com/moh/old"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			p := filepath.Join(root, "environments", "gitops.cue")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(edited), 0o644)
+			fs, err := scaffold.Files(scaffold.Options{Version: "1.4.0", SHA256: strings.Repeat("ab", 32), RepoURL: tc.repoURL, NoExamples: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gitops []scaffold.File
+			for _, f := range fs {
+				if f.Path == "environments/gitops.cue" {
+					gitops = append(gitops, f)
+				}
+			}
+			_, err = scaffold.Apply(root, gitops, tc.force)
+			if (err != nil) != tc.conflict {
+				t.Fatalf("Apply: %v, want a conflict: %v", err, tc.conflict)
+			}
+			want := tc.want
+			if want == "" {
+				want = edited
+			}
+			if got, _ := os.ReadFile(p); string(got) != want {
+				t.Errorf("gitops.cue is\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
