@@ -85,7 +85,12 @@ func edit(name, old, new string) func(*testing.T, string) {
 }
 
 // firstDifference shows the first line where two snapshots differ.
-func firstDifference(a, b string) string {
+func firstDifference(before, after string) string {
+	return lineDifference("before", before, "after", after)
+}
+
+// lineDifference shows the first line where a and b differ, each labelled.
+func lineDifference(aName, a, bName, b string) string {
 	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
 	for i := 0; i < len(al) || i < len(bl); i++ {
 		var x, y string
@@ -96,7 +101,8 @@ func firstDifference(a, b string) string {
 			y = bl[i]
 		}
 		if x != y {
-			return fmt.Sprintf("before: %s\nafter:  %s", x, y)
+			w := max(len(aName), len(bName)) + 1
+			return fmt.Sprintf("  line %d\n  %-*s %q\n  %-*s %q", i+1, w, aName+":", x, w, bName+":", y)
 		}
 	}
 	return ""

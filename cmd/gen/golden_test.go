@@ -104,7 +104,7 @@ func treeDifferences(t *testing.T, golden, got string) []string {
 		case !ok:
 			diffs = append(diffs, fmt.Sprintf("%s: in %s but not rendered", p, golden))
 		case !bytes.Equal(w, h):
-			diffs = append(diffs, fmt.Sprintf("%s: differs from the render\n%s", p, firstLineDifference(string(w), string(h))))
+			diffs = append(diffs, fmt.Sprintf("%s: differs from the render\n%s", p, lineDifference("committed", string(w), "rendered", string(h))))
 		}
 	}
 	for p := range have {
@@ -137,22 +137,4 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return files
-}
-
-// firstLineDifference shows the first line where want and got differ.
-func firstLineDifference(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("  line %d\n  committed: %q\n  rendered:  %q", i+1, w, g)
-		}
-	}
-	return ""
 }
