@@ -134,66 +134,40 @@ func withPath(err error, path string) error {
 	return err
 }
 
-func (f *folders) Lstat(path string) (fs.FileInfo, error) {
+// at runs op on path's folder and last element, with the whole path put
+// back into its error.
+func at[T any](f *folders, path string, op func(r *os.Root, name string) (T, error)) (T, error) {
 	r, name, done, err := f.in(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer done()
-	info, err := r.Lstat(name)
-	return info, withPath(err, path)
+	v, err := op(r, name)
+	return v, withPath(err, path)
 }
 
-func (f *folders) ReadFile(path string) ([]byte, error) {
-	r, name, done, err := f.in(path)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	b, err := r.ReadFile(name)
-	return b, withPath(err, path)
-}
+func (f *folders) Lstat(path string) (fs.FileInfo, error) { return at(f, path, (*os.Root).Lstat) }
+
+func (f *folders) ReadFile(path string) ([]byte, error) { return at(f, path, (*os.Root).ReadFile) }
+
+func (f *folders) Readlink(path string) (string, error) { return at(f, path, (*os.Root).Readlink) }
 
 func (f *folders) OpenFile(path string, flag int, perm fs.FileMode) (*os.File, error) {
-	r, name, done, err := f.in(path)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	file, err := r.OpenFile(name, flag, perm)
-	return file, withPath(err, path)
-}
-
-func (f *folders) Readlink(path string) (string, error) {
-	r, name, done, err := f.in(path)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	target, err := r.Readlink(name)
-	return target, withPath(err, path)
+	return at(f, path, func(r *os.Root, name string) (*os.File, error) { return r.OpenFile(name, flag, perm) })
 }
 
 func (f *folders) Mkdir(path string, perm fs.FileMode) error {
-	r, name, done, err := f.in(path)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return withPath(r.Mkdir(name, perm), path)
+	_, err := at(f, path, func(r *os.Root, name string) (struct{}, error) { return struct{}{}, r.Mkdir(name, perm) })
+	return err
 }
 
 func (f *folders) Remove(path string) error {
-	r, name, done, err := f.in(path)
-	if err != nil {
-		return err
+	_, err := at(f, path, func(r *os.Root, name string) (struct{}, error) { return struct{}{}, r.Remove(name) })
+	if err == nil {
+		f.forget(path) // when path was a folder
 	}
-	defer done()
-	if err := r.Remove(name); err != nil {
-		return withPath(err, path)
-	}
-	f.forget(path) // when path was a folder
-	return nil
+	return err
 }
 
 // Rename renames within one folder through it, otherwise through the root.
@@ -203,13 +177,9 @@ func (f *folders) Rename(from, to string) error {
 	if fromDir != toDir {
 		return f.root.Rename(from, to)
 	}
-	r, name, done, err := f.in(from)
-	if err != nil {
-		return err
-	}
-	defer done()
 	_, toName := splitPath(to)
-	return withPath(r.Rename(name, toName), from)
+	_, err := at(f, from, func(r *os.Root, name string) (struct{}, error) { return struct{}{}, r.Rename(name, toName) })
+	return err
 }
 
 func (f *folders) Stat(path string) (fs.FileInfo, error) { return f.root.Stat(path) }
