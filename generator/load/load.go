@@ -65,7 +65,13 @@ func Load(fsys fs.FS, display string, opts ...Option) (*Result, error) {
 		errs = append(errs, rej.othersErrors(files, display, cfg.budget)...)
 		return nil, Errors(sortDiagnostics(errs))
 	}
-	res, err := withinBudget(display, cfg.budget, func() (*Result, error) { return evaluate(files, display) })
+	return evaluateWithin(files, display, cfg.budget)
+}
+
+// evaluateWithin evaluates files within budget, every diagnostic given a
+// position.
+func evaluateWithin(files []*ast.File, display string, budget Budget) (*Result, error) {
+	res, err := withinBudget(display, budget, func() (*Result, error) { return evaluate(files, display) })
 	var diags Errors
 	if errors.As(err, &diags) {
 		err = locate(diags, files, display)

@@ -67,7 +67,7 @@ func (r *rejected) othersErrors(files []*ast.File, display string, budget Budget
 	if r.unknown || len(files) == 0 {
 		return nil
 	}
-	_, err := withinBudget(display, budget, func() (*Result, error) { return evaluate(files, display) })
+	_, err := evaluateWithin(files, display, budget)
 	var diags Errors
 	if !errors.As(err, &diags) {
 		return nil // a budget or internal error: the file errors stand alone
