@@ -1,4 +1,4 @@
-// Command cht-gen renders CHT Core 4.x hosting (Docker Compose or
+// Command cht-gen renders CHT Core 4.x and 5.x hosting (Docker Compose or
 // Kustomize + Flux / Argo CD) from CUE environment files.
 package main
 

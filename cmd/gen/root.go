@@ -31,11 +31,11 @@ type shared struct {
 func newRootCmd(s *shared) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "cht-gen",
-		Short: "Declarative hosting for the Community Health Toolkit (CHT Core 4.x)",
+		Short: "Declarative hosting for the Community Health Toolkit (CHT Core 4.x and 5.x)",
 		Long: `cht-gen turns CUE environment files (environments/*.cue) into what hosts
-CHT Core 4.x: Docker Compose folders for VMs, or Kustomize base + overlays
-with Flux / Argo CD objects for Kubernetes clusters. Version bumps become
-pull requests.`,
+CHT Core 4.x and 5.x: Docker Compose folders for VMs, or Kustomize base +
+overlays with Flux / Argo CD objects for Kubernetes clusters. Version bumps
+become pull requests.`,
 		Example: `  cht-gen validate
   cht-gen render --out deploy
   cht-gen secrets prod --out prod.env`,
