@@ -13,13 +13,17 @@ const (
 	// Images live in public.ecr.aws/medic tagged <version>; before 4.2.0 in
 	// public.ecr.aws/s5s3h4s7 tagged <version>-<version>.
 	MedicRegistry Fact = iota
-	// Compose cluster nodes are couchdb-N.local, COUCHDB_LOG_LEVEL defaults
-	// to info and CLUSTER_PEER_IPS is overridable; 4.0.x had couchdb.N,
-	// error and hard-coded peers.
+	// Compose cluster nodes are couchdb-N.local and CLUSTER_PEER_IPS is
+	// overridable; 4.0.x and 4.1.x had couchdb.N and hard-coded peers: 4.2.0.
 	LocalNodeNames
-	// Compose haproxy has a 1G memory limit: absent in 4.0.0, in 4.5.0.
+	// Compose COUCHDB_LOG_LEVEL defaults to info; error before: 4.3.0.
+	// (cht-gen renders the schema's couchdb.logLevel, info unless set:
+	// a reviewed difference before 4.3.0, generator/compose conformance test.)
+	InfoLogLevelDefault
+	// Compose haproxy has a 1G memory limit: 4.2.0.
 	HAProxyMemoryLimit
-	// Compose haproxy sets DOCKER_DNS_RESOLVER=true: absent in 4.5.0, in 4.22.0.
+	// Compose haproxy sets DOCKER_DNS_RESOLVER=true (HAProxy re-resolves
+	// CouchDB's address through Docker's DNS after a restart): 4.10.0.
 	DockerDNSResolver
 	// CouchDB's full-text search runs in nouveau (cht-couchdb-nouveau,
 	// port 5987, data in <couchdb data>/nouveau): 5.0.0.
@@ -66,9 +70,10 @@ func until(v string) factRange { return factRange{until: semver.MustParse(v)} }
 // reference releases, the comment says which were compared.
 var facts = map[Fact]factRange{
 	MedicRegistry:            since("4.2.0"),
-	LocalNodeNames:           since("4.1.0"),
-	HAProxyMemoryLimit:       since("4.5.0"),  // compared 4.0.0 and 4.5.0
-	DockerDNSResolver:        since("4.22.0"), // compared 4.5.0 and 4.22.0
+	LocalNodeNames:           since("4.2.0"),  // every release tag's templates compared
+	InfoLogLevelDefault:      since("4.3.0"),  // every release tag's templates compared
+	HAProxyMemoryLimit:       since("4.2.0"),  // every release tag's templates compared
+	DockerDNSResolver:        since("4.10.0"), // every release tag's templates compared
 	Nouveau:                  since("5.0.0"),
 	HealthcheckInCoreFile:    until("5.0.0"),
 	KubernetesUpgradeService: until("5.0.0"),

@@ -87,15 +87,17 @@ type ComposeFacts struct {
 func (e *Environment) Compose() ComposeFacts {
 	f := ComposeFacts{
 		NodeService:        func(n int) string { return fmt.Sprintf("couchdb-%d.local", n) },
-		DefaultLogLevel:    "info",
+		DefaultLogLevel:    "error",
 		PeerIPsOverridable: true,
 		HAProxyMemoryLimit: e.Has(HAProxyMemoryLimit),
 		DockerDNSResolver:  e.Has(DockerDNSResolver),
 	}
 	if !e.Has(LocalNodeNames) {
 		f.NodeService = func(n int) string { return fmt.Sprintf("couchdb.%d", n) }
-		f.DefaultLogLevel = "error"
 		f.PeerIPsOverridable = false
+	}
+	if e.Has(InfoLogLevelDefault) {
+		f.DefaultLogLevel = "info"
 	}
 	return f
 }

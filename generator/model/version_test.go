@@ -18,11 +18,19 @@ func TestEnvironment_Has(t *testing.T) {
 		{MedicRegistry, "4.1.1", false},
 		{MedicRegistry, "4.2.0", true},
 		{MedicRegistry, "5.2.0", true},
+		// Medic's templates at the release tags: couchdb.N, hard-coded
+		// CLUSTER_PEER_IPS and no haproxy memory limit up to 4.1.2;
+		// DOCKER_DNS_RESOLVER first in 4.10.0.
 		{LocalNodeNames, "4.0.1", false},
-		{LocalNodeNames, "4.1.0", true},
-		{HAProxyMemoryLimit, "4.4.9", false},
-		{HAProxyMemoryLimit, "4.5.0", true},
-		{DockerDNSResolver, "4.21.1", false},
+		{LocalNodeNames, "4.1.2", false},
+		{LocalNodeNames, "4.2.0", true},
+		{HAProxyMemoryLimit, "4.1.2", false},
+		{HAProxyMemoryLimit, "4.2.0", true},
+		{InfoLogLevelDefault, "4.2.4", false},
+		{InfoLogLevelDefault, "4.3.0", true},
+		{DockerDNSResolver, "4.9.0", false},
+		{DockerDNSResolver, "4.10.0", true},
+		{DockerDNSResolver, "4.21.1", true},
 		{DockerDNSResolver, "4.22.0", true},
 		{DockerDNSResolver, "5.0.0", true},
 		{Nouveau, "4.22.0", false},
@@ -119,7 +127,7 @@ func TestEnvironment_Image(t *testing.T) {
 	}
 }
 
-// Compose node names and defaults changed in 4.1.0.
+// Compose node names changed in 4.2.0, the default log level in 4.3.0.
 func TestEnvironment_CouchDBServices(t *testing.T) {
 	for _, tc := range []struct {
 		version string
@@ -130,6 +138,9 @@ func TestEnvironment_CouchDBServices(t *testing.T) {
 		{"4.22.0", 1, "couchdb", "info"},
 		{"4.22.0", 3, "couchdb-1.local couchdb-2.local couchdb-3.local", "info"},
 		{"4.0.1", 3, "couchdb.1 couchdb.2 couchdb.3", "error"},
+		{"4.1.2", 3, "couchdb.1 couchdb.2 couchdb.3", "error"},
+		{"4.2.4", 3, "couchdb-1.local couchdb-2.local couchdb-3.local", "error"},
+		{"4.3.0", 1, "couchdb", "info"},
 	} {
 		e := Environment{Version: tc.version, CouchDB: CouchDB{Nodes: tc.nodes}}
 		if got := strings.Join(e.CouchDBServices(), " "); got != tc.want {

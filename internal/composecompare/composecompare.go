@@ -6,6 +6,7 @@
 package composecompare
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"testing"
@@ -80,7 +81,53 @@ func Flat(p *types.Project) map[string]string {
 	for n := range p.Volumes {
 		out["volume."+n] = "yes"
 	}
+	raw(p, out)
 	return out
+}
+
+// raw adds every other field of the loaded project as "<service>.raw.<json
+// path>" (and "networks.raw...", "volumes.raw..."), so that what the
+// aspects above leave out (ulimits, healthcheck, command, entrypoint, dns,
+// extra_hosts, deploy, volume and network options, ...) is compared too.
+// The environment is left out: the aspects above compare it exactly.
+func raw(p *types.Project, out map[string]string) {
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		s.Environment = nil
+		flatten(name+".raw", s, out)
+	}
+	flatten("networks.raw", p.Networks, out)
+	flatten("volumes.raw", p.Volumes, out)
+}
+
+// flatten writes v, as JSON, one "prefix.path=value" line per leaf.
+func flatten(prefix string, v any, out map[string]string) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		out[prefix] = "unmarshalable: " + err.Error()
+		return
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		out[prefix] = "unmarshalable: " + err.Error()
+		return
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, vv := range x {
+				walk(path+"."+k, vv)
+			}
+		case []any:
+			for i, vv := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), vv)
+			}
+		default:
+			out[path] = fmt.Sprint(x)
+		}
+	}
+	walk(prefix, doc)
 }
 
 // Compare compares Medic's project (want) with cht-gen's (got) key by
