@@ -3,6 +3,7 @@ package compose_test
 import (
 	"context"
 	"fmt"
+	"github.com/Masterminds/semver/v3"
 	"maps"
 	"os"
 	"path/filepath"
@@ -56,12 +57,16 @@ func medic(t *testing.T, version string, clustered bool) files.Set {
 		}
 		return set
 	}
+	// ECR_PUBLIC_REPO of the release's build workflow; before 4.2.0 the
+	// images were tagged <version>-<version>.
 	repo, tag := "public.ecr.aws/medic", version
-	if version < "4.2" { // 4.0.x-4.1.x
+	if semver.MustParse(version).LessThan(semver.MustParse("4.2.0")) {
 		repo, tag = "public.ecr.aws/s5s3h4s7", version+"-"+version
 	}
+	// What Medic's build fills {{ couchdb_servers }} with: the template's
+	// own clustered service names.
 	nodeNames := "couchdb-1.local,couchdb-2.local,couchdb-3.local"
-	if version < "4.1" {
+	if tmpl, err := os.ReadFile(filepath.Join(dir, version, "scripts", "build", "cht-couchdb-cluster.yml.template")); err == nil && strings.Contains(string(tmpl), "\n  couchdb.1:") {
 		nodeNames = "couchdb.1,couchdb.2,couchdb.3"
 	}
 	for tmpl, out := range map[string]string{
@@ -83,61 +88,93 @@ func medic(t *testing.T, version string, clustered bool) files.Set {
 	return set
 }
 
+// composeVersions are the CHT versions whose Compose files the reference
+// holds (published files or release templates), oldest first: every one is
+// compared, so a version added to ../shared/reference is checked too.
+func composeVersions(t *testing.T) []string {
+	dir := referenceDir(t)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*semver.Version
+	for _, en := range ents {
+		v, err := semver.StrictNewVersion(en.Name())
+		if err != nil {
+			continue
+		}
+		_, tmpl := os.Stat(filepath.Join(dir, en.Name(), "scripts", "build", "cht-core.yml.template"))
+		_, published := os.Stat(filepath.Join(dir, en.Name(), "rendered-docker-compose", "cht-core.yml"))
+		if tmpl == nil || published == nil {
+			out = append(out, v)
+		}
+	}
+	sort.Sort(semver.Collection(out))
+	var names []string
+	for _, v := range out {
+		names = append(names, v.Original())
+	}
+	if len(names) == 0 {
+		t.Fatalf("no Compose files of any version under %s", dir)
+	}
+	return names
+}
+
+// intendedCompose are the reviewed differences of an environment left at
+// the schema's defaults against Medic's files of version.
+func intendedCompose(e *model.Environment, published bool) composecompare.Intended {
+	intended := composecompare.Intended{}
+	if e.CouchDB.Clustered() && published {
+		// Medic's published cht-core.yml is the single-node one.
+		maps.Copy(intended, composecompare.Cluster5x)
+		if e.Has(model.HealthcheckInCoreFile) {
+			maps.Copy(intended, composecompare.Cluster422)
+		}
+	}
+	if !e.Has(model.InfoLogLevelDefault) {
+		for _, n := range e.CouchDBServices() {
+			intended[n+".env.COUCHDB_LOG_LEVEL"] = composecompare.LogLevelBefore43
+		}
+	}
+	return intended
+}
+
 func TestCompose_MatchesMedic(t *testing.T) {
 	ctx := context.Background()
-	cases := []struct {
-		name    string
-		version string
-		nodes   int
-		// Intended differences, reviewed: key -> why.
-		intended composecompare.Intended
-	}{
-		// The folder sits at composePath (/srv/cht/cht for an environment
-		// called cht), so Medic's ./srv and cht-gen's absolute default are
-		// the same host folder.
-		{"4.22.0 single node", "4.22.0", 1, nil},
-		{"4.22.0 three nodes", "4.22.0", 3, composecompare.Cluster422},
-		{"4.5.0 three nodes", "4.5.0", 3, nil},
-		// CHT 5.x against Medic's published files of the same version:
-		// nouveau, CouchDB depends_on nouveau, healthcheck only in the
-		// clustered CouchDB file.
-		{"5.0.0 single node", "5.0.0", 1, nil},
-		{"5.0.0 three nodes", "5.0.0", 3, composecompare.Cluster5x},
-		{"5.1.0 single node", "5.1.0", 1, nil},
-		{"5.1.0 three nodes", "5.1.0", 3, composecompare.Cluster5x},
-		{"5.2.0 single node", "5.2.0", 1, nil},
-		{"5.2.0 three nodes", "5.2.0", 3, composecompare.Cluster5x},
-		{"4.0.0 single node", "4.0.0", 1, nil},
-		{"4.0.0 three nodes", "4.0.0", 3, nil},
-	}
 	env := compose.DummySecrets()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ref := medic(t, tc.version, tc.nodes > 1)
-			// Medic's defaults, expressed through the schema.
-			e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "test-nginx.dev.medicmobile.org", couchdb: nodes: %d, couchdb: logLevel: %q}`,
-				tc.version, tc.nodes, map[bool]string{true: "error", false: "info"}[tc.version == "4.0.0"]))
-			ours, err := compose.Render(e, "envs/a.cue")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := compose.Check(ctx, e, ours); err != nil {
-				t.Fatal(err)
-			}
-			couch := "cht-couchdb.yml"
-			if tc.nodes > 1 {
-				couch = "cht-couchdb-clustered.yml"
-			}
-			want, err := compose.LoadProject(ctx, ref, "medic", "/srv/cht/cht", "cht", []string{"cht-core.yml", couch}, env)
-			if err != nil {
-				t.Fatalf("Medic's files: %v", err)
-			}
-			got, err := compose.LoadProject(ctx, ours, compose.Dir(e), "/srv/cht/cht", "cht", []string{"cht-core.yml", couch}, env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			composecompare.Compare(t, want, got, tc.intended, nil)
-		})
+	for _, version := range composeVersions(t) {
+		for _, nodes := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
+				ref := medic(t, version, nodes > 1)
+				_, err := os.Stat(filepath.Join(referenceDir(t), version, "rendered-docker-compose"))
+				published := err == nil
+				// Medic's defaults, expressed through the schema: none. The
+				// folder sits at composePath (/srv/cht/cht for an environment
+				// called cht), so Medic's ./srv and cht-gen's absolute
+				// default are the same host folder.
+				e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "test-nginx.dev.medicmobile.org", couchdb: nodes: %d}`, version, nodes))
+				ours, err := compose.Render(e, "envs/a.cue")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := compose.Check(ctx, e, ours); err != nil {
+					t.Fatal(err)
+				}
+				couch := compose.SingleFile
+				if nodes > 1 {
+					couch = compose.ClusteredFile
+				}
+				want, err := compose.LoadProject(ctx, ref, "medic", "/srv/cht/cht", "cht", []string{compose.CoreFile, couch}, env)
+				if err != nil {
+					t.Fatalf("Medic's files: %v", err)
+				}
+				got, err := compose.LoadProject(ctx, ours, compose.Dir(e), "/srv/cht/cht", "cht", []string{compose.CoreFile, couch}, env)
+				if err != nil {
+					t.Fatal(err)
+				}
+				composecompare.Compare(t, want, got, intendedCompose(e, published), nil)
+			})
+		}
 	}
 }
 
