@@ -388,7 +388,7 @@ func variables(docs ...[]byte) map[string]string {
 // The variables an operator's .env and the upgrade service set must mean
 // the same in cht-gen's files as in Medic's: same names, read the same way.
 func TestCompose_VariablesMatchMedic(t *testing.T) {
-	for _, version := range []string{"4.22.0", "5.0.0", "5.1.0", "5.2.0"} {
+	for _, version := range composeVersions(t) {
 		for _, nodes := range []int{1, 3} {
 			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
 				ref := medic(t, version, nodes > 1)
@@ -532,6 +532,68 @@ func TestCompose_HealthcheckSettingsSingleNode5xWarn(t *testing.T) {
 			strings.Contains(res.Warnings[0].String(), "healthcheck.logLevel: has no effect")
 		if got != tc.warn || (!tc.warn && len(res.Warnings) != 0) {
 			t.Errorf("%s %s: warnings %v, want warning %v", tc.version, tc.couchdb, res.Warnings, tc.warn)
+		}
+	}
+}
+
+// dotenvFor gives every variable a distinct value of the right shape, as
+// an operator's .env would.
+func dotenvFor(names map[string]string) map[string]string {
+	env := compose.DummySecrets()
+	ports := 6000
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		switch {
+		case strings.HasSuffix(name, "_PORT"):
+			ports++
+			env[name] = fmt.Sprint(ports)
+		case strings.HasSuffix(name, "_DATA"):
+			env[name] = "/data/" + strings.ToLower(name)
+		case name == "LOG_MAX_SIZE":
+			env[name] = "7m"
+		case name == "LOG_MAX_FILES":
+			env[name] = "3"
+		case strings.HasSuffix(name, "_PATH"):
+			env[name] = "/etc/" + strings.ToLower(name) + "/"
+		case name == "COUCHDB_PASSWORD" || name == "COUCHDB_SECRET" || name == "COUCHDB_UUID":
+		default:
+			env[name] = "x-" + strings.ToLower(name)
+		}
+	}
+	return env
+}
+
+// An operator's .env must mean the same to cht-gen's files as to Medic's:
+// with every variable Medic's files read set, both load to the same
+// project, whatever the version and topology.
+func TestCompose_SameDotEnvSameProject(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range composeVersions(t) {
+		for _, nodes := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
+				ref := medic(t, version, nodes > 1)
+				e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "vm.example.org", couchdb: nodes: %d}`, version, nodes))
+				ours, err := compose.Render(e, "envs/a.cue")
+				if err != nil {
+					t.Fatal(err)
+				}
+				couch := compose.SingleFile
+				if nodes > 1 {
+					couch = compose.ClusteredFile
+				}
+				dotenv := dotenvFor(variables(ref["medic/"+compose.CoreFile], ref["medic/"+couch]))
+				want, err := compose.LoadProject(ctx, ref, "medic", "/srv/cht/cht", "cht", []string{compose.CoreFile, couch}, dotenv)
+				if err != nil {
+					t.Fatalf("Medic's files: %v", err)
+				}
+				got, err := compose.LoadProject(ctx, ours, compose.Dir(e), "/srv/cht/cht", "cht", []string{compose.CoreFile, couch}, dotenv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(want.Services) < 5 {
+					t.Fatalf("Medic's project has %d services: the reader is broken", len(want.Services))
+				}
+				composecompare.Compare(t, want, got, nil, nil)
+			})
 		}
 	}
 }
