@@ -277,19 +277,50 @@ func TestCompose_ReadmeNouveauOnly5x(t *testing.T) {
 // Traps from Medic's trackers that the published files fall into.
 func TestCompose_Traps(t *testing.T) {
 	ctx := context.Background()
-	t.Run("DEFAULT_ULIMIT passed when set", func(t *testing.T) {
-		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", couchdb: {nodes: 3, ulimit: 65536}}`)
+	// Medic's CouchDB image (4.20.0+) reads DEFAULT_ULIMIT as a switch:
+	// "true" keeps the container's open-files limit, anything else raises
+	// it to 100000 (couchdb/docker-entrypoint.sh, cht-core #9923). So the
+	// number becomes the container's nofile ulimit, and the switch is on.
+	t.Run("DEFAULT_ULIMIT=true and the nofile ulimit when set", func(t *testing.T) {
+		for _, version := range []string{"4.20.0", "4.22.0", "5.2.0"} {
+			e := loadEnv(t, fmt.Sprintf(`environments: vm: {target: "compose", version: %q, host: "vm.example.org", couchdb: {nodes: 3, ulimit: 65536}}`, version))
+			set, err := compose.Render(e, "a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := compose.LoadProject(ctx, set, compose.Dir(e), e.ComposePath, "vm", []string{compose.CoreFile, compose.ClusteredFile}, compose.DummySecrets())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range e.CouchDBServices() {
+				s := p.Services[n]
+				if v := s.Environment["DEFAULT_ULIMIT"]; v == nil || *v != "true" {
+					t.Errorf("%s %s DEFAULT_ULIMIT = %v, want true (the image compares it with true)", version, n, v)
+				}
+				if u := s.Ulimits["nofile"]; u == nil || u.Soft != 65536 || u.Hard != 65536 {
+					t.Errorf("%s %s ulimits nofile = %+v, want 65536/65536", version, n, u)
+				}
+			}
+			if nv, ok := p.Services["nouveau"]; ok && (nv.Ulimits != nil || nv.Environment["DEFAULT_ULIMIT"] != nil) {
+				t.Errorf("%s nouveau got CouchDB's ulimit", version)
+			}
+			if !strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "- DEFAULT_ULIMIT\n") {
+				t.Errorf("%s upgrade service does not pass DEFAULT_ULIMIT", version)
+			}
+		}
+	})
+	// Before 4.20.0 the image always raises the limit to 100000: a lower
+	// hard ulimit would stop CouchDB from starting, so nothing is rendered
+	// (validation warns, generator/model).
+	t.Run("nothing rendered before 4.20.0", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.19.0", host: "vm.example.org", couchdb: {ulimit: 65536}}`)
 		set, err := compose.Render(e, "a.cue")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := compose.LoadProject(ctx, set, compose.Dir(e), e.ComposePath, "vm", []string{compose.CoreFile, compose.ClusteredFile}, compose.DummySecrets())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range e.CouchDBServices() {
-			if v := p.Services[n].Environment["DEFAULT_ULIMIT"]; v == nil || *v != "65536" {
-				t.Errorf("%s DEFAULT_ULIMIT = %v", n, v)
+		for _, f := range []string{compose.SingleFile, compose.UpgradeFile} {
+			if b := string(set["compose/vm/"+f]); strings.Contains(b, "ULIMIT") || strings.Contains(b, "ulimits") {
+				t.Errorf("4.19.0 %s sets a ulimit", f)
 			}
 		}
 	})

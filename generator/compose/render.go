@@ -320,11 +320,14 @@ func (r renderer) couchdb() files.Map {
 		return env
 	}
 	logEnv := files.Quoted("COUCHDB_LOG_LEVEL=" + v("COUCHDB_LOG_LEVEL", logLevel))
-	// DEFAULT_ULIMIT is read by Medic's CouchDB image but not passed by
-	// the published files; pass it when the schema sets it.
+	// DEFAULT_ULIMIT=true (model.DefaultUlimitSwitch) makes Medic's CouchDB
+	// image keep the container's open-files limit, which ulimits sets to
+	// couchdb.ulimit, instead of raising it to 100000; the published files
+	// never pass it.
+	setUlimit := e.CouchDB.Ulimit > 0 && e.Has(model.DefaultUlimitSwitch)
 	ulimit := func(env []files.Quoted) []files.Quoted {
-		if e.CouchDB.Ulimit > 0 {
-			env = append(env, files.Quoted("DEFAULT_ULIMIT="+v("DEFAULT_ULIMIT", fmt.Sprint(e.CouchDB.Ulimit))))
+		if setUlimit {
+			env = append(env, files.Quoted("DEFAULT_ULIMIT="+v("DEFAULT_ULIMIT", "true")))
 		}
 		return env
 	}
@@ -339,6 +342,10 @@ func (r renderer) couchdb() files.Map {
 			m = append(m, files.KV{"depends_on", []string{"nouveau"}})
 		}
 		m = append(m, files.KV{"logging", r.logging()}, files.KV{"networks", files.Map{{"cht-net", nil}}})
+		if setUlimit {
+			n := e.CouchDB.Ulimit
+			m = append(m, files.KV{"ulimits", files.Map{{"nofile", files.Map{{"soft", n}, {"hard", n}}}}})
+		}
 		return withDeploy(m, deploy(e.CouchDB.Resources, ""))
 	}
 	services := files.Map{}

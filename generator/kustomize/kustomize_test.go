@@ -247,8 +247,10 @@ func TestKustomize_CredentialsSecretName(t *testing.T) {
 	}
 }
 
-// couchdb.ulimit is DEFAULT_ULIMIT on every CouchDB container (not nouveau),
-// on both lines, single and clustered, as on Compose; unset, none.
+// couchdb.ulimit is DEFAULT_ULIMIT=true on every CouchDB container (not
+// nouveau), on both lines, single and clustered, as on Compose: Medic's
+// image compares it with "true" (couchdb/docker-entrypoint.sh, 4.20.0+);
+// unset, or before 4.20.0, none.
 func TestKustomize_UlimitReachesEveryCouchDBContainer(t *testing.T) {
 	couchdb := regexp.MustCompile(`^cht-couchdb(-[0-9]+)?$`)
 	for _, tc := range []struct {
@@ -257,11 +259,12 @@ func TestKustomize_UlimitReachesEveryCouchDBContainer(t *testing.T) {
 		ulimit  string
 		want    string
 	}{
-		{"4.22.0", 1, ", ulimit: 65536", "65536"},
-		{"4.22.0", 3, ", ulimit: 65536", "65536"},
-		{"5.0.0", 1, ", ulimit: 100000", "100000"},
-		{"5.2.0", 1, ", ulimit: 100000", "100000"},
-		{"5.2.0", 3, ", ulimit: 100000", "100000"},
+		{"4.22.0", 1, ", ulimit: 65536", "true"},
+		{"4.22.0", 3, ", ulimit: 65536", "true"},
+		{"5.0.0", 1, ", ulimit: 100000", "true"},
+		{"5.2.0", 1, ", ulimit: 100000", "true"},
+		{"5.2.0", 3, ", ulimit: 100000", "true"},
+		{"4.19.0", 1, ", ulimit: 65536", ""},
 		{"4.22.0", 3, "", ""},
 		{"5.2.0", 1, "", ""},
 	} {

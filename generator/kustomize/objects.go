@@ -84,13 +84,12 @@ var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurg
 // addresses, the Secret name and the schema's settings.
 // upgradeURL is empty where Medic's chart has no upgrade service (5.x);
 // nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel);
-// ulimit > 0 adds DEFAULT_ULIMIT to CouchDB (couchdb.ulimit);
+// ulimit adds DEFAULT_ULIMIT=true to CouchDB (couchdb.ulimit, from 4.20.0);
 // healthcheckLogLevel adds HEALTHCHECK_LOG_LEVEL (healthcheck.logLevel).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
 	healthcheckLogLevel                                                       string
-	nodeEnv                                                                   bool
-	ulimit                                                                    int
+	nodeEnv, ulimit                                                           bool
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
@@ -168,14 +167,16 @@ func couchdbSingleEnv(v envValues) []M {
 	}, ulimitEnv(v.ulimit)...)
 }
 
-// ulimitEnv is DEFAULT_ULIMIT, which Medic's CouchDB image reads but
-// Medic's files never set: passed, as on Compose, only when the schema's
-// couchdb.ulimit is set.
-func ulimitEnv(ulimit int) []M {
-	if ulimit <= 0 {
+// ulimitEnv is DEFAULT_ULIMIT=true, which Medic's CouchDB image reads (from
+// 4.20.0) but Medic's files never set: CouchDB then keeps the container
+// runtime's open-files limit instead of raising it to 100000, which fails
+// where the hard limit is lower (cht-core #9923). Passed, as on Compose,
+// only when the schema's couchdb.ulimit is set.
+func ulimitEnv(ulimit bool) []M {
+	if !ulimit {
 		return nil
 	}
-	return []M{value("DEFAULT_ULIMIT", fmt.Sprint(ulimit))}
+	return []M{value("DEFAULT_ULIMIT", "true")}
 }
 
 // baseObjects are Medic's api, sentinel, haproxy and healthcheck, with the
@@ -382,7 +383,7 @@ func couchdbNode(e *model.Environment, n int) []M {
 		value("SVC_NAME", fmt.Sprintf("%s.%s.svc.cluster.local", name, e.Namespace)),
 		value("NODE_COUNT", fmt.Sprint(e.CouchDB.Nodes)),
 	)
-	env = append(env, ulimitEnv(e.CouchDB.Ulimit)...)
+	env = append(env, ulimitEnv(e.CouchDB.Ulimit > 0 && e.Has(model.DefaultUlimitSwitch))...)
 	if n == 1 {
 		env = append(env, configEnv("CLUSTER_PEER_IPS"))
 	}

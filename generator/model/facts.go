@@ -25,6 +25,12 @@ const (
 	// Compose haproxy sets DOCKER_DNS_RESOLVER=true (HAProxy re-resolves
 	// CouchDB's address through Docker's DNS after a restart): 4.10.0.
 	DockerDNSResolver
+	// Medic's CouchDB image reads DEFAULT_ULIMIT: "true" starts CouchDB with
+	// the container's open-files limit instead of raising it to 100000,
+	// which fails where the hard limit is lower ("ulimit: error setting
+	// limit (Operation not permitted)", cht-core #9923, #9949): 4.20.0.
+	// Before, the image always raises it. Medic's files never pass it.
+	DefaultUlimitSwitch
 	// CouchDB's full-text search runs in nouveau (cht-couchdb-nouveau,
 	// port 5987, data in <couchdb data>/nouveau): 5.0.0.
 	Nouveau
@@ -74,6 +80,7 @@ var facts = map[Fact]factRange{
 	InfoLogLevelDefault:      since("4.3.0"),  // every release tag's templates compared
 	HAProxyMemoryLimit:       since("4.2.0"),  // every release tag's templates compared
 	DockerDNSResolver:        since("4.10.0"), // every release tag's templates compared
+	DefaultUlimitSwitch:      since("4.20.0"), // couchdb/docker-entrypoint.sh at every release tag
 	Nouveau:                  since("5.0.0"),
 	HealthcheckInCoreFile:    until("5.0.0"),
 	KubernetesUpgradeService: until("5.0.0"),

@@ -66,6 +66,7 @@ func Validate(envs []Environment) []Problem {
 		if sub == "local.d" || strings.HasPrefix(sub, "local.d/") {
 			add(e, "couchdb.storage.subPath", "%q overlaps the local.d subPath that holds CouchDB's credentials; CouchDB data would be mixed with its config", sub)
 		}
+		out = append(out, ulimitProblems(e, v != nil)...)
 		if e.Target == Compose {
 			if l := len(e.CouchDB.DataPaths); l != 0 && n != 0 && l != n {
 				add(e, "couchdb.dataPaths", "has %d entries for %d CouchDB node(s): give one host folder per node, or none for Medic's defaults", l, n)
@@ -202,4 +203,23 @@ func gitopsProblems(e *Environment) []Problem {
 		add("suspended", "cannot park one environment of an ApplicationSet (its template is shared): use argocdMode \"application\"")
 	}
 	return out
+}
+
+// ulimitProblems warns where couchdb.ulimit cannot do what it says: Medic's
+// CouchDB image reads DEFAULT_ULIMIT from 4.20.0 only, and a Kubernetes pod
+// cannot set a container's open-files limit.
+func ulimitProblems(e *Environment, versionOK bool) []Problem {
+	if e.CouchDB.Ulimit <= 0 || !versionOK {
+		return nil
+	}
+	warn := func(msg string) []Problem {
+		return []Problem{{Env: e.Name, Field: "couchdb.ulimit", Warning: true, Message: msg}}
+	}
+	if !e.Has(DefaultUlimitSwitch) {
+		return warn(fmt.Sprintf("has no effect: Medic's CouchDB image of CHT %s always raises the open-files limit to 100000 (DEFAULT_ULIMIT came in 4.20.0); remove couchdb.ulimit or upgrade", e.Version))
+	}
+	if e.Target == Kubernetes {
+		return warn("sets DEFAULT_ULIMIT=true, so CouchDB keeps the container runtime's open-files limit instead of raising it to 100000; the number itself has no effect on Kubernetes (a pod cannot set a container's ulimit)")
+	}
+	return nil
 }

@@ -115,6 +115,11 @@ func TestValidate_Values(t *testing.T) {
 		}), "hostPaths.0: \"/dev/sdb\" is inside the system folder /dev"},
 		{"certbot before 4.2.0", compose(func(e *Environment) { e.Version = "4.1.1"; e.Nginx.TLS.Mode = TLSAutoGenerate }), "AUTO_GENERATE needs CHT 4.2.0"},
 		{"certbot on 4.2.0", compose(func(e *Environment) { e.Version = "4.2.0"; e.Nginx.TLS.Mode = TLSAutoGenerate }), ""},
+		// couchdb.ulimit works through DEFAULT_ULIMIT=true, which Medic's
+		// CouchDB image reads from 4.20.0; a pod cannot set a ulimit.
+		{"ulimit compose 4.22.0", compose(func(e *Environment) { e.CouchDB.Ulimit = 65536 }), ""},
+		{"ulimit compose 4.19.0", compose(func(e *Environment) { e.Version = "4.19.0"; e.CouchDB.Ulimit = 65536 }), "couchdb.ulimit: has no effect: Medic's CouchDB image of CHT 4.19.0 always raises"},
+		{"ulimit kubernetes", k8s(func(e *Environment) { e.CouchDB.Ulimit = 65536 }), "couchdb.ulimit: sets DEFAULT_ULIMIT=true"},
 		// Zero fields are unknown (the schema refused them): no invented errors.
 		{"unknown version and nodes", compose(func(e *Environment) { e.Version = ""; e.CouchDB.Nodes = 0; e.CouchDB.DataPaths = []string{"/srv/a"} }), ""},
 		{"unknown ports", compose(func(e *Environment) { e.Nginx.HTTPPort, e.Nginx.HTTPSPort = 0, 0 }), ""},

@@ -33,6 +33,9 @@ func TestEnvironment_Has(t *testing.T) {
 		{DockerDNSResolver, "4.21.1", true},
 		{DockerDNSResolver, "4.22.0", true},
 		{DockerDNSResolver, "5.0.0", true},
+		{DefaultUlimitSwitch, "4.19.0", false},
+		{DefaultUlimitSwitch, "4.20.0", true},
+		{DefaultUlimitSwitch, "5.2.0", true},
 		{Nouveau, "4.22.0", false},
 		{Nouveau, "5.0.0-beta.1", true}, // a 5.0 pre-release is the 5.x line
 		{Nouveau, "5.0.0", true},
