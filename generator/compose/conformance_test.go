@@ -628,3 +628,76 @@ func TestCompose_SameDotEnvSameProject(t *testing.T) {
 		}
 	}
 }
+
+// composeSettings sets every Compose field of the schema away from its
+// default; medicDotEnv is what an operator of Medic's files writes in .env
+// for the same VM.
+const composeSettings = `couchdb: {user: "medic", logLevel: "notice", ulimit: 65536, dataPaths: %s},
+	haproxy: port: 6984, healthcheck: logLevel: "DEBUG", logging: {maxSize: "10m", maxFiles: 5},
+	network: "district-net", builds: {marketURL: "https://market.example.org", server: "_couch/builds_5"},
+	nginx: {httpPort: 8080, httpsPort: 8443, tls: {email: "ops@district.example.org", country: "KE", state: "Nairobi", locality: "Kibera", organisation: "moh", department: "ict"}},
+	api: resources: limits: memory: "2Gi"`
+
+var medicDotEnv = map[string]string{
+	"COUCHDB_USER": "medic", "COUCHDB_LOG_LEVEL": "notice", "HAPROXY_PORT": "6984", "LOG_MAX_SIZE": "10m", "LOG_MAX_FILES": "5",
+	"CHT_NETWORK": "district-net", "MARKET_URL_READ": "https://market.example.org", "BUILDS_SERVER": "_couch/builds_5",
+	"NGINX_HTTP_PORT": "8080", "NGINX_HTTPS_PORT": "8443", "COMMON_NAME": "vm.example.org", "EMAIL": "ops@district.example.org",
+	"COUNTRY": "KE", "STATE": "Nairobi", "LOCALITY": "Kibera", "ORGANISATION": "moh", "DEPARTMENT": "ict",
+	"COUCHDB_DATA": "/data/1", "DB1_DATA": "/data/1", "DB2_DATA": "/data/2", "DB3_DATA": "/data/3",
+}
+
+// Each schema setting lands where Medic's files put the matching .env
+// variable: cht-gen's files with only the credentials in .env load to the
+// same project as Medic's with the operator's .env, up to what the schema
+// adds on purpose (listed below, with the reason).
+func TestCompose_SettingsMatchMedicDotEnv(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range composeVersions(t) {
+		for _, nodes := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
+				ref := medic(t, version, nodes > 1)
+				paths := `["/data/1"]`
+				if nodes > 1 {
+					paths = `["/data/1", "/data/2", "/data/3"]`
+				}
+				e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "vm.example.org", couchdb: nodes: %d, `+composeSettings+`}`, version, nodes, paths))
+				ours, err := compose.Render(e, "envs/a.cue")
+				if err != nil {
+					t.Fatal(err)
+				}
+				couch := compose.SingleFile
+				if nodes > 1 {
+					couch = compose.ClusteredFile
+				}
+				dotenv := compose.DummySecrets()
+				maps.Copy(dotenv, medicDotEnv)
+				if nodes > 1 {
+					dotenv["COUCHDB_SERVERS"] = strings.Join(e.CouchDBServices(), ",")
+				}
+				want, err := compose.LoadProject(ctx, ref, "medic", e.ComposePath, "cht", []string{compose.CoreFile, couch}, dotenv)
+				if err != nil {
+					t.Fatalf("Medic's files: %v", err)
+				}
+				got, err := compose.LoadProject(ctx, ours, compose.Dir(e), e.ComposePath, "cht", []string{compose.CoreFile, couch}, compose.DummySecrets())
+				if err != nil {
+					t.Fatal(err)
+				}
+				intended := composecompare.Intended{
+					"api.limits.memory": "api.resources.limits: the schema's resources become deploy.resources; Medic's files set none (haproxy's 1G only)",
+					"api.raw.deploy.resources.limits.memory": "as api.limits.memory",
+				}
+				if _, ok := got.Services["healthcheck"]; ok {
+					intended["healthcheck.env.HEALTHCHECK_LOG_LEVEL"] = "healthcheck.logLevel: Medic's healthcheck image reads HEALTHCHECK_LOG_LEVEL (logger.py) and Medic's upgrade service passes it to docker compose, but Medic's files never hand it to the container; cht-gen does"
+				}
+				if e.Has(model.DefaultUlimitSwitch) {
+					for _, n := range e.CouchDBServices() {
+						intended[n+".env.DEFAULT_ULIMIT"] = "couchdb.ulimit: DEFAULT_ULIMIT=true, which Medic's CouchDB image reads (4.20.0+) and Medic's files never pass (cht-core #9923)"
+						intended[n+".raw.ulimits.nofile.soft"] = "couchdb.ulimit: the number is the container's open-files limit, which DEFAULT_ULIMIT=true keeps"
+						intended[n+".raw.ulimits.nofile.hard"] = "as soft"
+					}
+				}
+				composecompare.Compare(t, want, got, intended, nil)
+			})
+		}
+	}
+}
