@@ -683,7 +683,7 @@ func TestCompose_SettingsMatchMedicDotEnv(t *testing.T) {
 					t.Fatal(err)
 				}
 				intended := composecompare.Intended{
-					"api.limits.memory": "api.resources.limits: the schema's resources become deploy.resources; Medic's files set none (haproxy's 1G only)",
+					"api.limits.memory":                      "api.resources.limits: the schema's resources become deploy.resources; Medic's files set none (haproxy's 1G only)",
 					"api.raw.deploy.resources.limits.memory": "as api.limits.memory",
 				}
 				if _, ok := got.Services["healthcheck"]; ok {
