@@ -31,6 +31,10 @@ type ComposeOptions struct {
 	Name string
 }
 
+// medicProject is the compose project Medic's upgrade service runs CHT
+// as when CHT_COMPOSE_PROJECT_NAME is unset.
+const medicProject = "cht"
+
 // Medic's file names (the upgrade service only rewrites these).
 const (
 	coreFile      = "cht-core.yml"
@@ -475,8 +479,14 @@ func (m *composeMapper) settings() {
 	if v, p, ok := m.get("HEALTHCHECK_LOG_LEVEL"); ok {
 		e.Set("healthcheck.logLevel", str(v), p)
 	}
+	// Unset, the project is Medic's default, cht (the upgrade service's
+	// ${CHT_COMPOSE_PROJECT_NAME:-cht}): keeping it keeps the VM's volumes
+	// (cht_cht-ssl holds the certificate) and containers.
 	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && v != e.Name {
 		e.Set("project", str(v), p)
+	} else if !ok && e.Name != medicProject {
+		e.Set("project", str(medicProject), p)
+		m.note(p, "CHT_COMPOSE_PROJECT_NAME", "is not set: the VM runs Medic's default project %q, kept as project (its volumes and containers are named after it)", medicProject)
 	}
 	if v, p, ok := m.get("CHT_NETWORK"); ok && v != "cht-net" {
 		e.Set("network", str(v), p)

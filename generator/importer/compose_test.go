@@ -148,3 +148,33 @@ func TestImportCompose_ReadsOnlyTheFolder(t *testing.T) {
 		t.Errorf("import followed the include: %v", err)
 	}
 }
+
+// A VM whose .env leaves CHT_COMPOSE_PROJECT_NAME unset runs Medic's
+// default project, cht: the import keeps it, whatever the environment is
+// called, so the rendered files reach the VM's volumes (cht_cht-ssl holds
+// its certificate, cht_cht-credentials CouchDB's) and containers instead
+// of starting a second CHT beside the first.
+func TestImportCompose_ProjectDefaultsToMedics(t *testing.T) {
+	for _, tc := range []struct{ dotenv, name, want string }{
+		{"CHT_COMPOSE_PATH=/srv/cht/district\n", "district", "cht"},
+		{"CHT_COMPOSE_PATH=/srv/cht/district\n", "cht", "cht"},
+		{"CHT_COMPOSE_PATH=/srv/cht/district\nCHT_COMPOSE_PROJECT_NAME=moh\n", "district", "moh"},
+	} {
+		dir := vm(t, "4.22.0", "cht-couchdb.yml", tc.dotenv)
+		env, _, err := importer.FromCompose(dir, importer.ComposeOptions{Name: tc.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs := t.TempDir()
+		if _, err := importer.Write(envs, "a.cue", &importer.EnvFile{Envs: []*importer.Env{env}}, false); err != nil {
+			t.Fatal(err)
+		}
+		res, err := load.Load(os.DirFS(envs), "environments")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Environments[0].Project; got != tc.want {
+			t.Errorf("%q named %s: project %q, want %q", tc.dotenv, tc.name, got, tc.want)
+		}
+	}
+}
