@@ -701,3 +701,36 @@ func TestCompose_SettingsMatchMedicDotEnv(t *testing.T) {
 		}
 	}
 }
+
+// cht-gen's upgrade service is Medic's cht-upgrade-service compose file
+// with the operator's .env baked in as defaults: for an environment called
+// cht (Medic's default project), the two load to the same project, field by
+// field, on every line.
+func TestCompose_UpgradeServiceMatchesMedic(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(referenceDir(t), "..", "cht-upgrade-service", "docker-compose.yml"))
+	if err != nil {
+		t.Skipf("Medic's cht-upgrade-service compose file: %v", err)
+	}
+	ctx := context.Background()
+	for _, version := range []string{"4.22.0", "5.2.0"} {
+		for _, nodes := range []int{1, 3} {
+			e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "vm.example.org", couchdb: nodes: %d}`, version, nodes))
+			dotenv := map[string]string{"DOCKER_CONFIG_PATH": e.ComposePath + "/docker-config", "CHT_COMPOSE_PATH": e.ComposePath}
+			want, err := compose.LoadProject(ctx, files.Set{"m/docker-compose.yml": b}, "m", "/srv/up", "up", []string{"docker-compose.yml"}, dotenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, err := compose.Render(e, "a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := compose.LoadProject(ctx, set, compose.Dir(e)+"/upgrade-service", "/srv/up", "up", []string{"docker-compose.yml"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
+				composecompare.Compare(t, want, got, nil, nil)
+			})
+		}
+	}
+}
