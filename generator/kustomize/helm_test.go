@@ -37,51 +37,75 @@ var upgradeServiceDifferences = []hc.Difference{
 	}},
 }
 
+// versions4x are the 4.x releases the conformance test renders against
+// cht-chart-4x (one chart for the whole line; the images follow
+// cht_image_tag and docker_registry): the first, the first of Medic's
+// registry, the one before cht-upgrade-service's 0.32, and the last.
+var versions4x = []string{"4.0.0", "4.2.0", "4.5.0", "4.10.0", "4.21.1", "4.22.0"}
+
 func TestKustomize_MatchesHelmTemplate(t *testing.T) {
 	helm, chart := helmChart(t)
 	toleration := `tolerations: [{key: "dev-couchdb-only", operator: "Equal", value: "true", effect: "NoSchedule"}]`
-	for _, tc := range []struct {
-		name   string
-		env    string
-		values []string
-		diffs  []hc.Difference
-	}{{
-		name: "one node on EKS, ALB, gp2 claim",
-		env: `environments: one: {target: "kubernetes", version: "4.22.0", host: "one.example.org", upgradeService: enabled: true,
+	for _, version := range versions4x {
+		for _, tc := range []struct {
+			name   string
+			env    string
+			values []string
+			diffs  []hc.Difference
+		}{{
+			name: "one node on EKS, ALB, gp2 claim",
+			env: `environments: one: {target: "kubernetes", version: "` + version + `", host: "one.example.org", upgradeService: enabled: true,
 	couchdb: {storage: {size: "100Mi", class: "ebs-gp2"}, placement: {` + toleration + `}},
 	ingress: {provider: "alb", groupName: "dev-cht-alb", tags: "Environment=dev,Team=QA", certificateArn: "arn:aws:iam::720541322708:server-certificate/x"}}`,
-		values: []string{"cluster_type=eks", "ingress.annotations.certificate=arn:aws:iam::720541322708:server-certificate/x"},
-	}, {
-		name: "three nodes on k3s, local volumes, node placement",
-		env: `environments: three: {target: "kubernetes", version: "4.22.0", host: "three.example.org", upgradeService: enabled: true, alwaysPullImages: true,
+			values: []string{"cluster_type=eks", "ingress.annotations.certificate=arn:aws:iam::720541322708:server-certificate/x"},
+		}, {
+			name: "three nodes on k3s, local volumes, node placement",
+			env: `environments: three: {target: "kubernetes", version: "` + version + `", host: "three.example.org", upgradeService: enabled: true, alwaysPullImages: true,
 	couchdb: {nodes: 3, storage: {size: "100Mi", class: "local-storage", existing: hostPaths: ["/var/lib/cht-three-couchdb1", "/var/lib/cht-three-couchdb2", "/var/lib/cht-three-couchdb3"]},
 		placement: {nodes: ["k3s-a", "k3s-b", "k3s-c"], ` + toleration + `}},
 	ingress: {provider: "traefik", tlsSecretName: "api-tls-secret"}}`,
-		values: []string{"cluster_type=k3s-k3d", "couchdb.clusteredCouch_enabled=true", "clusteredCouch.noOfCouchDBNodes=3",
-			"nodes.node-1=k3s-a", "nodes.node-2=k3s-b", "nodes.node-3=k3s-c", "cache_images=false"},
-		diffs: hc.K3s4x,
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			envs := loadEnvs(t, tc.env)
-			e := &envs[0]
-			set := render(t, envs)
-			built, err := kustomize.Build(set, kustomize.OverlayDir(e))
-			if err != nil {
-				t.Fatal(err)
-			}
-			args := []string{"template", "cht", chart, "--namespace", e.Namespace,
-				"--set", "namespace=" + e.Namespace, "--set", "cht_image_tag=" + e.Version,
-				"--set-string", "couchdb.password=not-a-secret", "--set", "ingress.host=" + e.Host,
-				"--set", "couchdb.couchdb_node_storage_size=100Mi"}
-			for _, v := range tc.values {
-				args = append(args, "--set", v)
-			}
-			medicYAML, err := exec.Command(helm, args...).Output()
-			if err != nil {
-				t.Fatalf("helm template: %v", err)
-			}
-			diffs := append(append([]hc.Difference{}, upgradeServiceDifferences...), tc.diffs...)
-			hc.Compare(t, hc.Decode(t, built), hc.Decode(t, medicYAML), append(append([]hc.Difference{hc.ExplicitRollingDefaults}, hc.Common...), diffs...))
-		})
+			values: []string{"cluster_type=k3s-k3d", "couchdb.clusteredCouch_enabled=true", "clusteredCouch.noOfCouchDBNodes=3",
+				"nodes.node-1=k3s-a", "nodes.node-2=k3s-b", "nodes.node-3=k3s-c", "cache_images=false"},
+			diffs: hc.K3s4x,
+		}, {
+			name: "three nodes on EKS, gp2 claims",
+			env: `environments: claims: {target: "kubernetes", version: "` + version + `", host: "claims.example.org", upgradeService: enabled: true,
+	couchdb: {nodes: 3, storage: {size: "100Mi", class: "ebs-gp2"}, placement: {nodes: ["eks-a", "eks-b", "eks-c"], ` + toleration + `}},
+	ingress: {provider: "alb", groupName: "dev-cht-alb", tags: "Environment=dev,Team=QA", certificateArn: "arn:aws:iam::720541322708:server-certificate/x"}}`,
+			values: []string{"cluster_type=eks", "couchdb.clusteredCouch_enabled=true", "clusteredCouch.noOfCouchDBNodes=3",
+				"nodes.node-1=eks-a", "nodes.node-2=eks-b", "nodes.node-3=eks-c", "ingress.annotations.certificate=arn:aws:iam::720541322708:server-certificate/x"},
+		}, {
+			name: "one node on EKS, existing EBS volume on partition 1, data in subfolder couchdb",
+			env: `environments: ebs: {target: "kubernetes", version: "` + version + `", host: "ebs.example.org", upgradeService: enabled: true,
+	couchdb: {storage: {size: "100Mi", subPath: "couchdb", existing: {ebsVolumeIDs: ["vol-0a1"], partition: 1}}, placement: {` + toleration + `}},
+	ingress: {provider: "alb", groupName: "dev-cht-alb", tags: "Environment=dev,Team=QA", certificateArn: "arn:aws:iam::720541322708:server-certificate/x"}}`,
+			values: []string{"cluster_type=eks", "couchdb_data.preExistingDataAvailable=true", "couchdb_data.dataPathOnDiskForCouchDB=couchdb",
+				"couchdb_data.partition=1", "ebs.preExistingEBSVolumeID-1=vol-0a1", "ebs.preExistingEBSVolumeSize=100Mi",
+				"ingress.annotations.certificate=arn:aws:iam::720541322708:server-certificate/x"},
+			diffs: []hc.Difference{hc.ClaimRef},
+		}} {
+			t.Run(version+"/"+tc.name, func(t *testing.T) {
+				envs := loadEnvs(t, tc.env)
+				e := &envs[0]
+				set := render(t, envs)
+				built, err := kustomize.Build(set, kustomize.OverlayDir(e))
+				if err != nil {
+					t.Fatal(err)
+				}
+				args := []string{"template", "cht", chart, "--namespace", e.Namespace,
+					"--set", "namespace=" + e.Namespace, "--set-string", "cht_image_tag=" + e.ImageTag(), "--set", "upstream_servers.docker_registry=" + e.ImageRegistry(),
+					"--set-string", "couchdb.password=not-a-secret", "--set", "ingress.host=" + e.Host,
+					"--set", "couchdb.couchdb_node_storage_size=100Mi"}
+				for _, v := range tc.values {
+					args = append(args, "--set", v)
+				}
+				medicYAML, err := exec.Command(helm, args...).Output()
+				if err != nil {
+					t.Fatalf("helm template: %v", err)
+				}
+				diffs := append(append([]hc.Difference{}, upgradeServiceDifferences...), tc.diffs...)
+				hc.Compare(t, hc.Decode(t, built), hc.Decode(t, medicYAML), append(append([]hc.Difference{hc.ExplicitRollingDefaults}, hc.Common...), diffs...))
+			})
+		}
 	}
 }
