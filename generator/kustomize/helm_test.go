@@ -39,8 +39,8 @@ var upgradeServiceDifferences = []hc.Difference{
 
 // versions4x are the 4.x releases the conformance test renders against
 // cht-chart-4x (one chart for the whole line; the images follow
-// cht_image_tag and docker_registry): the first, the first of Medic's
-// registry, the one before cht-upgrade-service's 0.32, and the last.
+// cht_image_tag and docker_registry), across the line: the first, the
+// first in Medic's registry, 4.5.0 (the upgrade path), 4.10.0, and the last two.
 var versions4x = []string{"4.0.0", "4.2.0", "4.5.0", "4.10.0", "4.21.1", "4.22.0"}
 
 func TestKustomize_MatchesHelmTemplate(t *testing.T) {
