@@ -75,7 +75,7 @@ var rollingNoSurge = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge
 // rollingDefaults is what Kubernetes fills in for Medic's `strategy: {}`
 // (and 5.0's bare `type: RollingUpdate`), written out so the reconciler
 // owns rollingUpdate: the apiserver's own defaults belong to no field
-// manager, so a later move to Recreate (5.1.0, model.RecreateStrategy)
+// manager, so a later move to Recreate (5.0.1, model.RecreateStrategy)
 // would leave them in place under server-side apply and be refused with
 // "spec.strategy.rollingUpdate: Forbidden" (kubernetes#24198).
 var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurge", "25%"}, {"maxUnavailable", "25%"}}}}

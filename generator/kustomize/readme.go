@@ -146,7 +146,7 @@ func nouveauSection(w func(string, ...any), e *model.Environment) {
 	} else {
 		w("`nouveau`, port 5987), in its own Deployment `cht-couchdb-nouveau`, scheduled on\n")
 		w("the node of the CouchDB pod %s because it shares its ReadWriteOnce claim\n", pod)
-		w("(from CHT 5.1.0 it is a container of that pod).\n")
+		w("(from CHT 5.0.1 it is a container of that pod).\n")
 	}
 	w("Its indexes live on %s, in the volume's `data` folder (Medic's chart\n", node)
 	w("mounts it at `/data/nouveau` with subPath `data`), ")

@@ -47,10 +47,11 @@ const (
 	// tolerations only when set, API's strategy has no rollingUpdate bounds.
 	CoreHelmChart
 	// Kubernetes: nouveau is a second container of the CouchDB pod (node 1
-	// when clustered) instead of its own Deployment (cht-core #10481): 5.1.0.
+	// when clustered) instead of its own Deployment (cht-core #10481): 5.0.1
+	// (the chart's templates are the same from 5.0.1 to 5.1.3).
 	NouveauInCouchDBPod
 	// Kubernetes: every Deployment (api, sentinel, haproxy, healthcheck,
-	// CouchDB) uses the Recreate strategy: 5.1.0. The 5.0.0 chart has
+	// CouchDB) uses the Recreate strategy: 5.0.1. The 5.0.0 chart has
 	// RollingUpdate for api and CouchDB and none for the others; cht-gen
 	// keeps CouchDB on Recreate on every line (one writer per volume).
 	RecreateStrategy
@@ -85,8 +86,8 @@ var facts = map[Fact]factRange{
 	HealthcheckInCoreFile:    until("5.0.0"),
 	KubernetesUpgradeService: until("5.0.0"),
 	CoreHelmChart:            since("5.0.0"), // compared cht-chart-4x (4.22.0) and cht-core 5.0.0
-	NouveauInCouchDBPod:      since("5.1.0"),
-	RecreateStrategy:         since("5.1.0"),
+	NouveauInCouchDBPod:      since("5.0.1"), // cht-core's scripts/build/helm at every 5.x tag
+	RecreateStrategy:         since("5.0.1"), // same
 	NodeEnvAndLogLevel:       since("5.2.0"),
 	CertbotDeployHook:        since("4.2.0"),
 }

@@ -46,9 +46,13 @@ func TestEnvironment_Has(t *testing.T) {
 		{KubernetesUpgradeService, "5.0.0", false},
 		{CoreHelmChart, "4.22.0", false},
 		{CoreHelmChart, "5.0.0", true},
+		// Medic's chart moved nouveau into the CouchDB pod and every
+		// Deployment to Recreate in 5.0.1 (cht-core #10481, backported).
 		{NouveauInCouchDBPod, "5.0.0", false},
+		{NouveauInCouchDBPod, "5.0.1", true},
 		{NouveauInCouchDBPod, "5.1.0", true},
-		{RecreateStrategy, "5.0.1", false},
+		{RecreateStrategy, "5.0.0", false},
+		{RecreateStrategy, "5.0.1", true},
 		{RecreateStrategy, "5.1.0", true},
 		{NodeEnvAndLogLevel, "5.1.0", false},
 		{NodeEnvAndLogLevel, "5.2.0-beta.1", true},

@@ -25,7 +25,7 @@ func Differences5(version string, clustered bool) []Difference {
 	}
 	return []Difference{
 		ExplicitRollingDefaults,
-		{Why: "Medic's 5.0.0 chart rolls CouchDB out with RollingUpdate, which starts a second CouchDB on the same ReadWriteOnce volume before stopping the first; cht-gen keeps Recreate (cht-chart-4x, and Medic's own chart from 5.1.0)", Apply: func(ours, medic Objects) bool {
+		{Why: "Medic's 5.0.0 chart rolls CouchDB out with RollingUpdate, which starts a second CouchDB on the same ReadWriteOnce volume before stopping the first; cht-gen keeps Recreate (cht-chart-4x, and Medic's own chart from 5.0.1)", Apply: func(ours, medic Objects) bool {
 			found := false
 			for k, o := range medic {
 				d, ok := o.(*appsv1.Deployment)
@@ -38,7 +38,7 @@ func Differences5(version string, clustered bool) []Difference {
 			}
 			return found
 		}},
-		{Why: "nouveau shares CouchDB's ReadWriteOnce claim: cht-gen requires its pod on CouchDB's node, where Medic's 5.0.0 chart lets it land where the claim cannot attach (5.1.0 moved it into the CouchDB pod)", Apply: func(ours, _ Objects) bool {
+		{Why: "nouveau shares CouchDB's ReadWriteOnce claim: cht-gen requires its pod on CouchDB's node, where Medic's 5.0.0 chart lets it land where the claim cannot attach (5.0.1 moved it into the CouchDB pod)", Apply: func(ours, _ Objects) bool {
 			d, ok := ours["Deployment/cht-couchdb-nouveau"].(*appsv1.Deployment)
 			if !ok || d.Spec.Template.Spec.Affinity == nil || d.Spec.Template.Spec.Affinity.PodAffinity == nil {
 				return false

@@ -344,7 +344,7 @@ func claimedWith(medic Objects, key string, size resource.Quantity) bool {
 // ExplicitRollingDefaults: where Medic's chart leaves a Deployment's
 // strategy to the apiserver (`strategy: {}`, or 5.0.0's bare
 // `type: RollingUpdate`), cht-gen writes Kubernetes' defaults out, so the
-// reconciler owns rollingUpdate and the later move to Recreate (5.1.0)
+// reconciler owns rollingUpdate and the later move to Recreate (5.0.1)
 // applies under server-side apply instead of being refused
 // ("rollingUpdate: Forbidden ... Recreate", kubernetes#24198).
 var ExplicitRollingDefaults = Difference{
