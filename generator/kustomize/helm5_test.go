@@ -92,6 +92,14 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 				"--set", "local_storage.preExistingDiskPath-3=/srv/couch3",
 				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
 			diffs: append(hc.K3s5(version), hc.ClaimRef, hc.K3sHostPathVolumes),
+		}, {
+			name: "one node on k3s, existing host directory",
+			env: `environments: dir: {target: "kubernetes", version: "` + version + `", host: "dir.example.org",
+	couchdb: {storage: {size: "100Mi", existing: hostPaths: ["/srv/couch"]}, placement: nodes: ["k3s-a"]},
+	ingress: {provider: "traefik", tlsSecretName: "api-tls-secret"}}`,
+			values: []string{"-f", "values/deployment-single.yaml", "-f", "values/platform-k3s-k3d.yaml", "--set", "couchdb_data.preExistingDataAvailable=true",
+				"--set", "local_storage.preExistingDiskPath-1=/srv/couch", "--set-json", `nodes={"single_node_deploy": "k3s-a"}`},
+			diffs: append(hc.K3s5(version), hc.ClaimRef, hc.K3sHostPathVolumes),
 		}} {
 			t.Run(version+"/"+tc.name, func(t *testing.T) {
 				helm, chart := chart5(t, vc.chart)

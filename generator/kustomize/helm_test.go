@@ -83,6 +83,14 @@ func TestKustomize_MatchesHelmTemplate(t *testing.T) {
 				"couchdb_data.partition=1", "ebs.preExistingEBSVolumeID-1=vol-0a1", "ebs.preExistingEBSVolumeSize=100Mi",
 				"ingress.annotations.certificate=arn:aws:iam::720541322708:server-certificate/x"},
 			diffs: []hc.Difference{hc.ClaimRef},
+		}, {
+			name: "one node on k3s, existing host directory",
+			env: `environments: dir: {target: "kubernetes", version: "` + version + `", host: "dir.example.org", upgradeService: enabled: true,
+	couchdb: {storage: {size: "100Mi", class: "local-storage", existing: hostPaths: ["/srv/couch"]}, placement: {nodes: ["k3s-a"], ` + toleration + `}},
+	ingress: {provider: "traefik", tlsSecretName: "api-tls-secret"}}`,
+			values: []string{"cluster_type=k3s-k3d", "couchdb_data.preExistingDataAvailable=true", "local_storage.preExistingDiskPath-1=/srv/couch",
+				"nodes.single_node_deploy=k3s-a"},
+			diffs: []hc.Difference{hc.K3sSingleHostPath, hc.TraefikClass},
 		}} {
 			t.Run(version+"/"+tc.name, func(t *testing.T) {
 				envs := loadEnvs(t, tc.env)
