@@ -93,6 +93,13 @@ func TestKustomize_MatchesHelmTemplate5(t *testing.T) {
 				"--set", "nodes.node-1=k3s-a", "--set", "nodes.node-2=k3s-b", "--set", "nodes.node-3=k3s-c"},
 			diffs: append(hc.K3s5(version), hc.ClaimRef, hc.K3sHostPathVolumes),
 		}, {
+			name: "three nodes on GKE, standard-rwo claims, GCE ingress",
+			env: `environments: gkec: {target: "kubernetes", version: "` + version + `", host: "gkec.example.org",
+	couchdb: {nodes: 3, storage: {size: "100Mi", class: "standard-rwo"}, placement: nodes: ["gke-a", "gke-b", "gke-c"]},
+	ingress: {provider: "gke", staticIPName: "cht-api-ip", managedCertificate: "cht-api-cert"}}`,
+			values: []string{"-f", "values/deployment-multi.yaml", "-f", "values/platform-gke.yaml",
+				"--set", "nodes.node-1=gke-a", "--set", "nodes.node-2=gke-b", "--set", "nodes.node-3=gke-c"},
+		}, {
 			name: "one node on k3s, existing host directory",
 			env: `environments: dir: {target: "kubernetes", version: "` + version + `", host: "dir.example.org",
 	couchdb: {storage: {size: "100Mi", existing: hostPaths: ["/srv/couch"]}, placement: nodes: ["k3s-a"]},
