@@ -33,7 +33,7 @@ func (r renderer) upgradeService() files.Map {
 	for i := 1; i <= max(3, e.CouchDB.Nodes); i++ {
 		env = append(env, fmt.Sprintf("DB%d_DATA", i))
 	}
-	if e.CouchDB.Ulimit > 0 && e.Has(model.DefaultUlimitSwitch) {
+	if e.KeepsUlimit() {
 		env = append(env, "DEFAULT_ULIMIT")
 	}
 	if e.Nginx.TLS.Mode == model.TLSOwnCert {

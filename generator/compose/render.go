@@ -324,7 +324,7 @@ func (r renderer) couchdb() files.Map {
 	// image keep the container's open-files limit, which ulimits sets to
 	// couchdb.ulimit, instead of raising it to 100000; the published files
 	// never pass it.
-	setUlimit := e.CouchDB.Ulimit > 0 && e.Has(model.DefaultUlimitSwitch)
+	setUlimit := e.KeepsUlimit()
 	ulimit := func(env []files.Quoted) []files.Quoted {
 		if setUlimit {
 			env = append(env, files.Quoted("DEFAULT_ULIMIT="+v("DEFAULT_ULIMIT", "true")))

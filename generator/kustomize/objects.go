@@ -383,7 +383,7 @@ func couchdbNode(e *model.Environment, n int) []M {
 		value("SVC_NAME", fmt.Sprintf("%s.%s.svc.cluster.local", name, e.Namespace)),
 		value("NODE_COUNT", fmt.Sprint(e.CouchDB.Nodes)),
 	)
-	env = append(env, ulimitEnv(e.CouchDB.Ulimit > 0 && e.Has(model.DefaultUlimitSwitch))...)
+	env = append(env, ulimitEnv(e.KeepsUlimit())...)
 	if n == 1 {
 		env = append(env, configEnv("CLUSTER_PEER_IPS"))
 	}

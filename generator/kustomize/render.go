@@ -188,7 +188,7 @@ func newOverlay(e *model.Environment, source string) (*overlay, error) {
 		logLevel:    e.CouchDB.LogLevel,
 		couchdbSvc:  o.fqdn("couchdb"),
 		nodeEnv:     e.Has(model.NodeEnvAndLogLevel),
-		ulimit:      e.CouchDB.Ulimit > 0 && e.Has(model.DefaultUlimitSwitch),
+		ulimit:      e.KeepsUlimit(),
 
 		healthcheckLogLevel: e.Healthcheck.LogLevel,
 	}

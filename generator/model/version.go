@@ -152,3 +152,9 @@ func (e *Environment) ComposeHealthcheck() (inCoreFile, inCouchDBFile bool) {
 	}
 	return false, e.CouchDB.Clustered()
 }
+
+// KeepsUlimit reports whether the CouchDB containers get DEFAULT_ULIMIT=true
+// (couchdb.ulimit set, on a version whose image reads it).
+func (e *Environment) KeepsUlimit() bool {
+	return e.CouchDB.Ulimit > 0 && e.Has(DefaultUlimitSwitch)
+}
