@@ -131,11 +131,6 @@ func intendedCompose(e *model.Environment, published bool) composecompare.Intend
 			maps.Copy(intended, composecompare.Cluster422)
 		}
 	}
-	if !e.Has(model.InfoLogLevelDefault) {
-		for _, n := range e.CouchDBServices() {
-			intended[n+".env.COUCHDB_LOG_LEVEL"] = composecompare.LogLevelBefore43
-		}
-	}
 	return intended
 }
 

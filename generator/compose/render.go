@@ -308,7 +308,7 @@ func (r renderer) healthcheck() files.Map {
 
 func (r renderer) couchdb() files.Map {
 	e := r.e
-	logLevel := e.CouchDB.LogLevel
+	logLevel := e.ComposeLogLevel()
 	common := func(svcName string) []files.Quoted {
 		env := []files.Quoted{
 			files.Quoted("COUCHDB_USER=" + v("COUCHDB_USER", e.CouchDB.User)),

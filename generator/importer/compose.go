@@ -98,6 +98,8 @@ type composeMapper struct {
 	from  map[string]Pos    // where each variable was set
 	used  map[string]bool
 	env   *Env
+	// version is the VM's CHT version, read off the api image.
+	version string
 }
 
 func (m *composeMapper) note(p Pos, key, format string, args ...any) {
@@ -299,6 +301,7 @@ func (m *composeMapper) images(p *types.Project) {
 		return
 	}
 	m.env.Set("version", str(tag), Pos{})
+	m.version = tag
 	repo := strings.TrimSuffix(named.Name(), "/cht-api")
 	probe := model.Environment{Version: tag}
 	if repo != probe.ImageRegistry() {
@@ -460,7 +463,9 @@ func (m *composeMapper) settings() {
 	if v, p, ok := m.get("COUCHDB_USER"); ok && v != "admin" {
 		e.Set("couchdb.user", str(v), p)
 	}
-	if v, p, ok := m.get("COUCHDB_LOG_LEVEL"); ok && v != "info" {
+	// Unset, cht-gen renders Medic's default of the version (error before
+	// 4.3.0, info since): a level the VM sets is kept unless it is that.
+	if v, p, ok := m.get("COUCHDB_LOG_LEVEL"); ok && v != (&model.Environment{Version: m.version}).Compose().DefaultLogLevel {
 		e.Set("couchdb.logLevel", str(v), p)
 	}
 	if v, p, ok := m.get("HAPROXY_PORT"); ok && v != "5984" {

@@ -178,3 +178,50 @@ func TestImportCompose_ProjectDefaultsToMedics(t *testing.T) {
 		}
 	}
 }
+
+// Medic's Compose files default COUCHDB_LOG_LEVEL to error before 4.3.0: a
+// 4.0.0 VM whose .env says info keeps info, one that leaves it unset keeps
+// Medic's error, once imported and rendered.
+func TestImportCompose_LogLevelOfOldVMs(t *testing.T) {
+	tmpl := hc.Reference(t, "cht-core", "4.0.0", "scripts", "build")
+	for _, tc := range []struct{ dotenv, want string }{
+		{"COUCHDB_LOG_LEVEL=info\n", "info"},
+		{"", "error"},
+		{"COUCHDB_LOG_LEVEL=notice\n", "notice"},
+	} {
+		dir := filepath.Join(t.TempDir(), "cht")
+		os.MkdirAll(filepath.Join(dir, "compose"), 0o755)
+		fill := strings.NewReplacer("{{{ repo }}}", "public.ecr.aws/s5s3h4s7", "{{ tag }}", "4.0.0-4.0.0", "{{ db_name }}", "medic", "{{ couchdb_servers }}", "couchdb")
+		for from, to := range map[string]string{"cht-core.yml.template": "cht-core.yml", "cht-couchdb-single-node.yml.template": "cht-couchdb.yml"} {
+			b, err := os.ReadFile(filepath.Join(tmpl, from))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "compose", to), []byte(fill.Replace(string(b))), 0o644)
+		}
+		os.WriteFile(filepath.Join(dir, "compose", ".env"), []byte("CHT_COMPOSE_PATH=/srv/cht/cht\n"+tc.dotenv), 0o600)
+		env, _, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "cht"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs := t.TempDir()
+		if _, err := importer.Write(envs, "a.cue", &importer.EnvFile{Envs: []*importer.Env{env}}, false); err != nil {
+			t.Fatal(err)
+		}
+		res, err := load.Load(os.DirFS(envs), "environments")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &res.Environments[0]
+		if e.Version != "4.0.0" {
+			t.Fatalf("imported version %s", e.Version)
+		}
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "COUCHDB_LOG_LEVEL=${COUCHDB_LOG_LEVEL:-" + tc.want + "}"; !strings.Contains(string(set[compose.Dir(e)+"/"+compose.SingleFile]), want) {
+			t.Errorf(".env %q: rendered CouchDB file does not say %s", tc.dotenv, want)
+		}
+	}
+}

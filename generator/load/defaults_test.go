@@ -31,3 +31,35 @@ environments: b: {target: "compose", version: "4.22.0", host: "b.example.org"}
 		t.Errorf("b: builds %+v, log level %q", b.Builds, b.CouchDB.LogLevel)
 	}
 }
+
+// couchdb.logLevel set in the file, directly, to the schema's default, or
+// through a pattern over all environments, is LogLevelSet; left out, not
+// (Compose then renders Medic's default of the version).
+func TestLoad_LogLevelSet(t *testing.T) {
+	src := `package environments
+environments: a: {target: "compose", version: "4.1.0", host: "a.example.org", couchdb: logLevel: "info"}
+environments: b: {target: "compose", version: "4.1.0", host: "b.example.org"}
+environments: c: {target: "compose", version: "4.1.0", host: "c.example.org", couchdb: logLevel: "debug"}
+`
+	res, err := load.Load(fstest.MapFS{"e.cue": {Data: []byte(src)}}, "envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a": true, "b": false, "c": true}
+	for _, e := range res.Environments {
+		if e.CouchDB.LogLevelSet != want[e.Name] {
+			t.Errorf("%s: LogLevelSet %v, want %v", e.Name, e.CouchDB.LogLevelSet, want[e.Name])
+		}
+	}
+	pattern := `package environments
+environments: [_]: couchdb: logLevel: "notice"
+environments: b: {target: "compose", version: "4.1.0", host: "b.example.org"}
+`
+	res, err = load.Load(fstest.MapFS{"e.cue": {Data: []byte(pattern)}}, "envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := res.Environments[0]; !e.CouchDB.LogLevelSet || e.CouchDB.LogLevel != "notice" {
+		t.Errorf("b: logLevel %q set through a pattern: LogLevelSet %v", e.CouchDB.LogLevel, e.CouchDB.LogLevelSet)
+	}
+}

@@ -187,6 +187,7 @@ func decodeAll(root, user cue.Value) ([]model.Environment, []Diagnostic, error) 
 			e.Name = iter.Selector().Unquoted()
 		}
 		e.Source = position(user, PackageName+"."+label(e.Name))
+		e.CouchDB.LogLevelSet = user.LookupPath(cue.MakePath(cue.Str(PackageName), cue.Str(e.Name), cue.Str("couchdb"), cue.Str("logLevel"))).Exists()
 		envs = append(envs, e)
 	}
 	return envs, diags, nil

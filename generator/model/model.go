@@ -135,14 +135,17 @@ type UpgradeService struct {
 }
 
 type CouchDB struct {
-	Nodes     int       `json:"nodes"`
-	User      string    `json:"user"`
-	LogLevel  string    `json:"logLevel"`
-	Ulimit    int       `json:"ulimit,omitempty"`
-	Resources Resources `json:"resources"`
-	Storage   Storage   `json:"storage"`
-	DataPaths []string  `json:"dataPaths,omitempty"`
-	Placement Placement `json:"placement"`
+	Nodes    int    `json:"nodes"`
+	User     string `json:"user"`
+	LogLevel string `json:"logLevel"`
+	// LogLevelSet: the environment file sets logLevel (load fills it);
+	// unset, Compose renders Medic's default of the version.
+	LogLevelSet bool      `json:"-"`
+	Ulimit      int       `json:"ulimit,omitempty"`
+	Resources   Resources `json:"resources"`
+	Storage     Storage   `json:"storage"`
+	DataPaths   []string  `json:"dataPaths,omitempty"`
+	Placement   Placement `json:"placement"`
 }
 
 // Clustered reports whether CouchDB runs as a cluster of several nodes.

@@ -158,3 +158,13 @@ func (e *Environment) ComposeHealthcheck() (inCoreFile, inCouchDBFile bool) {
 func (e *Environment) KeepsUlimit() bool {
 	return e.CouchDB.Ulimit > 0 && e.Has(DefaultUlimitSwitch)
 }
+
+// ComposeLogLevel is COUCHDB_LOG_LEVEL's default in the Compose files: the
+// environment's couchdb.logLevel, or, when the file leaves it unset, Medic's
+// default of the version (error before 4.3.0, model.InfoLogLevelDefault).
+func (e *Environment) ComposeLogLevel() string {
+	if !e.CouchDB.LogLevelSet {
+		return e.Compose().DefaultLogLevel
+	}
+	return e.CouchDB.LogLevel
+}

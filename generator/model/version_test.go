@@ -221,3 +221,25 @@ func TestEnvironment_SuspendedNote(t *testing.T) {
 		}
 	}
 }
+
+// An unset couchdb.logLevel is Medic's Compose default of the version
+// (error before 4.3.0); a set one is kept, even info on 4.0.0.
+func TestEnvironment_ComposeLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		version, level string
+		set            bool
+		want           string
+	}{
+		{"4.0.0", "info", false, "error"},
+		{"4.2.4", "info", false, "error"},
+		{"4.3.0", "info", false, "info"},
+		{"5.2.0", "info", false, "info"},
+		{"4.0.0", "info", true, "info"},
+		{"4.22.0", "notice", true, "notice"},
+	} {
+		e := Environment{Version: tc.version, CouchDB: CouchDB{LogLevel: tc.level, LogLevelSet: tc.set}}
+		if got := e.ComposeLogLevel(); got != tc.want {
+			t.Errorf("CHT %s, logLevel %q set %v: %s, want %s", tc.version, tc.level, tc.set, got, tc.want)
+		}
+	}
+}

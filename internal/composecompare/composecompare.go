@@ -34,9 +34,6 @@ var Cluster5x = Intended{
 	"haproxy.env.COUCHDB_SERVERS": clusterServers,
 }
 
-// LogLevelBefore43 is why COUCHDB_LOG_LEVEL differs before CHT 4.3.0.
-const LogLevelBefore43 = "Medic's files default COUCHDB_LOG_LEVEL to error before 4.3.0 (info from 4.3.0, and on Kubernetes always); cht-gen renders the schema's couchdb.logLevel, info unless set: the schema cannot tell an unset level from an explicit info, and info only adds log lines (bounded by the local log driver's LOG_MAX_SIZE x LOG_MAX_FILES)"
-
 // Flat describes a loaded project as comparable "service.aspect=value"
 // lines.
 func Flat(p *types.Project) map[string]string {
