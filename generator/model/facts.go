@@ -16,9 +16,8 @@ const (
 	// Compose cluster nodes are couchdb-N.local and CLUSTER_PEER_IPS is
 	// overridable; 4.0.x and 4.1.x had couchdb.N and hard-coded peers: 4.2.0.
 	LocalNodeNames
-	// Compose COUCHDB_LOG_LEVEL defaults to info; error before: 4.3.0.
-	// (cht-gen renders the schema's couchdb.logLevel, info unless set:
-	// a reviewed difference before 4.3.0, generator/compose conformance test.)
+	// Compose COUCHDB_LOG_LEVEL defaults to info; error before: 4.3.0
+	// (Environment.ComposeLogLevel, when couchdb.logLevel is unset).
 	InfoLogLevelDefault
 	// Compose haproxy has a 1G memory limit: 4.2.0.
 	HAProxyMemoryLimit
