@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -132,8 +133,10 @@ func FromHelm(file string, data []byte, opts HelmOptions) (*Env, []Note, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &helmMapper{v: v, opts: opts}
+	m := &helmMapper{v: v, opts: opts, notes: v.warnings}
 	env := m.run()
+	m.errs = append(m.errs, v.errs...)
+	sort.SliceStable(m.errs, func(i, j int) bool { return m.errs[i].Pos.Line < m.errs[j].Pos.Line })
 	if len(m.errs) > 0 {
 		return nil, m.notes, Errors(m.errs)
 	}
@@ -170,7 +173,8 @@ func (m *helmMapper) fail(p Pos, key, format string, args ...any) {
 
 func (m *helmMapper) run() *Env {
 	v := m.v
-	v.lookup("USER-SUPPLIED VALUES") // the header `helm get values` prints
+	v.lookup("USER-SUPPLIED VALUES") // the headers `helm get values [--all]` print
+	v.lookup("COMPUTED VALUES")
 	version, five := m.version()
 	m.five = five
 	if five {
@@ -183,9 +187,10 @@ func (m *helmMapper) run() *Env {
 	m.env = e
 	e.Set("target", str("kubernetes"), Pos{})
 	e.Set("version", str(version.text), version.pos)
+	wrongKinds := len(v.errs)
 	if host, ok := v.str("ingress", "host"); ok {
 		e.Set("host", str(host.text), host.pos)
-	} else {
+	} else if len(v.errs) == wrongKinds { // else it is there, of the wrong kind, and reported so
 		m.fail(Pos{File: v.file}, "ingress.host", "missing: the host CHT is reached on is required")
 	}
 	e.Set("cluster", str(m.opts.Cluster), Pos{})

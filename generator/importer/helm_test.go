@@ -205,6 +205,62 @@ ingress:
 			}
 		},
 	}, {
+		// Helm reads values as YAML 1.1 (sigs.k8s.io/yaml): yes, on, True are
+		// booleans, so `clusteredCouch_enabled: yes` ran a cluster.
+		name: "booleans as Helm reads them",
+		values: `project_name: yaml11
+cht_image_tag: 4.22.0
+cache_images: True
+couchdb:
+  clusteredCouch_enabled: yes
+couchdb_data:
+  preExistingDataAvailable: off
+nodes: {node-1: a, node-2: b, node-3: c}
+ingress: {host: yaml11.example.org}
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Nodes != 3 || e.AlwaysPullImages || e.CouchDB.Storage.Existing != nil {
+				t.Errorf("nodes %d alwaysPull %v existing %+v: want 3, false (cached), none", e.CouchDB.Nodes, e.AlwaysPullImages, e.CouchDB.Storage.Existing)
+			}
+		},
+	}, {
+		name: "anchors, aliases and merge keys as Helm reads them",
+		values: `x-couch: &couch
+  user: admin
+  password: S3NTINEL-anchored
+  clusteredCouch_enabled: true
+project_name: anchored
+cht_image_tag: 4.22.0
+couchdb:
+  <<: *couch
+  user: ops
+  couchdb_node_storage_size: 20Gi
+nodes: &n {node-1: a, node-2: b, node-3: c}
+ingress: {host: anchored.example.org}
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Nodes != 3 || e.CouchDB.User != "ops" || e.CouchDB.Storage.Size != "20Gi" || len(e.CouchDB.Placement.Nodes) != 3 {
+				t.Errorf("nodes %d user %s size %s placement %v: want the merged 3, ops (the mapping's own key wins), 20Gi", e.CouchDB.Nodes, e.CouchDB.User, e.CouchDB.Storage.Size, e.CouchDB.Placement.Nodes)
+			}
+			if n := noteFor(notes, "couchdb.<<"); n != "" {
+				t.Errorf("merge key reported as unknown: %s", n)
+			}
+			if n := noteFor(notes, "x-couch.user"); !strings.Contains(n, "values.yaml:2:3:") {
+				t.Errorf("the anchor's own key, which no chart reads, not reported: %q", n)
+			}
+		},
+	}, {
+		name: "a key given twice: the last, as Helm",
+		values: "project_name: twice\ncht_image_tag: 4.21.0\ncht_image_tag: 4.22.0\ningress: {host: twice.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "4.22.0" {
+				t.Errorf("version %s, want the last one", e.Version)
+			}
+			if n := noteFor(notes, "cht_image_tag"); !strings.Contains(n, "values.yaml:3:1: cht_image_tag: given twice (also at line 2)") {
+				t.Errorf("duplicate not reported: %q", n)
+			}
+		},
+	}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
@@ -238,6 +294,14 @@ func TestFromHelm_Refusals(t *testing.T) {
 		{"unpinned local volume", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\ningress: {host: a.example.org}\n", "local volumes live on one Kubernetes node each"},
 		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
 		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
+		{"empty", "", "values.yaml: is empty: a Helm values file is a YAML mapping"},
+		{"a string where Helm wants a boolean", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: \"yes\"}\ningress: {host: a.example.org}\n",
+			`values.yaml:3:35: couchdb.clusteredCouch_enabled: is "yes", want true or false`},
+		{"every value of the wrong kind, at once", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: oops\ningress: {host: [a]}\ntoleration: 5\nnodes: x\n",
+			"values.yaml:3:10: couchdb: is a single value, want a mapping (Medic's charts read couchdb.user there)\n" +
+				"values.yaml:4:17: ingress.host: is a list, want a single value\n" +
+				"values.yaml:5:13: toleration: is a single value, want a mapping (Medic's charts read toleration.key there)\n" +
+				"values.yaml:6:8: nodes: is a single value, want a mapping (Medic's charts read nodes.single_node_deploy there)"},
 		{"--name escaping", "cht_image_tag: 4.22.0\ningress: {host: a.example.org}\n", `--name: name: "../../etc/x" is not a valid environment name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

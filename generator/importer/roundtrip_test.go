@@ -161,6 +161,34 @@ ingress:
 `
 		},
 		diffs: []hc.Difference{hc.ClaimRef, hc.TraefikClass},
+	}, {
+		name: "hand-written values: YAML 1.1 booleans (yes, True), anchors and a merge key",
+		edit: func(string) string {
+			return `x-couch: &couch
+  password: S3NTINEL-pw
+  clusteredCouch_enabled: yes
+  couchdb_node_storage_size: 30Gi
+project_name: yaml11
+namespace: yaml11
+cht_image_tag: 4.22.0
+cache_images: True
+couchdb:
+  <<: *couch
+  user: ops
+couchdb_data:
+  preExistingDataAvailable: True
+ebs: {preExistingEBSVolumeID-1: vol-a, preExistingEBSVolumeID-2: vol-b, preExistingEBSVolumeID-3: vol-c, preExistingEBSVolumeSize: 30Gi}
+nodes: {node-1: a, node-2: b, node-3: c}
+ingress:
+  host: yaml11.example.org
+  annotations: {groupname: moh, tags: Team=health, certificate: "arn:aws:acm:eu-west-1:1:certificate/t"}
+`
+		},
+		diffs: []hc.Difference{{Why: "cht-chart-4x's single-node volume beside a cluster's (see above)", Apply: func(ours, medic hc.Objects) bool {
+			_, ok := medic["PersistentVolume/couchdb-pv-yaml11"]
+			delete(medic, "PersistentVolume/couchdb-pv-yaml11")
+			return ok
+		}}, hc.ClaimRef},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := filled
