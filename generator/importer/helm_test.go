@@ -250,7 +250,7 @@ ingress: {host: anchored.example.org}
 			}
 		},
 	}, {
-		name: "a key given twice: the last, as Helm",
+		name:   "a key given twice: the last, as Helm",
 		values: "project_name: twice\ncht_image_tag: 4.21.0\ncht_image_tag: 4.22.0\ningress: {host: twice.example.org}\n",
 		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
 			if e.Version != "4.22.0" {
