@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cht-gen/cht-gen/generator"
@@ -189,6 +190,29 @@ ingress:
 			delete(medic, "PersistentVolume/couchdb-pv-yaml11")
 			return ok
 		}}, hc.ClaimRef},
+	}, {
+		name: "k3s single node on a host path, its toleration, passwords with every special character",
+		edit: func(string) string {
+			return `project_name: k3single
+namespace: k3single
+cht_image_tag: 4.21.1
+cluster_type: k3s-k3d
+couchdb:
+  password: "S3NTINEL a b@c:d/e$f#g\"h'i"
+  couchdb_node_storage_size: 5Gi
+couchdb_data:
+  preExistingDataAvailable: true
+  dataPathOnDiskForCouchDB: ""
+local_storage:
+  preExistingDiskPath-1: /srv/couch
+nodes:
+  single_node_deploy: k3s-node-1
+toleration: {key: dedicated, operator: Equal, value: couchdb, effect: NoExecute}
+ingress:
+  host: k3single.example.org
+`
+		},
+		diffs: []hc.Difference{hc.TraefikClass, singleHostPathAsLocalVolume},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := filled
@@ -215,6 +239,34 @@ ingress:
 		})
 	}
 }
+
+// singleHostPathAsLocalVolume: cht-chart-4x mounts a single k3s node's
+// folder as a hostPath volume of the Deployment; cht-gen mounts the same
+// folder through a local volume pinned to the same node and its claim.
+var singleHostPathAsLocalVolume = hc.Difference{Why: "a single k3s CouchDB's host folder is a local PersistentVolume (same path, pinned to nodes.single_node_deploy) and claim, not a hostPath volume of the Deployment", Apply: func(ours, medic hc.Objects) bool {
+	m, ok := medic["Deployment/cht-couchdb"].(*appsv1.Deployment)
+	o, ok2 := ours["Deployment/cht-couchdb"].(*appsv1.Deployment)
+	var pvKey string
+	for k := range ours {
+		if strings.HasPrefix(k, "PersistentVolume/") {
+			pvKey = k
+		}
+	}
+	pv, ok3 := ours[pvKey].(*corev1.PersistentVolume)
+	if !ok || !ok2 || !ok3 || len(m.Spec.Template.Spec.Volumes) != 1 || m.Spec.Template.Spec.Volumes[0].HostPath == nil || pv.Spec.Local == nil {
+		return false
+	}
+	if m.Spec.Template.Spec.Volumes[0].HostPath.Path != pv.Spec.Local.Path || m.Spec.Template.Spec.NodeSelector["kubernetes.io/hostname"] != pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0].MatchExpressions[0].Values[0] {
+		return false
+	}
+	m.Spec.Template.Spec.Volumes = o.Spec.Template.Spec.Volumes
+	for i := range m.Spec.Template.Spec.Containers[0].VolumeMounts {
+		m.Spec.Template.Spec.Containers[0].VolumeMounts[i].Name = o.Spec.Template.Spec.Containers[0].VolumeMounts[i].Name
+	}
+	delete(ours, pvKey)
+	delete(ours, "PersistentVolumeClaim/couchdb-claim0")
+	return true
+}}
 
 // mergeValues layers values files the way `helm -f a -f b` does (maps
 // merge, everything else is replaced) into the one file `helm get values`
