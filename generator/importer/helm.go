@@ -400,6 +400,7 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 		m.note(preS.pos, "couchdb_data.preExistingDataAvailable", "is the string \"false\" (as in Medic's values/deployment-single.yaml): the 5.x chart's claim template tests it for truth, where a non-empty string is true, so that release's claim waits for a volume couchdb-pv-<namespace> nothing creates; imported as false (a new volume)")
 	}
 	class, classOK := v.str("couchdb", "storage_class")
+	classOK = classOK && class.text != "" // the 5.x chart: storage_class | default ...
 	switch cluster.text {
 	case "eks":
 		if pre {
@@ -450,11 +451,11 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 func (m *helmMapper) k3sStorage(nodes int, pre bool, five bool) {
 	v, e := m.v, m.env
 	if five && !pre {
-		c := "local-path"
-		if class, ok := v.str("couchdb", "storage_class"); ok {
-			c = class.text
+		c, from := "local-path", Pos{}
+		if class, ok := v.str("couchdb", "storage_class"); ok && class.text != "" {
+			c, from = class.text, class.pos
 		}
-		e.Set("couchdb.storage.class", str(c), Pos{})
+		e.Set("couchdb.storage.class", str(c), from)
 		return
 	}
 	var paths []string

@@ -261,6 +261,22 @@ ingress: {host: anchored.example.org}
 			}
 		},
 	}, {
+		name:   "5.x empty storage_class: the chart's default class (storage_class | default)",
+		values: "project_name: ec\ncht_image_tag: 5.2.0\ncluster_type: eks\ncouchdb: {storage_class: \"\", couchdb_node_storage_size: 5Gi}\ningress: {host: ec.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Storage.Class != "ebs-gp2" {
+				t.Errorf("class %q, want ebs-gp2", e.CouchDB.Storage.Class)
+			}
+		},
+	}, {
+		name:   "5.x k3s empty storage_class: local-path",
+		values: "project_name: ek\ncht_image_tag: 5.2.0\ncluster_type: k3s-k3d\ncouchdb: {storage_class: \"\", couchdb_node_storage_size: 5Gi}\ningress: {host: ek.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Storage.Class != "local-path" {
+				t.Errorf("class %q, want local-path", e.CouchDB.Storage.Class)
+			}
+		},
+	}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
