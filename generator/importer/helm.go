@@ -205,7 +205,7 @@ func (m *helmMapper) run() *Env {
 	if u, ok := v.str("couchdb", "user"); ok && u.text != "medic" {
 		e.Set("couchdb.user", str(u.text), u.pos)
 	}
-	if p, ok := v.str("haproxy", "port"); ok && p.set && p.text != "5984" {
+	if p, ok := v.str("haproxy", "port"); ok && p.set && p.text != "" && p.text != "5984" {
 		if n, err := strconv.Atoi(p.text); err == nil {
 			e.Set("haproxy.port", num(n), p.pos)
 		} else {
@@ -311,7 +311,7 @@ func (m *helmMapper) user() string {
 
 func (m *helmMapper) registry(version string) {
 	r, ok := m.v.str("upstream_servers", "docker_registry")
-	if !ok {
+	if !ok || r.text == "" { // the 5.x chart: docker_registry | default ...
 		return
 	}
 	probe := model.Environment{Version: version}
@@ -322,7 +322,7 @@ func (m *helmMapper) registry(version string) {
 
 func (m *helmMapper) builds() {
 	b, ok := m.v.str("upstream_servers", "builds_url")
-	if !ok || b.text == chart4xDefaults["upstream_servers.builds_url"] {
+	if !ok || b.text == "" || b.text == chart4xDefaults["upstream_servers.builds_url"] {
 		return
 	}
 	u, err := url.Parse(b.text)
@@ -439,6 +439,8 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 			return
 		}
 		m.k3sStorage(nodes, pre, five)
+	case "":
+		m.fail(Pos{File: v.file}, "cluster_type", "missing: the 5.x chart has no default; set eks, gke or k3s-k3d")
 	default:
 		m.fail(cluster.pos, "cluster_type", "is %q: Medic's charts know eks, gke (5.x) and k3s-k3d", cluster.text)
 	}

@@ -269,6 +269,13 @@ ingress: {host: anchored.example.org}
 			}
 		},
 	}, {
+		name:   "5.x empty registry, builds URL and haproxy port: the chart's defaults (| default)",
+		values: "project_name: ed\ncht_image_tag: 5.2.0\ncluster_type: eks\nupstream_servers: {docker_registry: \"\", builds_url: \"\"}\nhaproxy: {port: \"\"}\ningress: {host: ed.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Registry != "" || e.HAProxy.Port != 5984 || e.Builds.MarketURL != "https://staging.dev.medicmobile.org" {
+				t.Errorf("registry %q haproxy port %d builds %+v, want the defaults", e.Registry, e.HAProxy.Port, e.Builds)
+			}
+		}}, {
 		name:   "5.x k3s empty storage_class: local-path",
 		values: "project_name: ek\ncht_image_tag: 5.2.0\ncluster_type: k3s-k3d\ncouchdb: {storage_class: \"\", couchdb_node_storage_size: 5Gi}\ningress: {host: ek.example.org}\n",
 		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
@@ -309,6 +316,7 @@ func TestFromHelm_Refusals(t *testing.T) {
 		{"gke disks", "project_name: a\ncht_image_tag: 5.2.0\ncluster_type: gke\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "pre-existing GCE persistent disks are not expressible"},
 		{"unpinned local volume", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\ningress: {host: a.example.org}\n", "local volumes live on one Kubernetes node each"},
 		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
+		{"5.x without cluster_type", "project_name: a\ncht_image_tag: 5.2.0\ningress: {host: a.example.org}\n", "values.yaml: cluster_type: missing: the 5.x chart has no default"},
 		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
 		{"empty", "", "values.yaml: is empty: a Helm values file is a YAML mapping"},
 		{"a string where Helm wants a boolean", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: \"yes\"}\ningress: {host: a.example.org}\n",
