@@ -94,6 +94,9 @@ type composeMapper struct {
 	from  map[string]Pos    // where each variable was set
 	used  map[string]bool
 	env   *Env
+
+	project *types.Project
+	couch   string // the CouchDB compose file
 }
 
 func (m *composeMapper) note(p Pos, key, format string, args ...any) {
@@ -119,13 +122,13 @@ func find(dir string, names ...string) string {
 func (m *composeMapper) run() *Env {
 	core := find(m.dir, coreFile)
 	if core == "" {
-		m.fail(Pos{File: m.dir}, coreFile, "not found in the folder, its compose/ or upgrade-service/: point at the folder holding Medic's compose files")
+		m.fail(Pos{File: m.dir}, coreFile, "not found in the folder, its compose/ or upgrade-service/: point at the folder holding Medic's compose files%s", composeFilesThere(m.dir))
 		return nil
 	}
 	composeDir := filepath.Dir(core)
 	couch := find(composeDir, couchFile, clusteredFile)
 	if couch == "" {
-		m.fail(Pos{File: composeDir}, couchFile, "neither %s nor %s is beside %s", couchFile, clusteredFile, core)
+		m.fail(Pos{File: composeDir}, couchFile, "neither %s nor %s is beside %s%s", couchFile, clusteredFile, core, composeFilesThere(composeDir))
 		return nil
 	}
 	m.readEnv(composeDir)
@@ -134,6 +137,7 @@ func (m *composeMapper) run() *Env {
 		m.fail(Pos{File: core}, "compose", "%v", err)
 		return nil
 	}
+	m.project, m.couch = project, couch
 	name := m.name()
 	e := newEnv(name)
 	m.env = e
@@ -178,7 +182,8 @@ func (m *composeMapper) readEnv(composeDir string) {
 		}
 		vars, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
 		if err != nil {
-			m.fail(Pos{File: p}, ".env", "%v", err)
+			pos, key := envErrorPos(p, b, err)
+			m.fail(pos, key, "not a line docker compose can read (an unterminated quote?); the value is not shown: it may be a secret")
 			continue
 		}
 		for k, v := range vars {
@@ -196,6 +201,49 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.note(p, k, "credential: not imported (keep the VM's .env)")
 		}
 	}
+}
+
+// dotenvLine is the line number compose-go's dotenv errors start with;
+// the rest of such an error may quote the value, a secret.
+var dotenvLine = regexp.MustCompile(`^line (\d+):`)
+
+// envErrorPos is where a .env parse error is: compose-go reports the
+// line it stopped at, so the last variable before it whose value opens a
+// quote (its name, never its value), else that line.
+func envErrorPos(file string, b []byte, err error) (Pos, string) {
+	g := dotenvLine.FindStringSubmatch(err.Error())
+	if g == nil {
+		return Pos{File: file}, ".env"
+	}
+	stop, _ := strconv.Atoi(g[1])
+	pos, key := Pos{File: file, Line: stop}, ".env"
+	for i, l := range strings.Split(string(b), "\n") {
+		if i+1 > stop {
+			break
+		}
+		if q := quotedStart.FindStringSubmatch(l); q != nil {
+			pos, key = Pos{File: file, Line: i + 1}, q[1]
+		}
+	}
+	return pos, key
+}
+
+var quotedStart = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*["'` + "`" + `]`)
+
+// composeFilesThere names the YAML files in dir and compose/, for an error
+// about Medic's file names: renamed files are what it finds instead.
+func composeFilesThere(dir string) string {
+	var names []string
+	for _, d := range []string{dir, filepath.Join(dir, "compose")} {
+		for _, pat := range []string{"*.yml", "*.yaml"} {
+			found, _ := filepath.Glob(filepath.Join(d, pat))
+			names = append(names, found...)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (found %s: Medic's upgrade service only updates files named %s, %s and %s, so rename them back)", strings.Join(names, ", "), coreFile, couchFile, clusteredFile)
 }
 
 // lineOf is the line of `KEY=` in a .env file, for messages.
@@ -220,7 +268,12 @@ func (m *composeMapper) load(composeDir, core, couch string) (*types.Project, er
 	for k := range credentialVars {
 		env[k] = "not-read"
 	}
-	wd := composeDir
+	// Relative bind mounts resolve against the working directory: an
+	// absolute one, so they compare with composePath (also absolute).
+	wd, err := filepath.Abs(composeDir)
+	if err != nil {
+		return nil, err
+	}
 	if p := m.vars["CHT_COMPOSE_PATH"]; strings.HasPrefix(p, "/") {
 		wd = p // where the upgrade service runs docker compose
 	}
@@ -316,6 +369,9 @@ func (m *composeMapper) host(p *types.Project) {
 			}
 		}
 	}
+	if pos.File == "" {
+		pos = Pos{File: m.dir}
+	}
 	if h == "" || h == "test-nginx.dev.medicmobile.org" {
 		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours, set host", h)
 	}
@@ -370,9 +426,14 @@ func (m *composeMapper) paths(p *types.Project, nodes int, composeDir string) {
 		}
 		src := ""
 		for _, v := range p.Services[svc].Volumes {
-			if v.Target == "/opt/couchdb/data" {
-				src = v.Source
+			if v.Target != "/opt/couchdb/data" {
+				continue
 			}
+			if v.Type != types.VolumeTypeBind {
+				m.fail(Pos{File: composeDir}, svc+".volumes", "CouchDB's data is in the %s %q, not a host folder: cht-gen renders host folders (couchdb.dataPaths); copy the data into one first, or it would start on an empty folder", v.Type, v.Source)
+				return
+			}
+			src = v.Source
 		}
 		if src == "" {
 			m.fail(Pos{File: composeDir}, svc+".volumes", "no volume at /opt/couchdb/data: CouchDB's data would be lost")
@@ -398,6 +459,9 @@ func (m *composeMapper) nginx(p *types.Project) {
 		return
 	}
 	for _, port := range n.Ports {
+		if port.HostIP != "" && port.HostIP != "0.0.0.0" {
+			m.note(Pos{File: m.dir}, "nginx.ports", "port %d is published on %s only; cht-gen publishes nginx on every interface of the VM: firewall it if that matters", port.Target, port.HostIP)
+		}
 		field := map[uint32]string{80: "nginx.httpPort", 443: "nginx.httpsPort"}[port.Target]
 		pub, err := strconv.Atoi(port.Published)
 		if field == "" || err != nil {
@@ -456,7 +520,7 @@ func (m *composeMapper) settings() {
 	if v, p, ok := m.get("COUCHDB_USER"); ok && v != "admin" {
 		e.Set("couchdb.user", str(v), p)
 	}
-	if v, p, ok := m.get("COUCHDB_LOG_LEVEL"); ok && v != "info" {
+	if v, p, ok := m.couchdbLogLevel(); ok && v != "info" {
 		e.Set("couchdb.logLevel", str(v), p)
 	}
 	if v, p, ok := m.get("HAPROXY_PORT"); ok && v != "5984" {
@@ -481,6 +545,24 @@ func (m *composeMapper) settings() {
 	if v, p, ok := m.get("CHT_NETWORK"); ok && v != "cht-net" {
 		e.Set("network", str(v), p)
 	}
+}
+
+// couchdbLogLevel is COUCHDB_LOG_LEVEL as CouchDB ran with it: the .env's,
+// else the compose file's default (CHT 4.0.0's files default to error).
+func (m *composeMapper) couchdbLogLevel() (string, Pos, bool) {
+	v, p, ok := m.get("COUCHDB_LOG_LEVEL")
+	if ok {
+		return v, p, true
+	}
+	for _, name := range m.project.ServiceNames() {
+		if name != "couchdb" && !nodeService.MatchString(name) {
+			continue
+		}
+		if lv := m.project.Services[name].Environment["COUCHDB_LOG_LEVEL"]; lv != nil && *lv != "" {
+			return *lv, Pos{File: m.couch}, true
+		}
+	}
+	return "", Pos{}, false
 }
 
 // upgradeService reads the upgrade service's image tag, if its file is there.

@@ -148,3 +148,135 @@ func TestImportCompose_ReadsOnlyTheFolder(t *testing.T) {
 		t.Errorf("import followed the include: %v", err)
 	}
 }
+
+// tinyVM is a small Compose folder in the layout of Medic's install guide,
+// written here (not Medic's files): the services and variables import
+// reads, with Medic's defaults.
+func tinyVM(t *testing.T, couchYAML, dotenv string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "vm")
+	os.MkdirAll(filepath.Join(dir, "compose"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "upgrade-service"), 0o755)
+	core := `services:
+  api:
+    image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0
+  nginx:
+    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0
+    ports:
+      - "${NGINX_HTTP_PORT:-80}:80"
+      - "${NGINX_HTTPS_PORT:-443}:443"
+    environment:
+      - "COMMON_NAME=${COMMON_NAME:-test-nginx.dev.medicmobile.org}"
+`
+	if couchYAML == "" {
+		couchYAML = `services:
+  couchdb:
+    image: public.ecr.aws/medic/cht-couchdb:4.0.0-4.0.0
+    volumes:
+      - ${COUCHDB_DATA:-./srv}:/opt/couchdb/data
+    environment:
+      - "COUCHDB_LOG_LEVEL=${COUCHDB_LOG_LEVEL:-error}"
+`
+	}
+	os.WriteFile(filepath.Join(dir, "compose", "cht-core.yml"), []byte(core), 0o644)
+	os.WriteFile(filepath.Join(dir, "compose", "cht-couchdb.yml"), []byte(couchYAML), 0o644)
+	os.WriteFile(filepath.Join(dir, "upgrade-service", ".env"), []byte(dotenv), 0o600)
+	return dir
+}
+
+func TestImportCompose_Folders(t *testing.T) {
+	const secret = "S3NTINEL-in-the-env"
+	for _, tc := range []struct {
+		name, couch, dotenv string
+		rename              [2]string // compose/ file renamed from, to
+		relative            bool      // the folder given as a relative path
+		want                string    // in the error; "" for success
+		check               func(t *testing.T, src string, notes []importer.Note)
+	}{{
+		name:   "a .env line compose cannot read: its line, never its value",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOUCHDB_PASSWORD=\"" + secret + "\nCOMMON_NAME=a.example.org\n",
+		want:   "upgrade-service/.env:2: COUCHDB_PASSWORD: not a line docker compose can read",
+	}, {
+		name: "CouchDB's data in a named volume: refused, not a host folder",
+		couch: `services:
+  couchdb:
+    image: public.ecr.aws/medic/cht-couchdb:4.0.0-4.0.0
+    volumes: ["couch-data:/opt/couchdb/data"]
+volumes: {couch-data: {}}
+`,
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		want:   `couchdb.volumes: CouchDB's data is in the volume "couch-data", not a host folder`,
+	}, {
+		name:   "renamed compose files: named in the error",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		rename: [2]string{"cht-core.yml", "core.yml"},
+		want:   "compose/core.yml: Medic's upgrade service only updates files named cht-core.yml",
+	}, {
+		name:     "a relative folder without CHT_COMPOSE_PATH: Medic's ./srv is no custom data path",
+		dotenv:   "COMMON_NAME=a.example.org\nCOUCHDB_PASSWORD=" + secret + "\n",
+		relative: true,
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if strings.Contains(src, "dataPaths") {
+				t.Errorf("the default ./srv imported as a data path:\n%s", src)
+			}
+		},
+	}, {
+		name:   "CouchDB's log level as it ran: the compose file's default (4.0.0: error)",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !strings.Contains(src, `logLevel: "error"`) {
+				t.Errorf("log level not imported:\n%s", src)
+			}
+			if n := noteFor(notes, "COMMON_NAME"); !strings.HasPrefix(n, "vm: COMMON_NAME:") && !strings.Contains(n, "/vm: COMMON_NAME:") {
+				t.Errorf("COMMON_NAME note without a place: %q", n)
+			}
+		},
+	}, {
+		name:   "nginx published on one address: said",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nNGINX_HTTPS_PORT=127.0.0.1:8443\nCOMMON_NAME=a.example.org\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if n := noteFor(notes, "nginx.ports"); !strings.Contains(n, "published on 127.0.0.1 only") {
+				t.Errorf("host address not reported: %q", n)
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tinyVM(t, tc.couch, tc.dotenv)
+			if tc.rename[0] != "" {
+				os.Rename(filepath.Join(dir, "compose", tc.rename[0]), filepath.Join(dir, "compose", tc.rename[1]))
+			}
+			if tc.relative {
+				t.Chdir(filepath.Dir(dir))
+				dir = filepath.Base(dir)
+			}
+			env, notes, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "x"})
+			for _, n := range notes {
+				if strings.Contains(n.String(), secret) {
+					t.Errorf("a secret in a note: %s", n)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("a secret in the error: %v", err)
+			}
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			envs := t.TempDir()
+			os.WriteFile(filepath.Join(envs, "gitops.cue"), []byte(gitops), 0o644)
+			if _, err := importer.Write(envs, "x.cue", &importer.EnvFile{Envs: []*importer.Env{env}}, false); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			src, _ := os.ReadFile(filepath.Join(envs, "x.cue"))
+			if strings.Contains(string(src), secret) {
+				t.Fatal("a secret in the environment file")
+			}
+			tc.check(t, string(src), notes)
+		})
+	}
+}
