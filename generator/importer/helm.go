@@ -424,6 +424,10 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 		}
 		e.Set("couchdb.storage.class", str(c), firstSet(class.pos, cluster.pos))
 	case "gke":
+		if !five {
+			m.fail(cluster.pos, "cluster_type", "is gke, which cht-chart-4x does not know: it renders CouchDB's claim and the Ingress only for eks and k3s-k3d, so that release had neither; gke needs CHT 5.x (--cht-version)")
+			return
+		}
 		if pre {
 			m.fail(preS.pos, "couchdb_data.preExistingDataAvailable", "pre-existing GCE persistent disks are not expressible in cht-gen's schema yet; importing would start CouchDB on a new, empty disk")
 			return

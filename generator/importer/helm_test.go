@@ -318,6 +318,8 @@ func TestFromHelm_Refusals(t *testing.T) {
 		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
 		{"5.x without cluster_type", "project_name: a\ncht_image_tag: 5.2.0\ningress: {host: a.example.org}\n", "values.yaml: cluster_type: missing: the 5.x chart has no default"},
 		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
+		{"aliases of aliases (billion laughs)", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "values.yaml: its aliases expand to over 100000 values"},
+		{"4.x on gke", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: gke\ningress: {host: a.example.org}\n", "values.yaml:3:15: cluster_type: is gke, which cht-chart-4x does not know"},
 		{"empty", "", "values.yaml: is empty: a Helm values file is a YAML mapping"},
 		{"a string where Helm wants a boolean", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: \"yes\"}\ningress: {host: a.example.org}\n",
 			`values.yaml:3:35: couchdb.clusteredCouch_enabled: is "yes", want true or false`},

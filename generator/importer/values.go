@@ -82,7 +82,11 @@ func parseValues(file string, data []byte) (*values, error) {
 	v := &values{file: file, read: map[*yaml.Node]bool{}, wrong: map[*yaml.Node]bool{}}
 	// Helm reads anchors, aliases and merge keys (<<) as YAML does: so
 	// does the import, on a copy where they are spelled out.
-	v.root = resolve(doc.Content[0], 0)
+	r := &resolver{budget: maxResolvedNodes}
+	v.root = r.resolve(doc.Content[0], 0)
+	if r.budget < 0 {
+		return nil, fmt.Errorf("%s: its aliases expand to over %d values: a Helm values file is a few KiB", file, maxResolvedNodes)
+	}
 	v.warnings = duplicates(file, doc.Content[0], "")
 	return v, nil
 }
@@ -241,28 +245,37 @@ type leaf struct {
 	pos Pos
 }
 
-// maxAliasDepth bounds alias expansion (a "billion laughs" file).
-const maxAliasDepth = 32
+// maxAliasDepth and maxResolvedNodes bound alias expansion (a "billion
+// laughs" file nests aliases of aliases).
+const (
+	maxAliasDepth    = 32
+	maxResolvedNodes = 100000
+)
+
+type resolver struct{ budget int }
 
 // resolve is a copy of n with aliases replaced by what they name and
 // merge keys (<<) merged as YAML specifies: keys of the mapping itself
 // win over merged ones, earlier merged mappings over later ones.
-func resolve(n *yaml.Node, depth int) *yaml.Node {
+func (r *resolver) resolve(n *yaml.Node, depth int) *yaml.Node {
+	if r.budget--; r.budget < 0 {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil && depth < maxAliasDepth {
-		return resolve(n.Alias, depth+1)
+		return r.resolve(n.Alias, depth+1)
 	}
 	c := *n
 	c.Content = nil
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for _, e := range n.Content {
-			c.Content = append(c.Content, resolve(e, depth))
+			c.Content = append(c.Content, r.resolve(e, depth))
 		}
 	case yaml.MappingNode:
 		var merged [][2]*yaml.Node
 		own := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := *n.Content[i], resolve(n.Content[i+1], depth)
+			k, val := *n.Content[i], r.resolve(n.Content[i+1], depth)
 			if k.Tag == "!!merge" {
 				merged = append(merged, mergeSources(val)...)
 				continue
