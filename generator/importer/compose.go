@@ -138,6 +138,7 @@ func (m *composeMapper) run() *Env {
 		return nil
 	}
 	m.project, m.couch = project, couch
+	m.otherFiles(composeDir, core, couch)
 	name := m.name()
 	e := newEnv(name)
 	m.env = e
@@ -229,6 +230,18 @@ func envErrorPos(file string, b []byte, err error) (Pos, string) {
 }
 
 var quotedStart = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*["'` + "`" + `]`)
+
+// otherFiles notes the YAML files beside Medic's that import does not read.
+func (m *composeMapper) otherFiles(composeDir string, read ...string) {
+	for _, pat := range []string{"*.yml", "*.yaml"} {
+		found, _ := filepath.Glob(filepath.Join(composeDir, pat))
+		for _, f := range found {
+			if f != read[0] && f != read[1] {
+				m.note(Pos{File: f}, "compose file", "not read: cht-gen renders Medic's files (and the upgrade service runs only those); add what it holds to the rendered folder yourself if the VM needs it")
+			}
+		}
+	}
+}
 
 // composeFilesThere names the YAML files in dir and compose/, for an error
 // about Medic's file names: renamed files are what it finds instead.

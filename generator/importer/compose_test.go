@@ -189,6 +189,7 @@ func TestImportCompose_Folders(t *testing.T) {
 	for _, tc := range []struct {
 		name, couch, dotenv string
 		rename              [2]string // compose/ file renamed from, to
+		extra               string    // a compose file of the host's beside Medic's
 		relative            bool      // the folder given as a relative path
 		want                string    // in the error; "" for success
 		check               func(t *testing.T, src string, notes []importer.Note)
@@ -234,7 +235,11 @@ volumes: {couch-data: {}}
 	}, {
 		name:   "nginx published on one address: said",
 		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nNGINX_HTTPS_PORT=127.0.0.1:8443\nCOMMON_NAME=a.example.org\n",
+		extra:  "backup.yml",
 		check: func(t *testing.T, src string, notes []importer.Note) {
+			if n := noteFor(notes, "compose file"); !strings.Contains(n, "backup.yml: compose file: not read") {
+				t.Errorf("a compose file beside Medic's not reported: %q", n)
+			}
 			if n := noteFor(notes, "nginx.ports"); !strings.Contains(n, "published on 127.0.0.1 only") {
 				t.Errorf("host address not reported: %q", n)
 			}
@@ -244,6 +249,9 @@ volumes: {couch-data: {}}
 			dir := tinyVM(t, tc.couch, tc.dotenv)
 			if tc.rename[0] != "" {
 				os.Rename(filepath.Join(dir, "compose", tc.rename[0]), filepath.Join(dir, "compose", tc.rename[1]))
+			}
+			if tc.extra != "" {
+				os.WriteFile(filepath.Join(dir, "compose", tc.extra), []byte("services: {backup: {image: alpine}}\n"), 0o644)
 			}
 			if tc.relative {
 				t.Chdir(filepath.Dir(dir))
