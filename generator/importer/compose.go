@@ -550,7 +550,11 @@ func (m *composeMapper) settings() {
 		e.Set("builds.server", str(v), p)
 	}
 	if v, p, ok := m.get("HEALTHCHECK_LOG_LEVEL"); ok {
-		e.Set("healthcheck.logLevel", str(v), p)
+		if m.passedTo("HEALTHCHECK_LOG_LEVEL", "healthcheck") {
+			e.Set("healthcheck.logLevel", str(v), p)
+		} else {
+			m.note(p, "HEALTHCHECK_LOG_LEVEL", "Medic's files of this version do not pass it to the healthcheck, so it had no effect: not imported")
+		}
 	}
 	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && v != e.Name {
 		e.Set("project", str(v), p)
@@ -576,6 +580,12 @@ func (m *composeMapper) couchdbLogLevel() (string, Pos, bool) {
 		}
 	}
 	return "", Pos{}, false
+}
+
+// passedTo reports whether the loaded project gives service the variable.
+func (m *composeMapper) passedTo(variable, service string) bool {
+	s, ok := m.project.Services[service]
+	return ok && s.Environment[variable] != nil
 }
 
 // upgradeService reads the upgrade service's image tag, if its file is there.
