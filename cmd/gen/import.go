@@ -182,9 +182,9 @@ anything is written; existing files are never replaced unless --force.`,
 // nothing failed before; otherwise, or when validating them fails, it prints
 // every error and writes nothing. imported reports each file written.
 func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile, force bool, failed importer.Errors, imported func(*importer.Written)) error {
-	if len(failed) > 0 { // the files that did map: their errors too, all at once
+	if mapped := nonEmpty(newFiles); len(failed) > 0 && len(mapped) > 0 { // the files that did map: their errors too, all at once
 		var more importer.Errors
-		if err := importer.Check(dir, nonEmpty(newFiles), force); errors.As(err, &more) {
+		if err := importer.Check(dir, mapped, force); errors.As(err, &more) {
 			failed = append(failed, more...)
 		} else if err != nil {
 			failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "environments", Message: err.Error()})

@@ -235,7 +235,8 @@ func (m *helmMapper) keyPos(path ...string) Pos {
 }
 
 // version reads cht_image_tag (Medic's images are tagged with the
-// version, before 4.2.0 "<v>-<v>"), else chtversion, else --cht-version.
+// version, before 4.2.0 "<v>-<v>"), else chtversion, else --cht-version,
+// and whether the 5.x chart produced the values (else cht-chart-4x).
 func (m *helmMapper) version() (scalar, bool) {
 	v := m.v
 	var found scalar
@@ -256,22 +257,33 @@ func (m *helmMapper) version() (scalar, bool) {
 			return scalar{text: "4.22.0"}, false
 		}
 	}
+	// The chart that produced the values is the one of the version the
+	// release ran: a 4.x file imported with --cht-version 5.x still means
+	// what cht-chart-4x made of it (clusteredCouch_enabled, its defaults).
+	ranFive := false
+	if ok {
+		pv, _ := model.ParseVersion(found.text)
+		ranFive = pv.Major() >= 5
+	}
 	if m.opts.Version != "" {
 		if ok && found.text != m.opts.Version {
 			m.note(found.pos, "cht_image_tag", "%s replaced by --cht-version %s", found.text, m.opts.Version)
 		}
+		ranOn := ok
 		found, ok = scalar{text: m.opts.Version, pos: Pos{File: "--cht-version"}}, true
+		if pv, err := model.ParseVersion(found.text); err == nil && !ranOn {
+			ranFive = pv.Major() >= 5
+		}
 	}
 	if !ok {
 		m.fail(m.keyPos("cht_image_tag"), "cht_image_tag", "holds no CHT version (4.x.y or 5.x.y), nor does chtversion: pass --cht-version")
 		return scalar{text: "4.22.0"}, false
 	}
-	pv, err := model.ParseVersion(found.text)
-	if err != nil {
+	if _, err := model.ParseVersion(found.text); err != nil {
 		m.fail(found.pos, "cht_image_tag", "%v", err)
 		return scalar{text: "4.22.0"}, false
 	}
-	return found, pv.Major() >= 5
+	return found, ranFive
 }
 
 func (m *helmMapper) name() string {

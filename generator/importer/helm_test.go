@@ -284,6 +284,19 @@ ingress: {host: anchored.example.org}
 			}
 		},
 	}, {
+		// Moving a release to 5.x: its values still mean what cht-chart-4x
+		// made of them (clusteredCouch_enabled, not the 5.x key).
+		name:   "a cht-chart-4x cluster imported with --cht-version 5.x stays a cluster",
+		values: "project_name: moving\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: true}\nnodes: {node-1: a, node-2: b, node-3: c}\ningress: {host: moving.example.org}\n",
+		opts:   importer.HelmOptions{Version: "5.2.0"},
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "5.2.0" || e.CouchDB.Nodes != 3 || e.CouchDB.Storage.Class != "ebs-gp2" {
+				t.Errorf("version %s nodes %d class %q: want 5.2.0, the release's 3 nodes, cht-chart-4x's ebs-gp2", e.Version, e.CouchDB.Nodes, e.CouchDB.Storage.Class)
+			}
+			if n := noteFor(notes, "couchdb.clusteredCouch_enabled"); n != "" {
+				t.Errorf("cht-chart-4x's own key called the other line's: %s", n)
+			}
+		}}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
