@@ -361,6 +361,9 @@ func (m *composeMapper) images(p *types.Project) {
 		return
 	}
 	m.env.Set("version", str(tag), Pos{})
+	if n, ok := betaChannel(m.env, tag, Pos{File: m.dir}); ok {
+		m.notes = append(m.notes, n)
+	}
 	repo := strings.TrimSuffix(named.Name(), "/cht-api")
 	probe := model.Environment{Version: tag}
 	if repo != probe.ImageRegistry() {

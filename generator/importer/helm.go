@@ -187,6 +187,9 @@ func (m *helmMapper) run() *Env {
 	m.env = e
 	e.Set("target", str("kubernetes"), Pos{})
 	e.Set("version", str(version.text), version.pos)
+	if n, ok := betaChannel(e, version.text, version.pos); ok {
+		m.notes = append(m.notes, n)
+	}
 	wrongKinds := len(v.errs)
 	if host, ok := v.str("ingress", "host"); ok {
 		e.Set("host", str(host.text), host.pos)
@@ -621,6 +624,17 @@ func (m *helmMapper) leftovers() {
 		}
 		m.note(l.pos, l.key, "not read by Medic's charts: ignored")
 	}
+}
+
+// betaChannel puts an environment that runs a pre-release on the beta
+// channel (the schema refuses pre-releases on stable), saying so.
+func betaChannel(e *Env, version string, from Pos) (Note, bool) {
+	v, err := model.ParseVersion(version)
+	if err != nil || v.Prerelease() == "" {
+		return Note{}, false
+	}
+	e.Set("channel", str("beta"), from)
+	return Note{Pos: from, Key: "channel", Message: fmt.Sprintf("%s is a pre-release: the environment follows the beta channel (cht-gen bump --latest offers pre-releases); set channel: \"stable\" once on a release", version)}, true
 }
 
 // credentialsComment says how to provide the Secret the chart rendered

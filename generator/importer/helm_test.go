@@ -296,7 +296,16 @@ ingress: {host: anchored.example.org}
 			if n := noteFor(notes, "couchdb.clusteredCouch_enabled"); n != "" {
 				t.Errorf("cht-chart-4x's own key called the other line's: %s", n)
 			}
-		}}, {
+		},
+	}, {
+		name:   "a pre-release: on the beta channel",
+		values: "project_name: beta\ncht_image_tag: 5.1.0-beta.1\ncluster_type: eks\ningress: {host: beta.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "5.1.0-beta.1" || e.Channel != "beta" || !strings.Contains(noteFor(notes, "channel"), "values.yaml:2:16: channel: 5.1.0-beta.1 is a pre-release") {
+				t.Errorf("version %s channel %q notes %v", e.Version, e.Channel, notes)
+			}
+		},
+	}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
