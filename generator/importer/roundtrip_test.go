@@ -191,6 +191,21 @@ ingress:
 			return ok
 		}}, hc.ClaimRef},
 	}, {
+		// cht-chart-4x substitutes %d for clustered nodes only: a single
+		// node mounts the folder named "couch%d" (the round trip caught
+		// cht-gen mounting couch1, an empty folder).
+		name: "eks single node, a subPath with %d",
+		edit: func(string) string {
+			return `project_name: pct
+namespace: pct
+cht_image_tag: 4.22.0
+couchdb_data: {dataPathOnDiskForCouchDB: "couch%d"}
+ingress:
+  host: pct.example.org
+  annotations: {groupname: g, tags: "A=B", certificate: "arn:aws:acm:eu-west-1:1:certificate/x"}
+`
+		},
+	}, {
 		name: "k3s single node on a host path, its toleration, passwords with every special character",
 		edit: func(string) string {
 			return `project_name: k3single
