@@ -364,7 +364,11 @@ func (m *composeMapper) images(p *types.Project) {
 	if n, ok := betaChannel(m.env, tag, Pos{File: m.dir}); ok {
 		m.notes = append(m.notes, n)
 	}
-	repo := strings.TrimSuffix(named.Name(), "/cht-api")
+	repo, isMedics := strings.CutSuffix(named.Name(), "/cht-api")
+	if !isMedics {
+		m.fail(Pos{File: m.dir}, "api.image", "%s is not Medic's cht-api image: cht-gen renders <registry>/cht-api (and cht-sentinel, cht-nginx...) at one version; mirror Medic's images under their names", named.Name())
+		return
+	}
 	probe := model.Environment{Version: tag}
 	if repo != probe.ImageRegistry() {
 		m.env.Set("registry", str(repo), Pos{})

@@ -190,6 +190,7 @@ func TestImportCompose_Folders(t *testing.T) {
 		name, couch, dotenv string
 		rename              [2]string // compose/ file renamed from, to
 		extra               string    // a compose file of the host's beside Medic's
+		core                string    // cht-core.yml instead of tinyVM's
 		relative            bool      // the folder given as a relative path
 		want                string    // in the error; "" for success
 		check               func(t *testing.T, src string, notes []importer.Note)
@@ -207,6 +208,11 @@ volumes: {couch-data: {}}
 `,
 		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
 		want:   `couchdb.volumes: CouchDB's data is in the volume "couch-data", not a host folder`,
+	}, {
+		name:   "an api image of another name: refused, not rendered as <it>/cht-api",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		core:   "services:\n  api: {image: registry.example.org/moh/custom-api:4.0.0}\n  nginx: {image: public.ecr.aws/medic/cht-nginx:4.0.0}\n",
+		want:   "registry.example.org/moh/custom-api is not Medic's cht-api image",
 	}, {
 		name:   "renamed compose files: named in the error",
 		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
@@ -252,6 +258,9 @@ volumes: {couch-data: {}}
 			dir := tinyVM(t, tc.couch, tc.dotenv)
 			if tc.rename[0] != "" {
 				os.Rename(filepath.Join(dir, "compose", tc.rename[0]), filepath.Join(dir, "compose", tc.rename[1]))
+			}
+			if tc.core != "" {
+				os.WriteFile(filepath.Join(dir, "compose", "cht-core.yml"), []byte(tc.core), 0o644)
 			}
 			if tc.extra != "" {
 				os.WriteFile(filepath.Join(dir, "compose", tc.extra), []byte("services: {backup: {image: alpine}}\n"), 0o644)
