@@ -563,12 +563,43 @@ func (m *composeMapper) settings() {
 			m.note(p, "HEALTHCHECK_LOG_LEVEL", "Medic's files of this version do not pass it to the healthcheck, so it had no effect: not imported")
 		}
 	}
-	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && v != e.Name {
+	if v, p := m.runningProject(); v != e.Name {
 		e.Set("project", str(v), p)
 	}
 	if v, p, ok := m.get("CHT_NETWORK"); ok && v != "cht-net" {
 		e.Set("network", str(v), p)
 	}
+}
+
+// upgradeProjectDefault is the project name Medic's upgrade service gives
+// CHT when CHT_COMPOSE_PROJECT_NAME is not set.
+var upgradeProjectDefault = regexp.MustCompile(`CHT_COMPOSE_PROJECT_NAME=\$\{CHT_COMPOSE_PROJECT_NAME:-([a-z0-9][a-z0-9_-]*)\}`)
+
+// runningProject is the compose project the VM's containers run under:
+// renaming it would start a second set of containers (and new named
+// volumes) beside the old ones. CHT_COMPOSE_PROJECT_NAME, else the
+// upgrade service's default (cht), else what docker compose makes of the
+// compose folder (COMPOSE_PROJECT_NAME, else the folder's name).
+func (m *composeMapper) runningProject() (string, Pos) {
+	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok {
+		return v, p
+	}
+	var name string
+	var from Pos
+	if f := find(m.dir, "docker-compose.yml"); f != "" {
+		b, _ := os.ReadFile(f)
+		name, from = "cht", Pos{File: f}
+		if g := upgradeProjectDefault.FindSubmatch(b); g != nil {
+			name = string(g[1])
+		}
+	} else if v, p, ok := m.get("COMPOSE_PROJECT_NAME"); ok {
+		return v, p
+	} else {
+		abs, _ := filepath.Abs(filepath.Dir(m.couch))
+		name, from = strings.ToLower(filepath.Base(abs)), Pos{File: filepath.Dir(m.couch)}
+	}
+	m.note(from, "CHT_COMPOSE_PROJECT_NAME", "not set: the containers run as compose project %q, which the environment keeps (project)", name)
+	return name, from
 }
 
 // couchdbLogLevel is COUCHDB_LOG_LEVEL as CouchDB ran with it: the .env's,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -191,6 +192,7 @@ func TestImportCompose_Folders(t *testing.T) {
 		rename              [2]string // compose/ file renamed from, to
 		extra               string    // a compose file of the host's beside Medic's
 		core                string    // cht-core.yml instead of tinyVM's
+		upgrade             string    // upgrade-service/docker-compose.yml
 		relative            bool      // the folder given as a relative path
 		want                string    // in the error; "" for success
 		check               func(t *testing.T, src string, notes []importer.Note)
@@ -213,6 +215,24 @@ volumes: {couch-data: {}}
 		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
 		core:   "services:\n  api: {image: registry.example.org/moh/custom-api:4.0.0}\n  nginx: {image: public.ecr.aws/medic/cht-nginx:4.0.0}\n",
 		want:   "registry.example.org/moh/custom-api is not Medic's cht-api image",
+	}, {
+		// Renaming the project would start a second set of containers.
+		name:    "no CHT_COMPOSE_PROJECT_NAME: the upgrade service's default project (cht) kept",
+		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		upgrade: "services:\n  cht-upgrade-service:\n    image: public.ecr.aws/s5s3h4s7/cht-upgrade-service:latest\n    environment:\n      - CHT_COMPOSE_PROJECT_NAME=${CHT_COMPOSE_PROJECT_NAME:-cht}\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !regexp.MustCompile(`project: +"cht"`).MatchString(src) {
+				t.Errorf("project not kept as cht:\n%s", src)
+			}
+		},
+	}, {
+		name:   "no CHT_COMPOSE_PROJECT_NAME, no upgrade service: docker compose's default, the folder's name",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !regexp.MustCompile(`project: +"compose"`).MatchString(src) {
+				t.Errorf("project not kept as the folder's name:\n%s", src)
+			}
+		},
 	}, {
 		name:   "renamed compose files: named in the error",
 		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
@@ -258,6 +278,9 @@ volumes: {couch-data: {}}
 			dir := tinyVM(t, tc.couch, tc.dotenv)
 			if tc.rename[0] != "" {
 				os.Rename(filepath.Join(dir, "compose", tc.rename[0]), filepath.Join(dir, "compose", tc.rename[1]))
+			}
+			if tc.upgrade != "" {
+				os.WriteFile(filepath.Join(dir, "upgrade-service", "docker-compose.yml"), []byte(tc.upgrade), 0o644)
 			}
 			if tc.core != "" {
 				os.WriteFile(filepath.Join(dir, "compose", "cht-core.yml"), []byte(tc.core), 0o644)
