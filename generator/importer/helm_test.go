@@ -306,6 +306,16 @@ ingress: {host: anchored.example.org}
 			}
 		},
 	}, {
+		name:   "helm get values without -o yaml (its header), a second document (ignored, as Helm does)",
+		values: "USER-SUPPLIED VALUES:\nproject_name: hdr\ncht_image_tag: 4.22.0\ningress: {host: hdr.example.org}\n---\nproject_name: other\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Name != "hdr" {
+				t.Errorf("name %s, want the first document's", e.Name)
+			}
+			if n := noteFor(notes, "values file"); !strings.Contains(n, "values.yaml:5: values file: holds a second YAML document") {
+				t.Errorf("second document not reported: %q", n)
+			}
+		}}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
@@ -339,10 +349,12 @@ func TestFromHelm_Refusals(t *testing.T) {
 		{"unpinned local volume", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\ningress: {host: a.example.org}\n", "local volumes live on one Kubernetes node each"},
 		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
 		{"5.x without cluster_type", "project_name: a\ncht_image_tag: 5.2.0\ningress: {host: a.example.org}\n", "values.yaml: cluster_type: missing: the 5.x chart has no default"},
-		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
-		{"aliases of aliases (billion laughs)", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "values.yaml: its aliases expand to over 100000 values"},
+		{"not a mapping", "- a\n", "values.yaml:1: values file: a Helm values file is a YAML mapping"},
+		{"aliases of aliases (billion laughs)", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "values.yaml: values file: its aliases expand to over 100000 values"},
 		{"4.x on gke", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: gke\ningress: {host: a.example.org}\n", "values.yaml:3:15: cluster_type: is gke, which cht-chart-4x does not know"},
-		{"empty", "", "values.yaml: is empty: a Helm values file is a YAML mapping"},
+		{"not YAML", "project_name: a\n\tcht_image_tag: 4.22.0\n", "values.yaml:2: values file: not YAML: found a tab character"},
+		{"helm get values of a release without values", "USER-SUPPLIED VALUES:\nnull\n", "values.yaml:2: values file: a Helm values file is a YAML mapping"},
+		{"empty", "", "values.yaml: values file: is empty: a Helm values file is a YAML mapping"},
 		{"a string where Helm wants a boolean", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: \"yes\"}\ningress: {host: a.example.org}\n",
 			`values.yaml:3:35: couchdb.clusteredCouch_enabled: is "yes", want true or false`},
 		{"every value of the wrong kind, at once", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: oops\ningress: {host: [a]}\ntoleration: 5\nnodes: x\n",

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -65,19 +67,37 @@ func ReadValues(path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, maxValuesSize+1))
 }
 
+// fileError is a problem with a values file as a whole, at line (0: none).
+func fileError(file string, line int, format string, args ...any) error {
+	return Errors{{Pos: Pos{File: file, Line: line}, Key: "values file", Message: fmt.Sprintf(format, args...)}}
+}
+
+// yamlLine splits go.yaml.in's "yaml: line N: message".
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// helmHeader is the line `helm get values` prints above the values
+// without -o yaml (with --all: COMPUTED VALUES).
+var helmHeader = regexp.MustCompile(`^(USER-SUPPLIED|COMPUTED) VALUES:[ \t]*\r?\n`)
+
 func parseValues(file string, data []byte) (*values, error) {
 	if len(data) > maxValuesSize {
-		return nil, fmt.Errorf("%s: over %d bytes: a Helm values file is a few KiB", file, maxValuesSize)
+		return nil, fileError(file, 0, "over %d bytes: a Helm values file is a few KiB", maxValuesSize)
 	}
+	// The header is not YAML of the values: blanked, lines keep their numbers.
+	data = helmHeader.ReplaceAll(data, []byte("\n"))
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: is empty: a Helm values file is a YAML mapping (as `helm get values RELEASE -n NS -o yaml` prints)", file)
+		return nil, fileError(file, 0, "is empty: a Helm values file is a YAML mapping (as `helm get values RELEASE -n NS -o yaml` prints)")
 	} else if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		if g := yamlLine.FindStringSubmatch(err.Error()); g != nil {
+			n, _ := strconv.Atoi(g[1])
+			return nil, fileError(file, n, "not YAML: %s", g[2])
+		}
+		return nil, fileError(file, 0, "not YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: a Helm values file is a YAML mapping (as `helm get values RELEASE -n NS -o yaml` prints)", file, doc.Line)
+		return nil, fileError(file, doc.Line, "a Helm values file is a YAML mapping (as `helm get values RELEASE -n NS -o yaml` prints)")
 	}
 	v := &values{file: file, read: map[*yaml.Node]bool{}, wrong: map[*yaml.Node]bool{}}
 	// Helm reads anchors, aliases and merge keys (<<) as YAML does: so
@@ -85,9 +105,14 @@ func parseValues(file string, data []byte) (*values, error) {
 	r := &resolver{budget: maxResolvedNodes}
 	v.root = r.resolve(doc.Content[0], 0)
 	if r.budget < 0 {
-		return nil, fmt.Errorf("%s: its aliases expand to over %d values: a Helm values file is a few KiB", file, maxResolvedNodes)
+		return nil, fileError(file, 0, "its aliases expand to over %d values: a Helm values file is a few KiB", maxResolvedNodes)
 	}
 	v.warnings = duplicates(file, doc.Content[0], "")
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		v.warnings = append(v.warnings, Note{Pos: Pos{File: file, Line: next.Line}, Key: "values file",
+			Message: "holds a second YAML document: Helm reads only the first, so does the import; the rest is ignored"})
+	}
 	return v, nil
 }
 
