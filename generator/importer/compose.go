@@ -20,6 +20,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cht-gen/cht-gen/generator/model"
 )
@@ -167,7 +168,9 @@ func (m *composeMapper) run() *Env {
 func (m *composeMapper) readEnv(composeDir string) {
 	m.vars, m.from, m.used = map[string]string{}, map[string]Pos{}, map[string]bool{}
 	seen := map[string]bool{}
-	for _, p := range []string{filepath.Join(m.dir, "upgrade-service", ".env"), filepath.Join(m.dir, ".env"), filepath.Join(composeDir, ".env")} {
+	upgradeEnv := filepath.Join(m.dir, "upgrade-service", ".env")
+	passed, filtered := passedOn(filepath.Join(m.dir, "upgrade-service", "docker-compose.yml"))
+	for _, p := range []string{upgradeEnv, filepath.Join(m.dir, ".env"), filepath.Join(composeDir, ".env")} {
 		abs, _ := filepath.Abs(p)
 		if seen[abs] {
 			continue
@@ -188,13 +191,19 @@ func (m *composeMapper) readEnv(composeDir string) {
 			continue
 		}
 		for k, v := range vars {
-			if _, dup := m.vars[k]; dup {
+			if _, dup := m.from[k]; dup {
 				continue
+			}
+			pos := Pos{File: p, Line: lineOf(b, k)}
+			if p == upgradeEnv && filtered && !passed[k] && composeVars[k] != "" {
+				// docker compose runs in the upgrade service's container,
+				// which gets only the variables its docker-compose.yml lists.
+				m.note(pos, k, "Medic's upgrade service does not pass it on (its docker-compose.yml lists what it passes): CHT started by the upgrade service ran without it. Imported as set (%s), so the rendered files apply it; remove that to keep Medic's default", composeVars[k])
 			}
 			if !credentialVars[k] {
 				m.vars[k] = v
 			}
-			m.from[k] = Pos{File: p, Line: lineOf(b, k)}
+			m.from[k] = pos
 		}
 	}
 	for k := range credentialVars {
@@ -202,6 +211,38 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.note(p, k, "credential: not imported (keep the VM's .env)")
 		}
 	}
+}
+
+// passedOn lists the variables the upgrade service's docker-compose.yml
+// passes into its container (where it runs docker compose for CHT);
+// ok is false when there is no such file to tell.
+func passedOn(file string) (map[string]bool, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false
+	}
+	var f struct {
+		Services map[string]struct {
+			Environment yaml.Node `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	if yaml.Unmarshal(b, &f) != nil || len(f.Services) == 0 {
+		return nil, false
+	}
+	passed := map[string]bool{}
+	for _, svc := range f.Services {
+		env := svc.Environment
+		for i, n := range env.Content {
+			switch {
+			case env.Kind == yaml.SequenceNode:
+				name, _, _ := strings.Cut(n.Value, "=")
+				passed[name] = true
+			case env.Kind == yaml.MappingNode && i%2 == 0:
+				passed[n.Value] = true
+			}
+		}
+	}
+	return passed, true
 }
 
 // dotenvLine is the line number compose-go's dotenv errors start with;
