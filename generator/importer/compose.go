@@ -108,6 +108,11 @@ func (m *composeMapper) fail(p Pos, key, format string, args ...any) {
 	m.errs = append(m.errs, Note{Pos: p, Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
+func isFile(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.Mode().IsRegular()
+}
+
 // find returns the first of names found in dir or one level below.
 func find(dir string, names ...string) string {
 	for _, n := range names {
@@ -127,6 +132,10 @@ func (m *composeMapper) run() *Env {
 		return nil
 	}
 	composeDir := filepath.Dir(core)
+	if up := filepath.Join(m.dir, "..", "upgrade-service", ".env"); composeDir == filepath.Clean(m.dir) && isFile(up) && !isFile(filepath.Join(m.dir, "upgrade-service", ".env")) {
+		m.fail(Pos{File: m.dir}, "folder", "is the compose folder of a VM whose settings are in %s: point at %s, which holds both", up, filepath.Dir(filepath.Clean(m.dir)))
+		return nil
+	}
 	couch := find(composeDir, couchFile, clusteredFile)
 	if couch == "" {
 		m.fail(Pos{File: composeDir}, couchFile, "neither %s nor %s is beside %s%s", couchFile, clusteredFile, core, composeFilesThere(composeDir))

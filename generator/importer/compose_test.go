@@ -193,6 +193,7 @@ func TestImportCompose_Folders(t *testing.T) {
 		extra               string    // a compose file of the host's beside Medic's
 		core                string    // cht-core.yml instead of tinyVM's
 		upgrade             string    // upgrade-service/docker-compose.yml
+		sub                 string    // import this subfolder of the VM's folder
 		relative            bool      // the folder given as a relative path
 		want                string    // in the error; "" for success
 		check               func(t *testing.T, src string, notes []importer.Note)
@@ -250,6 +251,11 @@ volumes: {couch-data: {}}
 			}
 		},
 	}, {
+		name:   "the compose folder given, its settings beside it in ../upgrade-service: refused, naming the folder to give",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOUCHDB_DATA=/data/couch\n",
+		sub:    "compose",
+		want:   "vm/compose: folder: is the compose folder of a VM whose settings are in",
+	}, {
 		name:   "renamed compose files: named in the error",
 		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
 		rename: [2]string{"cht-core.yml", "core.yml"},
@@ -303,6 +309,9 @@ volumes: {couch-data: {}}
 			}
 			if tc.extra != "" {
 				os.WriteFile(filepath.Join(dir, "compose", tc.extra), []byte("services: {backup: {image: alpine}}\n"), 0o644)
+			}
+			if tc.sub != "" {
+				dir = filepath.Join(dir, tc.sub)
 			}
 			if tc.relative {
 				t.Chdir(filepath.Dir(dir))
