@@ -535,6 +535,7 @@ func (m *composeMapper) nginx(p *types.Project) {
 		field := map[uint32]string{80: "nginx.httpPort", 443: "nginx.httpsPort"}[port.Target]
 		pub, err := strconv.Atoi(port.Published)
 		if field == "" || err != nil {
+			m.note(Pos{File: m.dir}, "nginx.ports", "port %d (published as %q) is not one of Medic's (80, 443): not expressible, not rendered", port.Target, port.Published)
 			continue
 		}
 		if (field == "nginx.httpPort" && pub != 80) || (field == "nginx.httpsPort" && pub != 443) {

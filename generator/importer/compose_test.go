@@ -230,10 +230,13 @@ volumes: {couch-data: {}}
 		name:    "a variable Medic's upgrade service does not pass on: imported, and said",
 		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCHT_COMPOSE_PROJECT_NAME=cht\nCOMMON_NAME=a.example.org\nLOG_MAX_SIZE=10m\nNGINX_HTTPS_PORT=8443\n",
 		upgrade: "services:\n  cht-upgrade-service:\n    image: x\n    environment:\n      - NGINX_HTTPS_PORT\n      - CHT_COMPOSE_PROJECT_NAME=${CHT_COMPOSE_PROJECT_NAME:-cht}\n",
-		core:    "services:\n  api: {image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0}\n  nginx:\n    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0\n    ports: [\"${NGINX_HTTPS_PORT:-443}:443\"]\n  haproxy:\n    image: public.ecr.aws/medic/cht-haproxy:4.0.0-4.0.0\n    logging: {driver: local, options: {max-size: \"${LOG_MAX_SIZE:-50m}\"}}\n",
+		core:    "services:\n  api: {image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0}\n  nginx:\n    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0\n    ports: [\"${NGINX_HTTPS_PORT:-443}:443\", \"8080:8080\"]\n  haproxy:\n    image: public.ecr.aws/medic/cht-haproxy:4.0.0-4.0.0\n    logging: {driver: local, options: {max-size: \"${LOG_MAX_SIZE:-50m}\"}}\n",
 		check: func(t *testing.T, src string, notes []importer.Note) {
 			if n := noteFor(notes, "LOG_MAX_SIZE"); !strings.Contains(n, "upgrade-service/.env:4: LOG_MAX_SIZE: Medic's upgrade service does not pass it on") {
 				t.Errorf("not reported: %q", n)
+			}
+			if n := noteFor(notes, "nginx.ports"); !strings.Contains(n, `port 8080 (published as "8080") is not one of Medic's`) {
+				t.Errorf("an extra nginx port not reported: %q", n)
 			}
 			if n := noteFor(notes, "NGINX_HTTPS_PORT"); n != "" {
 				t.Errorf("a variable the upgrade service passes reported: %q", n)

@@ -585,7 +585,7 @@ func (m *helmMapper) ingress(cluster scalar) {
 		for _, f := range []struct{ key, field string }{{"groupname", "groupName"}, {"tags", "tags"}, {"certificate", "certificateArn"}} {
 			if s, ok := v.str("ingress", "annotations", f.key); ok && s.text != "" {
 				e.Set("ingress."+f.field, str(s.text), s.pos)
-			} else if !m.five {
+			} else if !m.five && !s.set { // set empty: no such annotation, as cht-gen renders
 				m.note(m.keyPos("ingress"), "ingress.annotations."+f.key, "not set: cht-chart-4x's default is Medic's own dev ALB setting, which the release used; not imported (set ingress.%s)", f.field)
 			}
 		}

@@ -315,7 +315,16 @@ ingress: {host: anchored.example.org}
 			if n := noteFor(notes, "values file"); !strings.Contains(n, "values.yaml:5: values file: holds a second YAML document") {
 				t.Errorf("second document not reported: %q", n)
 			}
-		}}, {
+		},
+	}, {
+		name:   "an ALB annotation set empty: none, and not called Medic's default",
+		values: "project_name: nocert\ncht_image_tag: 4.22.0\ningress:\n  host: nocert.example.org\n  annotations: {groupname: moh, tags: T=1, certificate: \"\"}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Ingress.CertificateArn != "" || noteFor(notes, "ingress.annotations.certificate") != "" {
+				t.Errorf("certificate %q, note %q", e.Ingress.CertificateArn, noteFor(notes, "ingress.annotations.certificate"))
+			}
+		},
+	}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
