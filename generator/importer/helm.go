@@ -76,7 +76,7 @@ var explained = map[string]string{
 	"chtversion":                   "read by Medic's deploy script, not the chart (cht_image_tag sets the images)",
 	"ingress.hosted_zone_id":       "Route 53 zone Medic's deploy script adds the host to; cht-gen manages no DNS: keep the record",
 	"ingress.load_balancer":        "load balancer Medic's deploy script points DNS at; cht-gen manages no DNS: keep the record",
-	"environment":                  "\"local\" adds an nginx Service for Medic's CI and skips node checks; not expressible, ignored",
+	"environment":                  "\"remote\" is what cht-gen renders; \"local\" adds an nginx Service for Medic's CI and skips node checks, not expressible",
 	"cert_source":                  "read by Medic's deploy script to create the TLS Secret; cht-gen expects the Secret (ingress.tlsSecretName) in the cluster",
 	"certificate_crt_file_path":    "read by Medic's deploy script to create the TLS Secret; create it yourself",
 	"certificate_key_file_path":    "read by Medic's deploy script to create the TLS Secret; create it yourself",
