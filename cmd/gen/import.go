@@ -182,6 +182,14 @@ anything is written; existing files are never replaced unless --force.`,
 // nothing failed before; otherwise, or when validating them fails, it prints
 // every error and writes nothing. imported reports each file written.
 func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile, force bool, failed importer.Errors, imported func(*importer.Written)) error {
+	if mapped := nonEmpty(newFiles); len(failed) > 0 && len(mapped) > 0 { // the files that did map: their errors too, all at once
+		var more importer.Errors
+		if err := importer.Check(dir, mapped, force); errors.As(err, &more) {
+			failed = append(failed, more...)
+		} else if err != nil {
+			failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "environments", Message: err.Error()})
+		}
+	}
 	if len(failed) == 0 {
 		written, err := importer.WriteFiles(dir, newFiles, force)
 		if err == nil {
@@ -202,6 +210,17 @@ func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile,
 	}
 	fmt.Fprintf(s.stderr, "cht-gen: %d error(s); nothing written\n", len(failed))
 	return exitError{code: 1}
+}
+
+// nonEmpty drops files without environments (every values file failed).
+func nonEmpty(files map[string]*importer.EnvFile) map[string]*importer.EnvFile {
+	out := map[string]*importer.EnvFile{}
+	for n, f := range files {
+		if len(f.Envs) > 0 {
+			out[n] = f
+		}
+	}
+	return out
 }
 
 // valuesNote is a values file that could not be read or parsed, as one of

@@ -20,6 +20,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cht-gen/cht-gen/generator/model"
 )
@@ -30,10 +31,6 @@ type ComposeOptions struct {
 	// folder name, whichever is a valid environment name.
 	Name string
 }
-
-// medicProject is the compose project Medic's upgrade service runs CHT
-// as when CHT_COMPOSE_PROJECT_NAME is unset.
-const medicProject = "cht"
 
 // Medic's file names (the upgrade service only rewrites these).
 const (
@@ -100,6 +97,9 @@ type composeMapper struct {
 	env   *Env
 	// version is the VM's CHT version, read off the api image.
 	version string
+
+	project *types.Project
+	couch   string // the CouchDB compose file
 }
 
 func (m *composeMapper) note(p Pos, key, format string, args ...any) {
@@ -108,6 +108,11 @@ func (m *composeMapper) note(p Pos, key, format string, args ...any) {
 
 func (m *composeMapper) fail(p Pos, key, format string, args ...any) {
 	m.errs = append(m.errs, Note{Pos: p, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func isFile(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.Mode().IsRegular()
 }
 
 // find returns the first of names found in dir or one level below.
@@ -125,13 +130,17 @@ func find(dir string, names ...string) string {
 func (m *composeMapper) run() *Env {
 	core := find(m.dir, coreFile)
 	if core == "" {
-		m.fail(Pos{File: m.dir}, coreFile, "not found in the folder, its compose/ or upgrade-service/: point at the folder holding Medic's compose files")
+		m.fail(Pos{File: m.dir}, coreFile, "not found in the folder, its compose/ or upgrade-service/: point at the folder holding Medic's compose files%s", composeFilesThere(m.dir))
 		return nil
 	}
 	composeDir := filepath.Dir(core)
+	if up := filepath.Join(m.dir, "..", "upgrade-service", ".env"); composeDir == filepath.Clean(m.dir) && isFile(up) && !isFile(filepath.Join(m.dir, "upgrade-service", ".env")) {
+		m.fail(Pos{File: m.dir}, "folder", "is the compose folder of a VM whose settings are in %s: point at %s, which holds both", up, filepath.Dir(filepath.Clean(m.dir)))
+		return nil
+	}
 	couch := find(composeDir, couchFile, clusteredFile)
 	if couch == "" {
-		m.fail(Pos{File: composeDir}, couchFile, "neither %s nor %s is beside %s", couchFile, clusteredFile, core)
+		m.fail(Pos{File: composeDir}, couchFile, "neither %s nor %s is beside %s%s", couchFile, clusteredFile, core, composeFilesThere(composeDir))
 		return nil
 	}
 	m.readEnv(composeDir)
@@ -140,6 +149,8 @@ func (m *composeMapper) run() *Env {
 		m.fail(Pos{File: core}, "compose", "%v", err)
 		return nil
 	}
+	m.project, m.couch = project, couch
+	m.otherFiles(composeDir, core, couch)
 	name := m.name()
 	e := newEnv(name)
 	m.env = e
@@ -168,7 +179,9 @@ func (m *composeMapper) run() *Env {
 func (m *composeMapper) readEnv(composeDir string) {
 	m.vars, m.from, m.used = map[string]string{}, map[string]Pos{}, map[string]bool{}
 	seen := map[string]bool{}
-	for _, p := range []string{filepath.Join(m.dir, "upgrade-service", ".env"), filepath.Join(m.dir, ".env"), filepath.Join(composeDir, ".env")} {
+	upgradeEnv := filepath.Join(m.dir, "upgrade-service", ".env")
+	passed, filtered := passedOn(filepath.Join(m.dir, "upgrade-service", "docker-compose.yml"))
+	for _, p := range []string{upgradeEnv, filepath.Join(m.dir, ".env"), filepath.Join(composeDir, ".env")} {
 		abs, _ := filepath.Abs(p)
 		if seen[abs] {
 			continue
@@ -184,17 +197,24 @@ func (m *composeMapper) readEnv(composeDir string) {
 		}
 		vars, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
 		if err != nil {
-			m.fail(Pos{File: p}, ".env", "%v", err)
+			pos, key := envErrorPos(p, b, err)
+			m.fail(pos, key, "not a line docker compose can read (an unterminated quote?); the value is not shown: it may be a secret")
 			continue
 		}
 		for k, v := range vars {
-			if _, dup := m.vars[k]; dup {
+			if _, dup := m.from[k]; dup {
 				continue
+			}
+			pos := Pos{File: p, Line: lineOf(b, k)}
+			if p == upgradeEnv && filtered && !passed[k] && composeVars[k] != "" {
+				// docker compose runs in the upgrade service's container,
+				// which gets only the variables its docker-compose.yml lists.
+				m.note(pos, k, "Medic's upgrade service does not pass it on (its docker-compose.yml lists what it passes): CHT started by the upgrade service ran without it. Imported as set (%s), so the rendered files apply it; remove that to keep Medic's default", composeVars[k])
 			}
 			if !credentialVars[k] {
 				m.vars[k] = v
 			}
-			m.from[k] = Pos{File: p, Line: lineOf(b, k)}
+			m.from[k] = pos
 		}
 	}
 	for k := range credentialVars {
@@ -202,6 +222,93 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.note(p, k, "credential: not imported (keep the VM's .env)")
 		}
 	}
+}
+
+// passedOn lists the variables the upgrade service's docker-compose.yml
+// passes into its container (where it runs docker compose for CHT);
+// ok is false when there is no such file to tell.
+func passedOn(file string) (map[string]bool, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false
+	}
+	var f struct {
+		Services map[string]struct {
+			Environment yaml.Node `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	if yaml.Unmarshal(b, &f) != nil || len(f.Services) == 0 {
+		return nil, false
+	}
+	passed := map[string]bool{}
+	for _, svc := range f.Services {
+		env := svc.Environment
+		for i, n := range env.Content {
+			switch {
+			case env.Kind == yaml.SequenceNode:
+				name, _, _ := strings.Cut(n.Value, "=")
+				passed[name] = true
+			case env.Kind == yaml.MappingNode && i%2 == 0:
+				passed[n.Value] = true
+			}
+		}
+	}
+	return passed, true
+}
+
+// dotenvLine is the line number compose-go's dotenv errors start with;
+// the rest of such an error may quote the value, a secret.
+var dotenvLine = regexp.MustCompile(`^line (\d+):`)
+
+// envErrorPos is where a .env parse error is: compose-go reports the
+// line it stopped at, so the last variable before it whose value opens a
+// quote (its name, never its value), else that line.
+func envErrorPos(file string, b []byte, err error) (Pos, string) {
+	g := dotenvLine.FindStringSubmatch(err.Error())
+	if g == nil {
+		return Pos{File: file}, ".env"
+	}
+	stop, _ := strconv.Atoi(g[1])
+	pos, key := Pos{File: file, Line: stop}, ".env"
+	for i, l := range strings.Split(string(b), "\n") {
+		if i+1 > stop {
+			break
+		}
+		if q := quotedStart.FindStringSubmatch(l); q != nil {
+			pos, key = Pos{File: file, Line: i + 1}, q[1]
+		}
+	}
+	return pos, key
+}
+
+var quotedStart = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*["'` + "`" + `]`)
+
+// otherFiles notes the YAML files beside Medic's that import does not read.
+func (m *composeMapper) otherFiles(composeDir string, read ...string) {
+	for _, pat := range []string{"*.yml", "*.yaml"} {
+		found, _ := filepath.Glob(filepath.Join(composeDir, pat))
+		for _, f := range found {
+			if f != read[0] && f != read[1] {
+				m.note(Pos{File: f}, "compose file", "not read: cht-gen renders Medic's files (and the upgrade service runs only those); add what it holds to the rendered folder yourself if the VM needs it")
+			}
+		}
+	}
+}
+
+// composeFilesThere names the YAML files in dir and compose/, for an error
+// about Medic's file names: renamed files are what it finds instead.
+func composeFilesThere(dir string) string {
+	var names []string
+	for _, d := range []string{dir, filepath.Join(dir, "compose")} {
+		for _, pat := range []string{"*.yml", "*.yaml"} {
+			found, _ := filepath.Glob(filepath.Join(d, pat))
+			names = append(names, found...)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (found %s: Medic's upgrade service only updates files named %s, %s and %s, so rename them back)", strings.Join(names, ", "), coreFile, couchFile, clusteredFile)
 }
 
 // lineOf is the line of `KEY=` in a .env file, for messages.
@@ -226,7 +333,12 @@ func (m *composeMapper) load(composeDir, core, couch string) (*types.Project, er
 	for k := range credentialVars {
 		env[k] = "not-read"
 	}
-	wd := composeDir
+	// Relative bind mounts resolve against the working directory: an
+	// absolute one, so they compare with composePath (also absolute).
+	wd, err := filepath.Abs(composeDir)
+	if err != nil {
+		return nil, err
+	}
 	if p := m.vars["CHT_COMPOSE_PATH"]; strings.HasPrefix(p, "/") {
 		wd = p // where the upgrade service runs docker compose
 	}
@@ -302,7 +414,14 @@ func (m *composeMapper) images(p *types.Project) {
 	}
 	m.env.Set("version", str(tag), Pos{})
 	m.version = tag
-	repo := strings.TrimSuffix(named.Name(), "/cht-api")
+	if n, ok := betaChannel(m.env, tag, Pos{File: m.dir}); ok {
+		m.notes = append(m.notes, n)
+	}
+	repo, isMedics := strings.CutSuffix(named.Name(), "/cht-api")
+	if !isMedics {
+		m.fail(Pos{File: m.dir}, "api.image", "%s is not Medic's cht-api image: cht-gen renders <registry>/cht-api (and cht-sentinel, cht-nginx...) at one version; mirror Medic's images under their names", named.Name())
+		return
+	}
 	probe := model.Environment{Version: tag}
 	if repo != probe.ImageRegistry() {
 		m.env.Set("registry", str(repo), Pos{})
@@ -322,6 +441,9 @@ func (m *composeMapper) host(p *types.Project) {
 				h = *v
 			}
 		}
+	}
+	if pos.File == "" {
+		pos = Pos{File: m.dir}
 	}
 	if h == "" || h == "test-nginx.dev.medicmobile.org" {
 		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours, set host", h)
@@ -377,9 +499,14 @@ func (m *composeMapper) paths(p *types.Project, nodes int, composeDir string) {
 		}
 		src := ""
 		for _, v := range p.Services[svc].Volumes {
-			if v.Target == "/opt/couchdb/data" {
-				src = v.Source
+			if v.Target != "/opt/couchdb/data" {
+				continue
 			}
+			if v.Type != types.VolumeTypeBind {
+				m.fail(Pos{File: composeDir}, svc+".volumes", "CouchDB's data is in the %s %q, not a host folder: cht-gen renders host folders (couchdb.dataPaths); copy the data into one first, or it would start on an empty folder", v.Type, v.Source)
+				return
+			}
+			src = v.Source
 		}
 		if src == "" {
 			m.fail(Pos{File: composeDir}, svc+".volumes", "no volume at /opt/couchdb/data: CouchDB's data would be lost")
@@ -405,9 +532,13 @@ func (m *composeMapper) nginx(p *types.Project) {
 		return
 	}
 	for _, port := range n.Ports {
+		if port.HostIP != "" && port.HostIP != "0.0.0.0" {
+			m.note(Pos{File: m.dir}, "nginx.ports", "port %d is published on %s only; cht-gen publishes nginx on every interface of the VM: firewall it if that matters", port.Target, port.HostIP)
+		}
 		field := map[uint32]string{80: "nginx.httpPort", 443: "nginx.httpsPort"}[port.Target]
 		pub, err := strconv.Atoi(port.Published)
 		if field == "" || err != nil {
+			m.note(Pos{File: m.dir}, "nginx.ports", "port %d (published as %q) is not one of Medic's (80, 443): not expressible, not rendered", port.Target, port.Published)
 			continue
 		}
 		if (field == "nginx.httpPort" && pub != 80) || (field == "nginx.httpsPort" && pub != 443) {
@@ -464,8 +595,8 @@ func (m *composeMapper) settings() {
 		e.Set("couchdb.user", str(v), p)
 	}
 	// Unset, cht-gen renders Medic's default of the version (error before
-	// 4.3.0, info since): a level the VM sets is kept unless it is that.
-	if v, p, ok := m.get("COUCHDB_LOG_LEVEL"); ok && v != (&model.Environment{Version: m.version}).Compose().DefaultLogLevel {
+	// 4.3.0, info since): the level CouchDB ran with is kept unless it is that.
+	if v, p, ok := m.couchdbLogLevel(); ok && v != (&model.Environment{Version: m.version}).Compose().DefaultLogLevel {
 		e.Set("couchdb.logLevel", str(v), p)
 	}
 	if v, p, ok := m.get("HAPROXY_PORT"); ok && v != "5984" {
@@ -482,20 +613,73 @@ func (m *composeMapper) settings() {
 		e.Set("builds.server", str(v), p)
 	}
 	if v, p, ok := m.get("HEALTHCHECK_LOG_LEVEL"); ok {
-		e.Set("healthcheck.logLevel", str(v), p)
+		if m.passedTo("HEALTHCHECK_LOG_LEVEL", "healthcheck") {
+			e.Set("healthcheck.logLevel", str(v), p)
+		} else {
+			m.note(p, "HEALTHCHECK_LOG_LEVEL", "Medic's files of this version do not pass it to the healthcheck, so it had no effect: not imported")
+		}
 	}
-	// Unset, the project is Medic's default, cht (the upgrade service's
-	// ${CHT_COMPOSE_PROJECT_NAME:-cht}): keeping it keeps the VM's volumes
-	// (cht_cht-ssl holds the certificate) and containers.
-	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && v != e.Name {
+	if v, p := m.runningProject(); v != e.Name {
 		e.Set("project", str(v), p)
-	} else if !ok && e.Name != medicProject {
-		e.Set("project", str(medicProject), p)
-		m.note(p, "CHT_COMPOSE_PROJECT_NAME", "is not set: the VM runs Medic's default project %q, kept as project (its volumes and containers are named after it)", medicProject)
 	}
 	if v, p, ok := m.get("CHT_NETWORK"); ok && v != "cht-net" {
 		e.Set("network", str(v), p)
 	}
+}
+
+// upgradeProjectDefault is the project name Medic's upgrade service gives
+// CHT when CHT_COMPOSE_PROJECT_NAME is not set.
+var upgradeProjectDefault = regexp.MustCompile(`CHT_COMPOSE_PROJECT_NAME=\$\{CHT_COMPOSE_PROJECT_NAME:-([a-z0-9][a-z0-9_-]*)\}`)
+
+// runningProject is the compose project the VM's containers run under:
+// renaming it would start a second set of containers (and new named
+// volumes) beside the old ones. CHT_COMPOSE_PROJECT_NAME, else the
+// upgrade service's default (cht), else what docker compose makes of the
+// compose folder (COMPOSE_PROJECT_NAME, else the folder's name).
+func (m *composeMapper) runningProject() (string, Pos) {
+	if v, p, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok {
+		return v, p
+	}
+	var name string
+	var from Pos
+	if f := find(m.dir, "docker-compose.yml"); f != "" {
+		b, _ := os.ReadFile(f)
+		name, from = "cht", Pos{File: f}
+		if g := upgradeProjectDefault.FindSubmatch(b); g != nil {
+			name = string(g[1])
+		}
+	} else if v, p, ok := m.get("COMPOSE_PROJECT_NAME"); ok {
+		return v, p
+	} else {
+		abs, _ := filepath.Abs(filepath.Dir(m.couch))
+		name, from = strings.ToLower(filepath.Base(abs)), Pos{File: filepath.Dir(m.couch)}
+	}
+	m.note(from, "CHT_COMPOSE_PROJECT_NAME", "not set: the containers run as compose project %q, which the environment keeps (project)", name)
+	return name, from
+}
+
+// couchdbLogLevel is COUCHDB_LOG_LEVEL as CouchDB ran with it: the .env's,
+// else the compose file's default (CHT 4.0.0's files default to error).
+func (m *composeMapper) couchdbLogLevel() (string, Pos, bool) {
+	v, p, ok := m.get("COUCHDB_LOG_LEVEL")
+	if ok {
+		return v, p, true
+	}
+	for _, name := range m.project.ServiceNames() {
+		if name != "couchdb" && !nodeService.MatchString(name) {
+			continue
+		}
+		if lv := m.project.Services[name].Environment["COUCHDB_LOG_LEVEL"]; lv != nil && *lv != "" {
+			return *lv, Pos{File: m.couch}, true
+		}
+	}
+	return "", Pos{}, false
+}
+
+// passedTo reports whether the loaded project gives service the variable.
+func (m *composeMapper) passedTo(variable, service string) bool {
+	s, ok := m.project.Services[service]
+	return ok && s.Environment[variable] != nil
 }
 
 // upgradeService reads the upgrade service's image tag, if its file is there.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -223,5 +224,226 @@ func TestImportCompose_LogLevelOfOldVMs(t *testing.T) {
 		if want := "COUCHDB_LOG_LEVEL=${COUCHDB_LOG_LEVEL:-" + tc.want + "}"; !strings.Contains(string(set[compose.Dir(e)+"/"+compose.SingleFile]), want) {
 			t.Errorf(".env %q: rendered CouchDB file does not say %s", tc.dotenv, want)
 		}
+	}
+}
+
+// tinyVM is a small Compose folder in the layout of Medic's install guide,
+// written here (not Medic's files): the services and variables import
+// reads, with Medic's defaults.
+func tinyVM(t *testing.T, couchYAML, dotenv string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "vm")
+	os.MkdirAll(filepath.Join(dir, "compose"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "upgrade-service"), 0o755)
+	core := `services:
+  api:
+    image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0
+  nginx:
+    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0
+    ports:
+      - "${NGINX_HTTP_PORT:-80}:80"
+      - "${NGINX_HTTPS_PORT:-443}:443"
+    environment:
+      - "COMMON_NAME=${COMMON_NAME:-test-nginx.dev.medicmobile.org}"
+`
+	if couchYAML == "" {
+		couchYAML = `services:
+  couchdb:
+    image: public.ecr.aws/medic/cht-couchdb:4.0.0-4.0.0
+    volumes:
+      - ${COUCHDB_DATA:-./srv}:/opt/couchdb/data
+    environment:
+      - "COUCHDB_LOG_LEVEL=${COUCHDB_LOG_LEVEL:-error}"
+`
+	}
+	os.WriteFile(filepath.Join(dir, "compose", "cht-core.yml"), []byte(core), 0o644)
+	os.WriteFile(filepath.Join(dir, "compose", "cht-couchdb.yml"), []byte(couchYAML), 0o644)
+	os.WriteFile(filepath.Join(dir, "upgrade-service", ".env"), []byte(dotenv), 0o600)
+	return dir
+}
+
+func TestImportCompose_Folders(t *testing.T) {
+	const secret = "S3NTINEL-in-the-env"
+	for _, tc := range []struct {
+		name, couch, dotenv string
+		rename              [2]string // compose/ file renamed from, to
+		extra               string    // a compose file of the host's beside Medic's
+		core                string    // cht-core.yml instead of tinyVM's
+		upgrade             string    // upgrade-service/docker-compose.yml
+		sub                 string    // import this subfolder of the VM's folder
+		relative            bool      // the folder given as a relative path
+		want                string    // in the error; "" for success
+		check               func(t *testing.T, src string, notes []importer.Note)
+	}{{
+		// A host edited the compose file's default: CouchDB ran with it.
+		name: "CouchDB's log level as it ran: a compose file default that is not the version's",
+		couch: `services:
+  couchdb:
+    image: public.ecr.aws/medic/cht-couchdb:4.0.0-4.0.0
+    volumes:
+      - ${COUCHDB_DATA:-./srv}:/opt/couchdb/data
+    environment:
+      - "COUCHDB_LOG_LEVEL=${COUCHDB_LOG_LEVEL:-notice}"
+`,
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !strings.Contains(src, `logLevel: "notice"`) {
+				t.Errorf("the level CouchDB ran with was not imported:\n%s", src)
+			}
+		},
+	}, {
+		name:   "a .env line compose cannot read: its line, never its value",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOUCHDB_PASSWORD=\"" + secret + "\nCOMMON_NAME=a.example.org\n",
+		want:   "upgrade-service/.env:2: COUCHDB_PASSWORD: not a line docker compose can read",
+	}, {
+		name: "CouchDB's data in a named volume: refused, not a host folder",
+		couch: `services:
+  couchdb:
+    image: public.ecr.aws/medic/cht-couchdb:4.0.0-4.0.0
+    volumes: ["couch-data:/opt/couchdb/data"]
+volumes: {couch-data: {}}
+`,
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		want:   `couchdb.volumes: CouchDB's data is in the volume "couch-data", not a host folder`,
+	}, {
+		name:   "an api image of another name: refused, not rendered as <it>/cht-api",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		core:   "services:\n  api: {image: registry.example.org/moh/custom-api:4.0.0}\n  nginx: {image: public.ecr.aws/medic/cht-nginx:4.0.0}\n",
+		want:   "registry.example.org/moh/custom-api is not Medic's cht-api image",
+	}, {
+		// Renaming the project would start a second set of containers.
+		name:    "no CHT_COMPOSE_PROJECT_NAME: the upgrade service's default project (cht) kept",
+		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		upgrade: "services:\n  cht-upgrade-service:\n    image: public.ecr.aws/s5s3h4s7/cht-upgrade-service:latest\n    environment:\n      - CHT_COMPOSE_PROJECT_NAME=${CHT_COMPOSE_PROJECT_NAME:-cht}\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !regexp.MustCompile(`project: +"cht"`).MatchString(src) {
+				t.Errorf("project not kept as cht:\n%s", src)
+			}
+		},
+	}, {
+		name:    "a variable Medic's upgrade service does not pass on: imported, and said",
+		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCHT_COMPOSE_PROJECT_NAME=cht\nCOMMON_NAME=a.example.org\nLOG_MAX_SIZE=10m\nNGINX_HTTPS_PORT=8443\n",
+		upgrade: "services:\n  cht-upgrade-service:\n    image: x\n    environment:\n      - NGINX_HTTPS_PORT\n      - CHT_COMPOSE_PROJECT_NAME=${CHT_COMPOSE_PROJECT_NAME:-cht}\n",
+		core:    "services:\n  api: {image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0}\n  nginx:\n    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0\n    ports: [\"${NGINX_HTTPS_PORT:-443}:443\", \"8080:8080\"]\n  haproxy:\n    image: public.ecr.aws/medic/cht-haproxy:4.0.0-4.0.0\n    logging: {driver: local, options: {max-size: \"${LOG_MAX_SIZE:-50m}\"}}\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if n := noteFor(notes, "LOG_MAX_SIZE"); !strings.Contains(n, "upgrade-service/.env:4: LOG_MAX_SIZE: Medic's upgrade service does not pass it on") {
+				t.Errorf("not reported: %q", n)
+			}
+			if n := noteFor(notes, "nginx.ports"); !strings.Contains(n, `port 8080 (published as "8080") is not one of Medic's`) {
+				t.Errorf("an extra nginx port not reported: %q", n)
+			}
+			if n := noteFor(notes, "NGINX_HTTPS_PORT"); n != "" {
+				t.Errorf("a variable the upgrade service passes reported: %q", n)
+			}
+			if !regexp.MustCompile(`maxSize: +"10m"`).MatchString(src) || !regexp.MustCompile(`httpsPort: +8443`).MatchString(src) {
+				t.Errorf("settings not imported:\n%s", src)
+			}
+		},
+	}, {
+		name:   "no CHT_COMPOSE_PROJECT_NAME, no upgrade service: docker compose's default, the folder's name",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !regexp.MustCompile(`project: +"compose"`).MatchString(src) {
+				t.Errorf("project not kept as the folder's name:\n%s", src)
+			}
+		},
+	}, {
+		name:   "the compose folder given, its settings beside it in ../upgrade-service: refused, naming the folder to give",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOUCHDB_DATA=/data/couch\n",
+		sub:    "compose",
+		want:   "vm/compose: folder: is the compose folder of a VM whose settings are in",
+	}, {
+		name:   "renamed compose files: named in the error",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		rename: [2]string{"cht-core.yml", "core.yml"},
+		want:   "compose/core.yml: Medic's upgrade service only updates files named cht-core.yml",
+	}, {
+		name:     "a relative folder without CHT_COMPOSE_PATH: Medic's ./srv is no custom data path",
+		dotenv:   "COMMON_NAME=a.example.org\nCOUCHDB_PASSWORD=" + secret + "\n",
+		relative: true,
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if strings.Contains(src, "dataPaths") {
+				t.Errorf("the default ./srv imported as a data path:\n%s", src)
+			}
+		},
+	}, {
+		// 4.0.0's files default to error, which is also what cht-gen
+		// renders for 4.0.0 when logLevel is unset: nothing to write.
+		name:   "CouchDB's log level as it ran: the compose file's default (4.0.0: error, the version's own)",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nHEALTHCHECK_LOG_LEVEL=DEBUG\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if strings.Contains(src, "healthcheck") || !strings.Contains(noteFor(notes, "HEALTHCHECK_LOG_LEVEL"), "had no effect") {
+				t.Errorf("HEALTHCHECK_LOG_LEVEL, which these files do not pass on, imported or not reported:\n%s", src)
+			}
+			if strings.Contains(src, "logLevel") {
+				t.Errorf("the version's default log level written out:\n%s", src)
+			}
+			if n := noteFor(notes, "COMMON_NAME"); !strings.HasPrefix(n, "vm: COMMON_NAME:") && !strings.Contains(n, "/vm: COMMON_NAME:") {
+				t.Errorf("COMMON_NAME note without a place: %q", n)
+			}
+		},
+	}, {
+		name:   "nginx published on one address: said",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nNGINX_HTTPS_PORT=127.0.0.1:8443\nCOMMON_NAME=a.example.org\n",
+		extra:  "backup.yml",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if n := noteFor(notes, "compose file"); !strings.Contains(n, "backup.yml: compose file: not read") {
+				t.Errorf("a compose file beside Medic's not reported: %q", n)
+			}
+			if n := noteFor(notes, "nginx.ports"); !strings.Contains(n, "published on 127.0.0.1 only") {
+				t.Errorf("host address not reported: %q", n)
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tinyVM(t, tc.couch, tc.dotenv)
+			if tc.rename[0] != "" {
+				os.Rename(filepath.Join(dir, "compose", tc.rename[0]), filepath.Join(dir, "compose", tc.rename[1]))
+			}
+			if tc.upgrade != "" {
+				os.WriteFile(filepath.Join(dir, "upgrade-service", "docker-compose.yml"), []byte(tc.upgrade), 0o644)
+			}
+			if tc.core != "" {
+				os.WriteFile(filepath.Join(dir, "compose", "cht-core.yml"), []byte(tc.core), 0o644)
+			}
+			if tc.extra != "" {
+				os.WriteFile(filepath.Join(dir, "compose", tc.extra), []byte("services: {backup: {image: alpine}}\n"), 0o644)
+			}
+			if tc.sub != "" {
+				dir = filepath.Join(dir, tc.sub)
+			}
+			if tc.relative {
+				t.Chdir(filepath.Dir(dir))
+				dir = filepath.Base(dir)
+			}
+			env, notes, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "x"})
+			for _, n := range notes {
+				if strings.Contains(n.String(), secret) {
+					t.Errorf("a secret in a note: %s", n)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("a secret in the error: %v", err)
+			}
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			envs := t.TempDir()
+			os.WriteFile(filepath.Join(envs, "gitops.cue"), []byte(gitops), 0o644)
+			if _, err := importer.Write(envs, "x.cue", &importer.EnvFile{Envs: []*importer.Env{env}}, false); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			src, _ := os.ReadFile(filepath.Join(envs, "x.cue"))
+			if strings.Contains(string(src), secret) {
+				t.Fatal("a secret in the environment file")
+			}
+			tc.check(t, string(src), notes)
+		})
 	}
 }

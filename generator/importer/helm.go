@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -75,7 +76,7 @@ var explained = map[string]string{
 	"chtversion":                   "read by Medic's deploy script, not the chart (cht_image_tag sets the images)",
 	"ingress.hosted_zone_id":       "Route 53 zone Medic's deploy script adds the host to; cht-gen manages no DNS: keep the record",
 	"ingress.load_balancer":        "load balancer Medic's deploy script points DNS at; cht-gen manages no DNS: keep the record",
-	"environment":                  "\"local\" adds an nginx Service for Medic's CI and skips node checks; not expressible, ignored",
+	"environment":                  "\"remote\" is what cht-gen renders; \"local\" adds an nginx Service for Medic's CI and skips node checks, not expressible",
 	"cert_source":                  "read by Medic's deploy script to create the TLS Secret; cht-gen expects the Secret (ingress.tlsSecretName) in the cluster",
 	"certificate_crt_file_path":    "read by Medic's deploy script to create the TLS Secret; create it yourself",
 	"certificate_key_file_path":    "read by Medic's deploy script to create the TLS Secret; create it yourself",
@@ -132,8 +133,10 @@ func FromHelm(file string, data []byte, opts HelmOptions) (*Env, []Note, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &helmMapper{v: v, opts: opts}
+	m := &helmMapper{v: v, opts: opts, notes: v.warnings}
 	env := m.run()
+	m.errs = append(m.errs, v.errs...)
+	sort.SliceStable(m.errs, func(i, j int) bool { return m.errs[i].Pos.Line < m.errs[j].Pos.Line })
 	if len(m.errs) > 0 {
 		return nil, m.notes, Errors(m.errs)
 	}
@@ -170,7 +173,8 @@ func (m *helmMapper) fail(p Pos, key, format string, args ...any) {
 
 func (m *helmMapper) run() *Env {
 	v := m.v
-	v.lookup("USER-SUPPLIED VALUES") // the header `helm get values` prints
+	v.lookup("USER-SUPPLIED VALUES") // the headers `helm get values [--all]` print
+	v.lookup("COMPUTED VALUES")
 	version, five := m.version()
 	m.five = five
 	if five {
@@ -183,9 +187,13 @@ func (m *helmMapper) run() *Env {
 	m.env = e
 	e.Set("target", str("kubernetes"), Pos{})
 	e.Set("version", str(version.text), version.pos)
+	if n, ok := betaChannel(e, version.text, version.pos); ok {
+		m.notes = append(m.notes, n)
+	}
+	wrongKinds := len(v.errs)
 	if host, ok := v.str("ingress", "host"); ok {
 		e.Set("host", str(host.text), host.pos)
-	} else {
+	} else if len(v.errs) == wrongKinds { // else it is there, of the wrong kind, and reported so
 		m.fail(Pos{File: v.file}, "ingress.host", "missing: the host CHT is reached on is required")
 	}
 	e.Set("cluster", str(m.opts.Cluster), Pos{})
@@ -200,7 +208,7 @@ func (m *helmMapper) run() *Env {
 	if u, ok := v.str("couchdb", "user"); ok && u.text != "medic" {
 		e.Set("couchdb.user", str(u.text), u.pos)
 	}
-	if p, ok := v.str("haproxy", "port"); ok && p.set && p.text != "5984" {
+	if p, ok := v.str("haproxy", "port"); ok && p.set && p.text != "" && p.text != "5984" {
 		if n, err := strconv.Atoi(p.text); err == nil {
 			e.Set("haproxy.port", num(n), p.pos)
 		} else {
@@ -230,7 +238,8 @@ func (m *helmMapper) keyPos(path ...string) Pos {
 }
 
 // version reads cht_image_tag (Medic's images are tagged with the
-// version, before 4.2.0 "<v>-<v>"), else chtversion, else --cht-version.
+// version, before 4.2.0 "<v>-<v>"), else chtversion, else --cht-version,
+// and whether the 5.x chart produced the values (else cht-chart-4x).
 func (m *helmMapper) version() (scalar, bool) {
 	v := m.v
 	var found scalar
@@ -251,22 +260,33 @@ func (m *helmMapper) version() (scalar, bool) {
 			return scalar{text: "4.22.0"}, false
 		}
 	}
+	// The chart that produced the values is the one of the version the
+	// release ran: a 4.x file imported with --cht-version 5.x still means
+	// what cht-chart-4x made of it (clusteredCouch_enabled, its defaults).
+	ranFive := false
+	if ok {
+		pv, _ := model.ParseVersion(found.text)
+		ranFive = pv.Major() >= 5
+	}
 	if m.opts.Version != "" {
 		if ok && found.text != m.opts.Version {
 			m.note(found.pos, "cht_image_tag", "%s replaced by --cht-version %s", found.text, m.opts.Version)
 		}
+		ranOn := ok
 		found, ok = scalar{text: m.opts.Version, pos: Pos{File: "--cht-version"}}, true
+		if pv, err := model.ParseVersion(found.text); err == nil && !ranOn {
+			ranFive = pv.Major() >= 5
+		}
 	}
 	if !ok {
 		m.fail(m.keyPos("cht_image_tag"), "cht_image_tag", "holds no CHT version (4.x.y or 5.x.y), nor does chtversion: pass --cht-version")
 		return scalar{text: "4.22.0"}, false
 	}
-	pv, err := model.ParseVersion(found.text)
-	if err != nil {
+	if _, err := model.ParseVersion(found.text); err != nil {
 		m.fail(found.pos, "cht_image_tag", "%v", err)
 		return scalar{text: "4.22.0"}, false
 	}
-	return found, pv.Major() >= 5
+	return found, ranFive
 }
 
 func (m *helmMapper) name() string {
@@ -306,7 +326,7 @@ func (m *helmMapper) user() string {
 
 func (m *helmMapper) registry(version string) {
 	r, ok := m.v.str("upstream_servers", "docker_registry")
-	if !ok {
+	if !ok || r.text == "" { // the 5.x chart: docker_registry | default ...
 		return
 	}
 	probe := model.Environment{Version: version}
@@ -317,7 +337,7 @@ func (m *helmMapper) registry(version string) {
 
 func (m *helmMapper) builds() {
 	b, ok := m.v.str("upstream_servers", "builds_url")
-	if !ok || b.text == chart4xDefaults["upstream_servers.builds_url"] {
+	if !ok || b.text == "" || b.text == chart4xDefaults["upstream_servers.builds_url"] {
 		return
 	}
 	u, err := url.Parse(b.text)
@@ -395,6 +415,7 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 		m.note(preS.pos, "couchdb_data.preExistingDataAvailable", "is the string \"false\" (as in Medic's values/deployment-single.yaml): the 5.x chart's claim template tests it for truth, where a non-empty string is true, so that release's claim waits for a volume couchdb-pv-<namespace> nothing creates; imported as false (a new volume)")
 	}
 	class, classOK := v.str("couchdb", "storage_class")
+	classOK = classOK && class.text != "" // the 5.x chart: storage_class | default ...
 	switch cluster.text {
 	case "eks":
 		if pre {
@@ -418,6 +439,10 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 		}
 		e.Set("couchdb.storage.class", str(c), firstSet(class.pos, cluster.pos))
 	case "gke":
+		if !five {
+			m.fail(cluster.pos, "cluster_type", "is gke, which cht-chart-4x does not know: it renders CouchDB's claim and the Ingress only for eks and k3s-k3d, so that release had neither; gke needs CHT 5.x (--cht-version)")
+			return
+		}
 		if pre {
 			m.fail(preS.pos, "couchdb_data.preExistingDataAvailable", "pre-existing GCE persistent disks are not expressible in cht-gen's schema yet; importing would start CouchDB on a new, empty disk")
 			return
@@ -433,6 +458,8 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 			return
 		}
 		m.k3sStorage(nodes, pre, five)
+	case "":
+		m.fail(Pos{File: v.file}, "cluster_type", "missing: the 5.x chart has no default; set eks, gke or k3s-k3d")
 	default:
 		m.fail(cluster.pos, "cluster_type", "is %q: Medic's charts know eks, gke (5.x) and k3s-k3d", cluster.text)
 	}
@@ -445,11 +472,11 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 func (m *helmMapper) k3sStorage(nodes int, pre bool, five bool) {
 	v, e := m.v, m.env
 	if five && !pre {
-		c := "local-path"
-		if class, ok := v.str("couchdb", "storage_class"); ok {
-			c = class.text
+		c, from := "local-path", Pos{}
+		if class, ok := v.str("couchdb", "storage_class"); ok && class.text != "" {
+			c, from = class.text, class.pos
 		}
-		e.Set("couchdb.storage.class", str(c), Pos{})
+		e.Set("couchdb.storage.class", str(c), from)
 		return
 	}
 	var paths []string
@@ -558,7 +585,7 @@ func (m *helmMapper) ingress(cluster scalar) {
 		for _, f := range []struct{ key, field string }{{"groupname", "groupName"}, {"tags", "tags"}, {"certificate", "certificateArn"}} {
 			if s, ok := v.str("ingress", "annotations", f.key); ok && s.text != "" {
 				e.Set("ingress."+f.field, str(s.text), s.pos)
-			} else if !m.five {
+			} else if !m.five && !s.set { // set empty: no such annotation, as cht-gen renders
 				m.note(m.keyPos("ingress"), "ingress.annotations."+f.key, "not set: cht-chart-4x's default is Medic's own dev ALB setting, which the release used; not imported (set ingress.%s)", f.field)
 			}
 		}
@@ -597,6 +624,17 @@ func (m *helmMapper) leftovers() {
 		}
 		m.note(l.pos, l.key, "not read by Medic's charts: ignored")
 	}
+}
+
+// betaChannel puts an environment that runs a pre-release on the beta
+// channel (the schema refuses pre-releases on stable), saying so.
+func betaChannel(e *Env, version string, from Pos) (Note, bool) {
+	v, err := model.ParseVersion(version)
+	if err != nil || v.Prerelease() == "" {
+		return Note{}, false
+	}
+	e.Set("channel", str("beta"), from)
+	return Note{Pos: from, Key: "channel", Message: fmt.Sprintf("%s is a pre-release: the environment follows the beta channel (cht-gen bump --latest offers pre-releases); set channel: \"stable\" once on a release", version)}, true
 }
 
 // credentialsComment says how to provide the Secret the chart rendered

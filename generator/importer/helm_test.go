@@ -205,6 +205,126 @@ ingress:
 			}
 		},
 	}, {
+		// Helm reads values as YAML 1.1 (sigs.k8s.io/yaml): yes, on, True are
+		// booleans, so `clusteredCouch_enabled: yes` ran a cluster.
+		name: "booleans as Helm reads them",
+		values: `project_name: yaml11
+cht_image_tag: 4.22.0
+cache_images: True
+couchdb:
+  clusteredCouch_enabled: yes
+couchdb_data:
+  preExistingDataAvailable: off
+nodes: {node-1: a, node-2: b, node-3: c}
+ingress: {host: yaml11.example.org}
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Nodes != 3 || e.AlwaysPullImages || e.CouchDB.Storage.Existing != nil {
+				t.Errorf("nodes %d alwaysPull %v existing %+v: want 3, false (cached), none", e.CouchDB.Nodes, e.AlwaysPullImages, e.CouchDB.Storage.Existing)
+			}
+		},
+	}, {
+		name: "anchors, aliases and merge keys as Helm reads them",
+		values: `x-couch: &couch
+  user: admin
+  password: S3NTINEL-anchored
+  clusteredCouch_enabled: true
+project_name: anchored
+cht_image_tag: 4.22.0
+couchdb:
+  <<: *couch
+  user: ops
+  couchdb_node_storage_size: 20Gi
+nodes: &n {node-1: a, node-2: b, node-3: c}
+ingress: {host: anchored.example.org}
+`,
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Nodes != 3 || e.CouchDB.User != "ops" || e.CouchDB.Storage.Size != "20Gi" || len(e.CouchDB.Placement.Nodes) != 3 {
+				t.Errorf("nodes %d user %s size %s placement %v: want the merged 3, ops (the mapping's own key wins), 20Gi", e.CouchDB.Nodes, e.CouchDB.User, e.CouchDB.Storage.Size, e.CouchDB.Placement.Nodes)
+			}
+			if n := noteFor(notes, "couchdb.<<"); n != "" {
+				t.Errorf("merge key reported as unknown: %s", n)
+			}
+			if n := noteFor(notes, "x-couch.user"); !strings.Contains(n, "values.yaml:2:3:") {
+				t.Errorf("the anchor's own key, which no chart reads, not reported: %q", n)
+			}
+		},
+	}, {
+		name:   "a key given twice: the last, as Helm",
+		values: "project_name: twice\ncht_image_tag: 4.21.0\ncht_image_tag: 4.22.0\ningress: {host: twice.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "4.22.0" {
+				t.Errorf("version %s, want the last one", e.Version)
+			}
+			if n := noteFor(notes, "cht_image_tag"); !strings.Contains(n, "values.yaml:3:1: cht_image_tag: given twice (also at line 2)") {
+				t.Errorf("duplicate not reported: %q", n)
+			}
+		},
+	}, {
+		name:   "5.x empty storage_class: the chart's default class (storage_class | default)",
+		values: "project_name: ec\ncht_image_tag: 5.2.0\ncluster_type: eks\ncouchdb: {storage_class: \"\", couchdb_node_storage_size: 5Gi}\ningress: {host: ec.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Storage.Class != "ebs-gp2" {
+				t.Errorf("class %q, want ebs-gp2", e.CouchDB.Storage.Class)
+			}
+		},
+	}, {
+		name:   "5.x empty registry, builds URL and haproxy port: the chart's defaults (| default)",
+		values: "project_name: ed\ncht_image_tag: 5.2.0\ncluster_type: eks\nupstream_servers: {docker_registry: \"\", builds_url: \"\"}\nhaproxy: {port: \"\"}\ningress: {host: ed.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Registry != "" || e.HAProxy.Port != 5984 || e.Builds.MarketURL != "https://staging.dev.medicmobile.org" {
+				t.Errorf("registry %q haproxy port %d builds %+v, want the defaults", e.Registry, e.HAProxy.Port, e.Builds)
+			}
+		}}, {
+		name:   "5.x k3s empty storage_class: local-path",
+		values: "project_name: ek\ncht_image_tag: 5.2.0\ncluster_type: k3s-k3d\ncouchdb: {storage_class: \"\", couchdb_node_storage_size: 5Gi}\ningress: {host: ek.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.CouchDB.Storage.Class != "local-path" {
+				t.Errorf("class %q, want local-path", e.CouchDB.Storage.Class)
+			}
+		},
+	}, {
+		// Moving a release to 5.x: its values still mean what cht-chart-4x
+		// made of them (clusteredCouch_enabled, not the 5.x key).
+		name:   "a cht-chart-4x cluster imported with --cht-version 5.x stays a cluster",
+		values: "project_name: moving\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: true}\nnodes: {node-1: a, node-2: b, node-3: c}\ningress: {host: moving.example.org}\n",
+		opts:   importer.HelmOptions{Version: "5.2.0"},
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "5.2.0" || e.CouchDB.Nodes != 3 || e.CouchDB.Storage.Class != "ebs-gp2" {
+				t.Errorf("version %s nodes %d class %q: want 5.2.0, the release's 3 nodes, cht-chart-4x's ebs-gp2", e.Version, e.CouchDB.Nodes, e.CouchDB.Storage.Class)
+			}
+			if n := noteFor(notes, "couchdb.clusteredCouch_enabled"); n != "" {
+				t.Errorf("cht-chart-4x's own key called the other line's: %s", n)
+			}
+		},
+	}, {
+		name:   "a pre-release: on the beta channel",
+		values: "project_name: beta\ncht_image_tag: 5.1.0-beta.1\ncluster_type: eks\ningress: {host: beta.example.org}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Version != "5.1.0-beta.1" || e.Channel != "beta" || !strings.Contains(noteFor(notes, "channel"), "values.yaml:2:16: channel: 5.1.0-beta.1 is a pre-release") {
+				t.Errorf("version %s channel %q notes %v", e.Version, e.Channel, notes)
+			}
+		},
+	}, {
+		name:   "helm get values without -o yaml (its header), a second document (ignored, as Helm does)",
+		values: "USER-SUPPLIED VALUES:\nproject_name: hdr\ncht_image_tag: 4.22.0\ningress: {host: hdr.example.org}\n---\nproject_name: other\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Name != "hdr" {
+				t.Errorf("name %s, want the first document's", e.Name)
+			}
+			if n := noteFor(notes, "values file"); !strings.Contains(n, "values.yaml:5: values file: holds a second YAML document") {
+				t.Errorf("second document not reported: %q", n)
+			}
+		},
+	}, {
+		name:   "an ALB annotation set empty: none, and not called Medic's default",
+		values: "project_name: nocert\ncht_image_tag: 4.22.0\ningress:\n  host: nocert.example.org\n  annotations: {groupname: moh, tags: T=1, certificate: \"\"}\n",
+		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
+			if e.Ingress.CertificateArn != "" || noteFor(notes, "ingress.annotations.certificate") != "" {
+				t.Errorf("certificate %q, note %q", e.Ingress.CertificateArn, noteFor(notes, "ingress.annotations.certificate"))
+			}
+		},
+	}, {
 		name: "hostile strings stay strings",
 		values: `project_name: hostile
 cht_image_tag: 4.22.0
@@ -237,7 +357,20 @@ func TestFromHelm_Refusals(t *testing.T) {
 		{"gke disks", "project_name: a\ncht_image_tag: 5.2.0\ncluster_type: gke\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "pre-existing GCE persistent disks are not expressible"},
 		{"unpinned local volume", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: k3s-k3d\ningress: {host: a.example.org}\n", "local volumes live on one Kubernetes node each"},
 		{"missing EBS id", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb_data: {preExistingDataAvailable: true}\ningress: {host: a.example.org}\n", "ebs.preExistingEBSVolumeID-1: missing"},
-		{"not a mapping", "- a\n", "values.yaml:1: a Helm values file is a YAML mapping"},
+		{"5.x without cluster_type", "project_name: a\ncht_image_tag: 5.2.0\ningress: {host: a.example.org}\n", "values.yaml: cluster_type: missing: the 5.x chart has no default"},
+		{"not a mapping", "- a\n", "values.yaml:1: values file: a Helm values file is a YAML mapping"},
+		{"aliases of aliases (billion laughs)", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "values.yaml: values file: its aliases expand to over 100000 values"},
+		{"4.x on gke", "project_name: a\ncht_image_tag: 4.22.0\ncluster_type: gke\ningress: {host: a.example.org}\n", "values.yaml:3:15: cluster_type: is gke, which cht-chart-4x does not know"},
+		{"not YAML", "project_name: a\n\tcht_image_tag: 4.22.0\n", "values.yaml:2: values file: not YAML: found a tab character"},
+		{"helm get values of a release without values", "USER-SUPPLIED VALUES:\nnull\n", "values.yaml:2: values file: a Helm values file is a YAML mapping"},
+		{"empty", "", "values.yaml: values file: is empty: a Helm values file is a YAML mapping"},
+		{"a string where Helm wants a boolean", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: {clusteredCouch_enabled: \"yes\"}\ningress: {host: a.example.org}\n",
+			`values.yaml:3:35: couchdb.clusteredCouch_enabled: is "yes", want true or false`},
+		{"every value of the wrong kind, at once", "project_name: a\ncht_image_tag: 4.22.0\ncouchdb: oops\ningress: {host: [a]}\ntoleration: 5\nnodes: x\n",
+			"values.yaml:3:10: couchdb: is a single value, want a mapping (Medic's charts read couchdb.user there)\n" +
+				"values.yaml:4:17: ingress.host: is a list, want a single value\n" +
+				"values.yaml:5:13: toleration: is a single value, want a mapping (Medic's charts read toleration.key there)\n" +
+				"values.yaml:6:8: nodes: is a single value, want a mapping (Medic's charts read nodes.single_node_deploy there)"},
 		{"--name escaping", "cht_image_tag: 4.22.0\ningress: {host: a.example.org}\n", `--name: name: "../../etc/x" is not a valid environment name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

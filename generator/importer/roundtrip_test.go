@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/cht-gen/cht-gen/generator"
@@ -161,6 +162,72 @@ ingress:
 `
 		},
 		diffs: []hc.Difference{hc.ClaimRef, hc.TraefikClass},
+	}, {
+		name: "hand-written values: YAML 1.1 booleans (yes, True), anchors and a merge key",
+		edit: func(string) string {
+			return `x-couch: &couch
+  password: S3NTINEL-pw
+  clusteredCouch_enabled: yes
+  couchdb_node_storage_size: 30Gi
+project_name: yaml11
+namespace: yaml11
+cht_image_tag: 4.22.0
+cache_images: True
+couchdb:
+  <<: *couch
+  user: ops
+couchdb_data:
+  preExistingDataAvailable: True
+ebs: {preExistingEBSVolumeID-1: vol-a, preExistingEBSVolumeID-2: vol-b, preExistingEBSVolumeID-3: vol-c, preExistingEBSVolumeSize: 30Gi}
+nodes: {node-1: a, node-2: b, node-3: c}
+ingress:
+  host: yaml11.example.org
+  annotations: {groupname: moh, tags: Team=health, certificate: "arn:aws:acm:eu-west-1:1:certificate/t"}
+`
+		},
+		diffs: []hc.Difference{{Why: "cht-chart-4x's single-node volume beside a cluster's (see above)", Apply: func(ours, medic hc.Objects) bool {
+			_, ok := medic["PersistentVolume/couchdb-pv-yaml11"]
+			delete(medic, "PersistentVolume/couchdb-pv-yaml11")
+			return ok
+		}}, hc.ClaimRef},
+	}, {
+		// cht-chart-4x substitutes %d for clustered nodes only: a single
+		// node mounts the folder named "couch%d" (the round trip caught
+		// cht-gen mounting couch1, an empty folder).
+		name: "eks single node, a subPath with %d",
+		edit: func(string) string {
+			return `project_name: pct
+namespace: pct
+cht_image_tag: 4.22.0
+couchdb_data: {dataPathOnDiskForCouchDB: "couch%d"}
+ingress:
+  host: pct.example.org
+  annotations: {groupname: g, tags: "A=B", certificate: "arn:aws:acm:eu-west-1:1:certificate/x"}
+`
+		},
+	}, {
+		name: "k3s single node on a host path, its toleration, passwords with every special character",
+		edit: func(string) string {
+			return `project_name: k3single
+namespace: k3single
+cht_image_tag: 4.21.1
+cluster_type: k3s-k3d
+couchdb:
+  password: "S3NTINEL a b@c:d/e$f#g\"h'i"
+  couchdb_node_storage_size: 5Gi
+couchdb_data:
+  preExistingDataAvailable: true
+  dataPathOnDiskForCouchDB: ""
+local_storage:
+  preExistingDiskPath-1: /srv/couch
+nodes:
+  single_node_deploy: k3s-node-1
+toleration: {key: dedicated, operator: Equal, value: couchdb, effect: NoExecute}
+ingress:
+  host: k3single.example.org
+`
+		},
+		diffs: []hc.Difference{hc.TraefikClass, singleHostPathAsLocalVolume},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			values := filled
@@ -187,6 +254,34 @@ ingress:
 		})
 	}
 }
+
+// singleHostPathAsLocalVolume: cht-chart-4x mounts a single k3s node's
+// folder as a hostPath volume of the Deployment; cht-gen mounts the same
+// folder through a local volume pinned to the same node and its claim.
+var singleHostPathAsLocalVolume = hc.Difference{Why: "a single k3s CouchDB's host folder is a local PersistentVolume (same path, pinned to nodes.single_node_deploy) and claim, not a hostPath volume of the Deployment", Apply: func(ours, medic hc.Objects) bool {
+	m, ok := medic["Deployment/cht-couchdb"].(*appsv1.Deployment)
+	o, ok2 := ours["Deployment/cht-couchdb"].(*appsv1.Deployment)
+	var pvKey string
+	for k := range ours {
+		if strings.HasPrefix(k, "PersistentVolume/") {
+			pvKey = k
+		}
+	}
+	pv, ok3 := ours[pvKey].(*corev1.PersistentVolume)
+	if !ok || !ok2 || !ok3 || len(m.Spec.Template.Spec.Volumes) != 1 || m.Spec.Template.Spec.Volumes[0].HostPath == nil || pv.Spec.Local == nil {
+		return false
+	}
+	if m.Spec.Template.Spec.Volumes[0].HostPath.Path != pv.Spec.Local.Path || m.Spec.Template.Spec.NodeSelector["kubernetes.io/hostname"] != pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0].MatchExpressions[0].Values[0] {
+		return false
+	}
+	m.Spec.Template.Spec.Volumes = o.Spec.Template.Spec.Volumes
+	for i := range m.Spec.Template.Spec.Containers[0].VolumeMounts {
+		m.Spec.Template.Spec.Containers[0].VolumeMounts[i].Name = o.Spec.Template.Spec.Containers[0].VolumeMounts[i].Name
+	}
+	delete(ours, pvKey)
+	delete(ours, "PersistentVolumeClaim/couchdb-claim0")
+	return true
+}}
 
 // mergeValues layers values files the way `helm -f a -f b` does (maps
 // merge, everything else is replaced) into the one file `helm get values`

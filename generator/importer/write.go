@@ -44,10 +44,34 @@ func Write(dir, name string, f *EnvFile, force bool) (*Written, error) {
 // WriteFiles is Write for several files at once: all are validated
 // together, and none is written unless all can be.
 func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Written, error) {
+	out, srcs, err := check(dir, newFiles, force)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	for _, w := range out {
+		if err := atomicfile.WriteFile(w.Path, srcs[filepath.Base(w.Path)], 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Check validates newFiles as WriteFiles would and writes nothing, so an
+// import that failed elsewhere still reports these files' errors with
+// the others.
+func Check(dir string, newFiles map[string]*EnvFile, force bool) error {
+	_, _, err := check(dir, newFiles, force)
+	return err
+}
+
+func check(dir string, newFiles map[string]*EnvFile, force bool) ([]*Written, map[string][]byte, error) {
 	var names []string
 	for n := range newFiles {
 		if !fileNameRE.MatchString(n) {
-			return nil, fmt.Errorf("%q is not an environment file name (<name>.cue, name a lower-case DNS label)", n)
+			return nil, nil, fmt.Errorf("%q is not an environment file name (<name>.cue, name a lower-case DNS label)", n)
 		}
 		names = append(names, n)
 	}
@@ -56,13 +80,13 @@ func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Writte
 	for _, n := range names {
 		src, err := newFiles[n].Format()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		srcs[n] = src
 	}
 	existing, err := declared(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var problems Errors
 	var out []*Written
@@ -76,7 +100,7 @@ func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Writte
 		}
 		sort.Strings(replaced)
 		if _, err := os.Lstat(target); err == nil && !force {
-			return nil, fmt.Errorf("%s exists (declaring %s): pass --force to replace it", target, orNone(replaced))
+			return nil, nil, fmt.Errorf("%s exists (declaring %s): pass --force to replace it", target, orNone(replaced))
 		}
 		for _, e := range newFiles[name].Envs {
 			if where, ok := existing[e.Name]; ok && srcs[filepath.Base(where.File)] == nil {
@@ -87,24 +111,16 @@ func WriteFiles(dir string, newFiles map[string]*EnvFile, force bool) ([]*Writte
 		out = append(out, &Written{Path: target, Replaced: replaced})
 	}
 	if len(problems) > 0 {
-		return nil, problems
+		return nil, nil, problems
 	}
 	fsys, err := overlay(dir, srcs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := load.Load(fsys, dir); err != nil {
-		return nil, locate(err, newFiles, dir)
+		return nil, nil, locate(err, newFiles, dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	for _, name := range names {
-		if err := atomicfile.WriteFile(filepath.Join(dir, name), srcs[name], 0o644); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, srcs, nil
 }
 
 func orNone(names []string) string {

@@ -150,7 +150,11 @@ func nouveauSection(w func(string, ...any), e *model.Environment) {
 	}
 	w("Its indexes live on %s, in the volume's `data` folder (Medic's chart\n", node)
 	w("mounts it at `/data/nouveau` with subPath `data`), ")
-	switch sp := e.CouchDB.Storage.NodeSubPath(1); sp {
+	sp := e.CouchDB.Storage.NodeSubPath(1)
+	if !e.CouchDB.Clustered() {
+		sp = e.CouchDB.Storage.SubPath // as couchdbSingle mounts it
+	}
+	switch sp {
 	case "data":
 		w("which is also CouchDB's data folder.\n")
 	case "":

@@ -355,7 +355,9 @@ func (o *overlay) couchdbSingle() error {
 	}
 	o.component(o.singleDir)
 	mount := M{{"mountPath", "/opt/couchdb/data"}}
-	if sp := e.CouchDB.Storage.NodeSubPath(1); sp != "" {
+	// Medic's charts substitute %d for clustered nodes only: a single
+	// node's subPath is the folder as written.
+	if sp := e.CouchDB.Storage.SubPath; sp != "" {
 		mount = append(mount, KV{"subPath", sp})
 	} else {
 		mount = append(mount, KV{"subPath", nil})
