@@ -200,8 +200,10 @@ type plan struct {
 	writes    []string
 	removes   []string
 	changes   []Change
-	edited    map[string]bool // owned files changed by hand since cht-gen wrote them
+	before    map[string]string // sha256 of each file written or removed now ("" if none): see journal.before
+	edited    map[string]bool   // owned files changed by hand since cht-gen wrote them
 	newlyKept []string
+	disowned  []string // listed as owned, no longer rendered, not what cht-gen wrote: left in place
 	manifest  []byte
 	problems  []string // reasons not to write at all
 }
@@ -215,7 +217,7 @@ func (p *plan) change(path, kind string) {
 // plan compares set with the output: what to write, remove and create,
 // and which paths it must not touch.
 func (w *writer) plan(m manifest, set files.Set) (*plan, error) {
-	p := &plan{set: set, old: m.files, next: owned{}, edited: map[string]bool{}}
+	p := &plan{set: set, old: m.files, next: owned{}, before: map[string]string{}, edited: map[string]bool{}}
 	owners := owned{}
 	if m.journal != nil { // Diff during an interrupted write: both sides are cht-gen's
 		for k, e := range m.journal.old {
@@ -257,6 +259,7 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 	switch w.checkFolders(p, path, dirs) {
 	case dirMissing:
 		p.writes = append(p.writes, path)
+		p.before[path] = ""
 		p.change(path, "missing")
 		return nil
 	case dirBad:
@@ -265,6 +268,7 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 	info, err := w.root.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		p.writes = append(p.writes, path)
+		p.before[path] = ""
 		p.change(path, "missing")
 		return nil
 	}
@@ -299,10 +303,11 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 		p.change(path, "stale")
 		return nil
 	}
-	if e.hash != "" && (cur == nil || hashOf(cur) != e.hash) {
+	if e.hash != "" && hashOf(cur) != e.hash {
 		p.edited[path] = true
 	}
 	p.writes = append(p.writes, path)
+	p.before[path] = hashOf(cur)
 	p.change(path, "stale")
 	return nil
 }
@@ -353,10 +358,15 @@ func (w *writer) planRemoval(p *plan, path string, e entry) error {
 		p.next[path] = e
 		return nil
 	}
-	if e.hash != "" && hashOf(cur) != e.hash {
-		p.edited[path] = true
+	if e.hash == "" || hashOf(cur) != e.hash {
+		// Edited by hand, or listed without being cht-gen's (the manifest
+		// is committed: a pull request can add any path to it). Only the
+		// content cht-gen wrote proves the file is its own to delete.
+		p.disowned = append(p.disowned, path)
+		return nil
 	}
 	p.removes = append(p.removes, path)
+	p.before[path] = e.hash
 	p.change(path, "extra")
 	return nil
 }

@@ -384,7 +384,7 @@ func TestWrite_HandEditNamedWhenRestored(t *testing.T) {
 		t.Fatal(err)
 	}
 	said := strings.Join(log, "\n")
-	for _, want := range []string{filepath.Join(dir, "compose/a/y.yml") + " had been edited by hand: restored", filepath.Join(dir, "compose/gone/z.yml") + " had been edited by hand: removed"} {
+	for _, want := range []string{filepath.Join(dir, "compose/a/y.yml") + " had been edited by hand: restored", "left " + filepath.Join(dir, "compose/gone/z.yml") + " in place"} {
 		if !strings.Contains(said, want) {
 			t.Errorf("log does not say %q:\n%s", want, said)
 		}
@@ -393,6 +393,11 @@ func TestWrite_HandEditNamedWhenRestored(t *testing.T) {
 		t.Errorf("a file changed by the render is reported as a hand edit:\n%s", said)
 	}
 	exactly(t, dir, newSet)
+	// An edited file no longer rendered holds the user's work: it stays,
+	// no longer owned.
+	if b, err := os.ReadFile(filepath.Join(dir, "compose/gone/z.yml")); err != nil || string(b) != "z: edited\n" {
+		t.Errorf("the hand-edited file no longer rendered was not left as it was: %q %v", b, err)
+	}
 }
 
 func TestWrite_GitignoreKeptWhileDotEnvIsThere(t *testing.T) {

@@ -1,0 +1,125 @@
+//go:build unix
+
+package repo_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cht-gen/cht-gen/generator/repo"
+)
+
+// The manifest is committed with the output, so a pull request can edit
+// it: claim files cht-gen never wrote, or carry a forged journal. Only a
+// file still holding what cht-gen recorded is cht-gen's to replace or
+// remove; nobody can forge that for a file whose content they do not
+// know (a host's .env). Every case: the user's files, an empty folder of
+// theirs and a file beside the output are left exactly as they were.
+func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
+	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	const attacker = "COUCHDB_PASSWORD=attacker\n"
+	for _, tc := range []struct {
+		name    string
+		journal []string // lines put after the manifest's header
+		owned   []string // lines added to the owned files
+		plant   map[string]string
+		wasAll  bool // the journal's "was" lines also list every owned file
+		wantErr string
+	}{
+		{name: "claims a .env without a hash", owned: []string{"-  compose/a/.env"}},
+		{name: "claims a user file by bare path", owned: []string{"NOTES.md"}},
+		{name: "claims a user file with a wrong hash", owned: []string{sum("other") + "  compose/a/local.txt"}},
+		{name: "claims a folder", owned: []string{"-  compose/a/srv", "compose/a/empty"}},
+		{name: "claims files outside", owned: []string{"../outside.txt", "/etc/hostname", "compose/../../outside.txt"}},
+		{
+			name:    "committing journal renames a planted file over the .env",
+			journal: []string{"#! journal committing x", "#! write compose/a/.env"},
+			owned:   []string{sum(attacker) + "  compose/a/.env"},
+			plant:   map[string]string{"compose/a/..env.cht-gen-x.tmp": attacker},
+			wantErr: "compose/a/.env is not the file the interrupted write was replacing",
+		},
+		{
+			name:    "committing journal with a forged before-hash",
+			journal: []string{"#! journal committing x", "#! write " + sum("guess") + "  compose/a/.env"},
+			owned:   []string{sum(attacker) + "  compose/a/.env"},
+			plant:   map[string]string{"compose/a/..env.cht-gen-x.tmp": attacker},
+			wantErr: "compose/a/.env is not the file the interrupted write was replacing",
+		},
+		{
+			name:    "committing journal renames a temporary file the manifest does not list",
+			journal: []string{"#! journal committing x", "#! write -  compose/a/new.yml"},
+			plant:   map[string]string{"compose/a/.new.yml.cht-gen-x.tmp": attacker},
+			wantErr: "is not the new content of",
+		},
+		{
+			name:    "committing journal removes user files",
+			journal: []string{"#! journal committing x", "#! remove NOTES.md", "#! remove -  compose/a/local.txt"},
+			wantErr: "NOTES.md is not the file the interrupted write was replacing",
+		},
+		{
+			name:    "committing journal removes a missing file in an empty user folder",
+			journal: []string{"#! journal committing x", "#! remove compose/a/empty/gone.yml", "#! remove compose/a/srv/couchdb/data/x"},
+		},
+		{
+			name:    "pending journal restores forged owners and removes a user folder",
+			journal: []string{"#! journal pending x", "#! was -  NOTES.md", "#! was -  compose/a/.env", "#! mkdir compose/a/empty", "#! write compose/a/empty/x.yml"},
+			wasAll:  true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "deploy")
+			mustWrite(t, dir, oldSet)
+			watched := foreign(t, dir)
+			os.WriteFile(filepath.Join(dir, "compose/a/.env"), []byte("COUCHDB_PASSWORD=s3cr3t\n"), 0o600)
+			os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("ours\n"), 0o644)
+			outside := filepath.Join(filepath.Dir(dir), "outside.txt")
+			os.WriteFile(outside, []byte("outside\n"), 0o644)
+			watched = append(watched, "compose/a/.env", "NOTES.md")
+			for p, c := range tc.plant {
+				os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
+			}
+			mf := filepath.Join(dir, repo.ManifestName)
+			b, _ := os.ReadFile(mf)
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			forged := append(append([]string{}, lines[:2]...), tc.journal...)
+			for _, l := range lines[2:] {
+				if tc.wasAll {
+					forged = append(forged, "#! was "+l)
+				}
+			}
+			forged = append(forged, lines[2:]...)
+			forged = append(forged, tc.owned...)
+			os.WriteFile(mf, []byte(strings.Join(forged, "\n")+"\n"), 0o644)
+			before := tree(t, dir)
+
+			_, err := repo.Write(dir, newSet, repo.Options{Log: func(m string) { t.Log(m) }})
+			after := tree(t, dir)
+			sameNodes(t, before, after, watched)
+			if b, _ := os.ReadFile(outside); string(b) != "outside\n" {
+				t.Errorf("the file beside the output was changed: %q", b)
+			}
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				exactly(t, dir, newSet)
+				if m, _ := os.ReadFile(mf); strings.Contains(string(m), "NOTES.md") || strings.Contains(string(m), ".env\n") {
+					t.Errorf("the manifest still claims a file cht-gen did not write:\n%s", m)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "nothing was changed") {
+				t.Fatalf("got %v, want an error saying %q and that nothing was changed", err, tc.wantErr)
+			}
+			for p, n := range before {
+				if after[p] != n {
+					t.Errorf("%s changed although the write was refused", p)
+				}
+			}
+		})
+	}
+}
