@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cht-gen/cht-gen/generator/repo"
 )
@@ -118,6 +120,53 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 			for p, n := range before {
 				if after[p] != n {
 					t.Errorf("%s changed although the write was refused", p)
+				}
+			}
+		})
+	}
+}
+
+// A manifest that is not a regular file (a named pipe would block the
+// read for ever, holding the lock; a link would make some other file the
+// list of owned files) is refused by Write and Diff, changing nothing.
+func TestWrite_ManifestThatIsNotARegularFile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(mf, dir string) error
+		want string
+	}{
+		{"named pipe", func(mf, _ string) error { return syscall.Mkfifo(mf, 0o644) }, "is a named pipe"},
+		{"link to a user file", func(mf, dir string) error { return os.Symlink("NOTES.md", mf) }, "is a symbolic link (to NOTES.md)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "deploy")
+			mustWrite(t, dir, oldSet)
+			mf := filepath.Join(dir, repo.ManifestName)
+			os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("-  compose/a/local.txt\n"), 0o644)
+			os.Remove(mf)
+			if err := tc.make(mf, dir); err != nil {
+				t.Skip(err)
+			}
+			before := tree(t, dir)
+			for _, run := range []func() error{
+				func() error { _, err := repo.Write(dir, newSet, repo.Options{}); return err },
+				func() error { _, err := repo.Diff(dir, newSet); return err },
+			} {
+				done := make(chan error, 1)
+				go func() { done <- run() }()
+				select {
+				case err := <-done:
+					if err == nil || !strings.Contains(err.Error(), mf+" "+tc.want) {
+						t.Errorf("got %v, want it to say %q", err, mf+" "+tc.want)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("blocked on the manifest")
+				}
+			}
+			after := tree(t, dir)
+			for p, n := range before {
+				if after[p] != n {
+					t.Errorf("%s changed", p)
 				}
 			}
 		})

@@ -142,6 +142,11 @@ func Diff(dir string, set files.Set) ([]Change, error) {
 }
 
 func (w *writer) readManifest() (manifest, error) {
+	// A named pipe would block the read (holding the lock) for ever, and
+	// a link would have cht-gen read some other file as its manifest.
+	if info, err := w.root.Lstat(ManifestName); err == nil && !info.Mode().IsRegular() {
+		return manifest{}, fmt.Errorf("%s %s; cht-gen keeps the list of the files it owns there, as a regular file: remove it or move it away (render then owns no file yet, and refuses to overwrite any)", w.show(ManifestName), strings.Replace(describeKind(w, ManifestName, info), "is now ", "is ", 1))
+	}
 	b, err := w.root.ReadFile(ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return manifest{files: owned{}}, nil
