@@ -170,9 +170,15 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 		add(fieldPath, "holds a space, quote, backslash, brace or control character: percent-encode it") // the value may hold a token: not echoed
 		return
 	}
+	// A Git or builds URL needs no query or fragment; one is where a
+	// token hides (?access_token=...), and in marketURL it would swallow
+	// the builds path appended to it.
+	const queryMsg = "has a query or fragment (?... or #...): remove it; a token there would be committed in plain text, use a deploy key or a Secret (gitops.secretRef) instead"
 	if user, ok := scpUser(s); ok {
 		if strings.Contains(user, ":") {
 			add(fieldPath, "carries a password in its user part: it would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead")
+		} else if strings.ContainsAny(s, "?#") {
+			add(fieldPath, queryMsg)
 		}
 		return
 	}
@@ -188,6 +194,16 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 		_, hasPassword := u.User.Password()
 		if u.Scheme != "ssh" || hasPassword {
 			add(fieldPath, "carries credentials (%s://%s@...): they would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead", u.Scheme, "<user info>")
+			return
+		}
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
+		add(fieldPath, queryMsg)
+		return
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			add(fieldPath, "port %s is not between 1 and 65535", p)
 			return
 		}
 	}
