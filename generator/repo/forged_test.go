@@ -36,6 +36,18 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 		{name: "claims a user file by bare path", owned: []string{"NOTES.md"}},
 		{name: "claims a user file with a wrong hash", owned: []string{sum("other") + "  compose/a/local.txt"}},
 		{name: "claims a folder", owned: []string{"-  compose/a/srv", "compose/a/empty"}},
+		{
+			name:    "claims a user file where a new environment renders",
+			owned:   []string{"-  compose/new/n.yml"},
+			plant:   map[string]string{"compose/new/n.yml": "mine\n"},
+			wantErr: "compose/new/n.yml is listed in .cht-gen-manifest, but it is neither the file cht-gen wrote",
+		},
+		{
+			name:    "claims a user file where a new environment renders, with a wrong hash",
+			owned:   []string{sum("other") + "  compose/new/n.yml"},
+			plant:   map[string]string{"compose/new/n.yml": "mine\n"},
+			wantErr: "compose/new/n.yml is listed in .cht-gen-manifest, but it is neither the file cht-gen wrote",
+		},
 		{name: "claims files outside", owned: []string{"../outside.txt", "/etc/hostname", "compose/../../outside.txt"}},
 		{
 			name:    "committing journal renames a planted file over the .env",
@@ -82,7 +94,9 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 			os.WriteFile(outside, []byte("outside\n"), 0o644)
 			watched = append(watched, "compose/a/.env", "NOTES.md")
 			for p, c := range tc.plant {
+				os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
 				os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
+				watched = append(watched, p)
 			}
 			mf := filepath.Join(dir, repo.ManifestName)
 			b, _ := os.ReadFile(mf)
