@@ -35,6 +35,13 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 		{name: "claims a .env without a hash", owned: []string{"-  compose/a/.env"}},
 		{name: "claims a user file by bare path", owned: []string{"NOTES.md"}},
 		{name: "claims a user file with a wrong hash", owned: []string{sum("other") + "  compose/a/local.txt"}},
+		{name: "claims a committed user file with its right hash", owned: []string{sum("ours\n") + "  NOTES.md"}},
+		{
+			name:    "committing journal removes a committed user file with its right hash",
+			journal: []string{"#! journal committing x", "#! remove " + sum("ours\n") + "  NOTES.md"},
+			owned:   []string{sum("ours\n") + "  NOTES.md"},
+			wantErr: "NOTES.md is not the file the interrupted write was replacing",
+		},
 		{name: "claims a folder", owned: []string{"-  compose/a/srv", "compose/a/empty"}},
 		{
 			name:    "claims a user file where a new environment renders",

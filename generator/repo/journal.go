@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/cht-gen/cht-gen/generator/files"
 )
 
 // The write protocol. The manifest is the journal:
@@ -356,7 +358,7 @@ func (w *writer) stillBefore(j *journal, path string) []string {
 	if !recorded {
 		h = j.old[path].hash // a journal of an older cht-gen
 	}
-	if info.Mode().IsRegular() && h != "" && w.holds(path, h) {
+	if info.Mode().IsRegular() && h != "" && w.holds(path, h) && w.isRendered(path) {
 		return nil
 	}
 	return []string{fmt.Sprintf("%s is not the file the interrupted write was replacing (it is not the content the journal records)", w.show(path))}
@@ -366,4 +368,12 @@ func (w *writer) stillBefore(j *journal, path string) []string {
 func (w *writer) holds(path, h string) bool {
 	b, err := w.root.ReadFile(path)
 	return err == nil && hashOf(b) == h
+}
+
+// isRendered says whether the regular file path is one cht-gen renders
+// (its header): a forged journal may give the hash of a user's file it
+// can read.
+func (w *writer) isRendered(path string) bool {
+	b, err := w.root.ReadFile(path)
+	return err == nil && files.Marked(b)
 }

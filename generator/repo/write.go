@@ -377,10 +377,11 @@ func (w *writer) planRemoval(p *plan, path string, e entry) error {
 		p.next[path] = e
 		return nil
 	}
-	if h := hashOf(cur); e.hash == "" || h != e.hash && h != p.wasBefore[path] {
+	if h := hashOf(cur); e.hash == "" || h != e.hash && h != p.wasBefore[path] || !files.Marked(cur) {
 		// Edited by hand, or listed without being cht-gen's (the manifest
-		// is committed: a pull request can add any path to it). Only the
-		// content cht-gen wrote proves the file is its own to delete.
+		// is committed: a pull request can add any path to it, with the
+		// hash of a file it can read). Only the content cht-gen wrote, its
+		// header included, proves the file is its own to delete.
 		p.disowned = append(p.disowned, path)
 		return nil
 	}
