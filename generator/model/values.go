@@ -23,8 +23,12 @@ import (
 func checkValues(e *Environment, add func(field, format string, args ...any)) {
 	checkURL(e.Builds.MarketURL, "builds.marketURL", []string{"http", "https"}, add)
 	if e.Registry != "" {
-		if _, err := reference.ParseNamed(e.Registry + "/cht-api"); err != nil {
+		if named, err := reference.ParseNamed(e.Registry + "/cht-api"); err != nil {
 			add("registry", "%q is not an image registry with a repository prefix (e.g. \"mirror.example.org/medic\"): %v", e.Registry, err)
+		} else if _, port, ok := strings.Cut(reference.Domain(named), ":"); ok {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				add("registry", "%q: port %s is not between 1 and 65535", e.Registry, port)
+			}
 		}
 	}
 	if t := e.UpgradeService.Tag; t != "" {
