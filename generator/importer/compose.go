@@ -176,9 +176,11 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.fail(Pos{File: p}, ".env", "%v", err)
 			continue
 		}
-		vars, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
+		vars, err := dotenv.UnmarshalBytesWithLookup(b, noLookup)
 		if err != nil {
-			m.fail(Pos{File: p}, ".env", "%v", err)
+			// The parser's message quotes the value, which may be a
+			// password: say where, never what.
+			m.fail(Pos{File: p, Line: badEnvLine(b)}, ".env", "does not parse as docker compose reads it (a quote left open, or a ${ without its }): fix that line on the VM (its value is not shown: it may be a credential)")
 			continue
 		}
 		for k, v := range vars {
@@ -196,6 +198,19 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.note(p, k, "credential: not imported (keep the VM's .env)")
 		}
 	}
+}
+
+func noLookup(string) (string, bool) { return "", false }
+
+// badEnvLine is the first line of a .env file that does not parse on its
+// own (0 when each does).
+func badEnvLine(b []byte) int {
+	for i, l := range bytes.Split(b, []byte("\n")) {
+		if _, err := dotenv.UnmarshalBytesWithLookup(l, noLookup); err != nil {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // lineOf is the line of `KEY=` in a .env file, for messages.
