@@ -287,7 +287,7 @@ func (w *writer) repair(m manifest) (manifest, error) {
 		return m, nil
 	case j.state == stateCommitting && len(w.checkJournal(j, m.files)) > 0:
 		return m, fmt.Errorf("%s: the interrupted write recorded in %s is not one cht-gen can have made, so nothing was changed:\n  %s\n"+
-			"If nobody changed these files since that render, the journal was edited (see git log -p -- %s): delete its lines starting with \"#!\" and the files named .*.cht-gen-%s.tmp, then render again",
+			"If you changed these files since that render, move them away and render again; if nobody did, the journal was edited (see git log -p -- %s): delete its lines starting with \"#!\" and the files named .*.cht-gen-%s.tmp, then render again",
 			w.dir, w.show(ManifestName), strings.Join(w.checkJournal(j, m.files), "\n  "), w.show(ManifestName), j.token)
 	case j.state == statePending:
 		n, err := w.undo(j, false)
