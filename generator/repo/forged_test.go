@@ -5,6 +5,7 @@ package repo_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,19 +44,6 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 			wantErr: "NOTES.md is not the file the interrupted write was replacing",
 		},
 		{name: "claims a folder", owned: []string{"-  compose/a/srv", "compose/a/empty"}},
-		{
-			name:    "claims a user file where a new environment renders",
-			owned:   []string{"-  compose/new/n.yml"},
-			plant:   map[string]string{"compose/new/n.yml": "mine\n"},
-			wantErr: "compose/new/n.yml is listed in .cht-gen-manifest, but it is neither the file cht-gen wrote",
-		},
-		{
-			name:    "claims a user file where a new environment renders, with a wrong hash",
-			owned:   []string{sum("other") + "  compose/new/n.yml"},
-			plant:   map[string]string{"compose/new/n.yml": "mine\n"},
-			wantErr: "compose/new/n.yml is listed in .cht-gen-manifest, but it is neither the file cht-gen wrote",
-		},
-		{name: "claims files outside", owned: []string{"../outside.txt", "/etc/hostname", "compose/../../outside.txt"}},
 		{
 			name:    "committing journal renames a planted file over the .env",
 			journal: []string{"#! journal committing x", "#! write compose/a/.env"},
@@ -192,4 +180,24 @@ func TestWrite_ManifestThatIsNotARegularFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Medic's upgrade service rewrites the owned compose files (without
+// cht-gen's header) on an in-app upgrade; render restores them, and a
+// crash in the middle of that is still finished by the next run.
+func TestWrite_CrashWhileRestoringAFileTheUpgradeServiceRewrote(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "deploy")
+	mustWrite(t, dir, oldSet)
+	os.WriteFile(filepath.Join(dir, "compose/a/y.yml"), []byte("y: Medic's, from the upgrade service\n"), 0o644)
+	_, err := repo.Write(dir, oldSet, repo.Options{Hook: func(_ int, what string) error {
+		if what == "replace compose/a/y.yml" {
+			return errCrash
+		}
+		return nil
+	}})
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("not stopped before the replace: %v", err)
+	}
+	mustWrite(t, dir, oldSet)
+	exactly(t, dir, oldSet)
 }

@@ -334,19 +334,21 @@ func (w *writer) checkJournal(j *journal, next owned) []string {
 			bad = append(bad, fmt.Sprintf("%s is not the new content of %s that %s lists", w.show(tmp), w.show(path), ManifestName))
 			continue
 		}
-		bad = append(bad, w.stillBefore(j, path)...)
+		// A file replaced may lack cht-gen's header (the upgrade service
+		// rewrote it); one removed never does.
+		bad = append(bad, w.stillBefore(j, path, false)...)
 	}
 	for _, path := range j.removes {
 		if info, err := w.root.Lstat(path); err == nil && info.Mode().IsRegular() {
-			bad = append(bad, w.stillBefore(j, path)...)
+			bad = append(bad, w.stillBefore(j, path, true)...)
 		}
 	}
 	return bad
 }
 
 // stillBefore says why path, if present, is not the file the journal's
-// write replaces or removes.
-func (w *writer) stillBefore(j *journal, path string) []string {
+// write replaces or removes (with cht-gen's header, if marked).
+func (w *writer) stillBefore(j *journal, path string, marked bool) []string {
 	info, err := w.root.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -358,7 +360,7 @@ func (w *writer) stillBefore(j *journal, path string) []string {
 	if !recorded {
 		h = j.old[path].hash // a journal of an older cht-gen
 	}
-	if info.Mode().IsRegular() && h != "" && w.holds(path, h) && w.isRendered(path) {
+	if info.Mode().IsRegular() && h != "" && w.holds(path, h) && (!marked || w.isRendered(path)) {
 		return nil
 	}
 	return []string{fmt.Sprintf("%s is not the file the interrupted write was replacing (it is not the content the journal records)", w.show(path))}
