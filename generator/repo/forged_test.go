@@ -37,6 +37,7 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 		{name: "claims a user file by bare path", owned: []string{"NOTES.md"}},
 		{name: "claims a user file with a wrong hash", owned: []string{sum("other") + "  compose/a/local.txt"}},
 		{name: "claims a committed user file with its right hash", owned: []string{sum("ours\n") + "  NOTES.md"}},
+		{name: "claims the lock file (empty: its hash is known)", owned: []string{sum("") + "  " + repo.LockName}},
 		{
 			name:    "committing journal removes a committed user file with its right hash",
 			journal: []string{"#! journal committing x", "#! remove " + sum("ours\n") + "  NOTES.md"},
@@ -87,7 +88,7 @@ func TestWrite_ForgedManifestTouchesNothingForeign(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("ours\n"), 0o644)
 			outside := filepath.Join(filepath.Dir(dir), "outside.txt")
 			os.WriteFile(outside, []byte("outside\n"), 0o644)
-			watched = append(watched, "compose/a/.env", "NOTES.md")
+			watched = append(watched, "compose/a/.env", "NOTES.md", repo.LockName)
 			for p, c := range tc.plant {
 				os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
 				os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
