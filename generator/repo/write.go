@@ -208,8 +208,7 @@ type plan struct {
 	before    map[string]string // sha256 of each file written or removed now ("" if none): see journal.before
 	edited    map[string]bool   // owned files changed by hand since cht-gen wrote them
 	newlyKept []string
-	disowned  []string          // listed as owned, no longer rendered, not what cht-gen wrote: left in place
-	wasBefore map[string]string // Diff during an interrupted write: the hashes of the owned files before it
+	disowned  []string // listed as owned, no longer rendered, not what cht-gen wrote: left in place
 	manifest  []byte
 	problems  []string // reasons not to write at all
 }
@@ -223,14 +222,11 @@ func (p *plan) change(path, kind string) {
 // plan compares set with the output: what to write, remove and create,
 // and which paths it must not touch.
 func (w *writer) plan(m manifest, set files.Set) (*plan, error) {
-	p := &plan{set: set, old: m.files, next: owned{}, before: map[string]string{}, wasBefore: map[string]string{}, edited: map[string]bool{}}
+	p := &plan{set: set, old: m.files, next: owned{}, before: map[string]string{}, edited: map[string]bool{}}
 	owners := owned{}
 	if m.journal != nil { // Diff during an interrupted write: both sides are cht-gen's
 		for k, e := range m.journal.old {
 			owners[k] = e
-		}
-		for k, e := range m.journal.old {
-			p.wasBefore[k] = e.hash
 		}
 	}
 	for k, e := range m.files {
@@ -316,7 +312,7 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 	// upgrade service (its files carry no cht-gen header). Restored: the
 	// path is one cht-gen renders. (So a forged manifest line can claim
 	// a user's own file only where a new environment renders.)
-	if h := hashOf(cur); e.hash != "" && h != e.hash && h != p.wasBefore[path] {
+	if e.hash != "" && hashOf(cur) != e.hash {
 		p.edited[path] = true
 	}
 	p.writes = append(p.writes, path)
@@ -371,7 +367,7 @@ func (w *writer) planRemoval(p *plan, path string, e entry) error {
 		p.next[path] = e
 		return nil
 	}
-	if h := hashOf(cur); e.hash == "" || h != e.hash && h != p.wasBefore[path] || !files.Marked(cur) {
+	if e.hash == "" || hashOf(cur) != e.hash || !files.Marked(cur) {
 		// Edited by hand, or listed without being cht-gen's (the manifest
 		// is committed: a pull request can add any path to it, with the
 		// hash of a file it can read). Only the content cht-gen wrote, its
