@@ -96,6 +96,23 @@ func checkKubernetes(e *Environment, add func(field, format string, args ...any)
 			add(n.field, "%q is not a Kubernetes object name: %s", n.value, msg)
 		}
 	}
+	// One-line values the schema leaves free: YAML would keep a newline,
+	// but the controllers reading them (AWS, GCE, the external store)
+	// would then fail on the cluster, not here.
+	oneLine := []struct{ field, value string }{
+		{"ingress.certificateArn", e.Ingress.CertificateArn},
+		{"ingress.groupName", e.Ingress.GroupName},
+		{"ingress.tags", e.Ingress.Tags},
+		{"ingress.staticIPName", e.Ingress.StaticIPName},
+	}
+	if x := e.Credentials.ExternalSecret; x != nil {
+		oneLine = append(oneLine, struct{ field, value string }{"credentials.externalSecret.remoteKey", x.RemoteKey})
+	}
+	for _, n := range oneLine {
+		if strings.ContainsFunc(n.value, isControl) {
+			add(n.field, "holds a newline or another control character: give it on one line")
+		}
+	}
 }
 
 // checkResources refuses a request above its limit: Kubernetes refuses

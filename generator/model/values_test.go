@@ -106,6 +106,15 @@ func TestValidate_Values(t *testing.T) {
 		{"repoURL scp password", k8s(func(e *Environment) { e.RepoURL = "git:tok3n@github.com:moh/deploy" }), "carries a password"},
 		{"repoURL ssh user", k8s(func(e *Environment) { e.RepoURL = "ssh://git@github.com/moh/deploy" }), ""},
 		{"repoURL scp", k8s(func(e *Environment) { e.RepoURL = "git@github.com:moh/deploy.git" }), ""},
+		{"certificate ARN with a newline", k8s(func(e *Environment) { e.Ingress.CertificateArn = "arn:aws:acm:x\n---\nkind: Pod" }), "ingress.certificateArn: holds a newline"},
+		{"ALB group with a line separator", k8s(func(e *Environment) { e.Ingress.GroupName = "g\u2028h" }), "ingress.groupName: holds a newline"},
+		{"ALB tags with NUL", k8s(func(e *Environment) { e.Ingress.Tags = "a=b\x00" }), "ingress.tags: holds a newline"},
+		{"remote key with a newline", k8s(func(e *Environment) {
+			e.Credentials.ExternalSecret = &ExternalSecret{StoreName: "s", RemoteKey: "cht/prod\n"}
+		}), "credentials.externalSecret.remoteKey: holds a newline"},
+		{"ALB values on one line", k8s(func(e *Environment) {
+			e.Ingress.CertificateArn, e.Ingress.GroupName, e.Ingress.Tags = "arn:aws:acm:eu-west-1:1:certificate/x", "cht", "team=moh,env=prod"
+		}), ""},
 		{"repoURL query token", k8s(func(e *Environment) { e.RepoURL = "https://github.com/moh/deploy?access_token=tok3n" }), "repoURL: has a query or fragment"},
 		{"repoURL empty query", k8s(func(e *Environment) { e.RepoURL = "https://github.com/moh/deploy?" }), "repoURL: has a query or fragment"},
 		{"repoURL fragment", k8s(func(e *Environment) { e.RepoURL = "ssh://git@github.com/moh/deploy#tok3n" }), "repoURL: has a query or fragment"},
