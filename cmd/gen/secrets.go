@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cht-gen/cht-gen/generator/repo"
 	"github.com/cht-gen/cht-gen/generator/secrets"
 )
 
@@ -42,7 +43,8 @@ With Flux and credentials.sopsFile, the Secret lives in Git, encrypted:
 overlay gives it), the manifest to encrypt.
 
 --out FILE writes it with mode 0600 and refuses to overwrite a file, or to
-write inside the environments directory or the render output (--render-out).`,
+write inside the environments directory, the render output (--render-out),
+or anywhere else in the Git repository holding the environments.`,
 		Example: `  cht-gen secrets district-vm --out ~/cht-secrets/district-vm.env
   cht-gen secrets prod | kubectl apply -f -
   cht-gen secrets prod --secret-only | sops --encrypt --age age1... --encrypted-regex '^(data|stringData)$' --input-type yaml --output-type yaml /dev/stdin > deploy/kubernetes/overlays/prod/secrets/prod.enc.yaml`,
@@ -79,6 +81,9 @@ write inside the environments directory or the render output (--render-out).`,
 					return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, args[0])
 				}
 			}
+			if root, in := inRepository(out, ef.dir); in {
+				return fmt.Errorf("--out %s is inside the Git repository %s, which holds the environments: one git add -A would commit the credentials; keep them outside the repository, e.g. ~/cht-secrets/%s.env", out, root, args[0])
+			}
 			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
@@ -105,4 +110,20 @@ write inside the environments directory or the render output (--render-out).`,
 	cmd.Flags().BoolVar(&opts.SecretOnly, "secret-only", false, "Kubernetes: print only the Secret, without the Namespace (to encrypt with SOPS)")
 	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	return cmd
+}
+
+// inRepository reports whether out, a file to create, lies in the Git work
+// tree holding the environments directory: anywhere there (its root, a
+// secrets/ folder) is one git add -A away from a commit. A file already at
+// out is left to the refusal to overwrite.
+func inRepository(out, envDir string) (root string, in bool) {
+	if _, err := os.Lstat(out); !errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	_, root, _, err := repo.OpenWorkTree(envDir)
+	if err != nil {
+		return "", false
+	}
+	o, err := realPath(out)
+	return root, err == nil && within(o, root)
 }

@@ -195,9 +195,12 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.fail(Pos{File: p}, ".env", "%v", err)
 			continue
 		}
-		vars, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
+		vars, err := dotenv.UnmarshalBytesWithLookup(b, noLookup)
 		if err != nil {
 			pos, key := envErrorPos(p, b, err)
+			if pos.Line == 0 { // the parser named no line (a ${ left open)
+				pos.Line = badEnvLine(b)
+			}
 			m.fail(pos, key, "not a line docker compose can read (an unterminated quote?); the value is not shown: it may be a secret")
 			continue
 		}
@@ -309,6 +312,19 @@ func composeFilesThere(dir string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (found %s: Medic's upgrade service only updates files named %s, %s and %s, so rename them back)", strings.Join(names, ", "), coreFile, couchFile, clusteredFile)
+}
+
+func noLookup(string) (string, bool) { return "", false }
+
+// badEnvLine is the first line of a .env file that does not parse on its
+// own (0 when each does).
+func badEnvLine(b []byte) int {
+	for i, l := range bytes.Split(b, []byte("\n")) {
+		if _, err := dotenv.UnmarshalBytesWithLookup(l, noLookup); err != nil {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // lineOf is the line of `KEY=` in a .env file, for messages.

@@ -136,6 +136,21 @@ func TestImportCompose_Refusals(t *testing.T) {
 	}
 }
 
+// A .env line the parser refuses is named, never quoted: what breaks it
+// (a quote left open, a ${) is typically in a password.
+func TestImportCompose_UnparsableEnvNeverEchoed(t *testing.T) {
+	for _, line := range []string{`COUCHDB_PASSWORD="S3NTINEL`, `COUCHDB_PASSWORD='S3NTINEL`, `COUCHDB_PASSWORD=S3NTINEL${`} {
+		dir := vm(t, "4.22.0", "cht-couchdb.yml", "CHT_COMPOSE_PATH=/srv/cht/x\n"+line+"\n")
+		_, _, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "x"})
+		if err == nil || !strings.Contains(err.Error(), "upgrade-service/.env:2: ") || !strings.Contains(err.Error(), "not a line docker compose can read") {
+			t.Errorf("%s: %v, want the file and line named", line, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "S3NTINEL") {
+			t.Errorf("%s: the error quotes the credential: %v", line, err)
+		}
+	}
+}
+
 // The folder's files name paths on the VM: an `include` in them is not
 // followed into the importing machine's files (it would fail here, the
 // path being the VM's).

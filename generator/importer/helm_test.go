@@ -331,11 +331,11 @@ cht_image_tag: 4.22.0
 ingress:
   host: hostile.example.org
   annotations:
-    tags: "a\"}\nenvironments: evil: {target: \"compose\"}\n// x"
+    tags: "a\"} environments: evil: {target: \"compose\"} // x"
     groupname: "${HOME}$(id)` + "`id`" + `"
 `,
 		check: func(t *testing.T, e *model.Environment, notes []importer.Note) {
-			if e.Ingress.Tags != "a\"}\nenvironments: evil: {target: \"compose\"}\n// x" || e.Ingress.GroupName != "${HOME}$(id)`id`" {
+			if e.Ingress.Tags != "a\"} environments: evil: {target: \"compose\"} // x" || e.Ingress.GroupName != "${HOME}$(id)`id`" {
 				t.Errorf("tags %q group %q: not carried verbatim", e.Ingress.Tags, e.Ingress.GroupName)
 			}
 		},

@@ -23,8 +23,12 @@ import (
 func checkValues(e *Environment, add func(field, format string, args ...any)) {
 	checkURL(e.Builds.MarketURL, "builds.marketURL", []string{"http", "https"}, add)
 	if e.Registry != "" {
-		if _, err := reference.ParseNamed(e.Registry + "/cht-api"); err != nil {
+		if named, err := reference.ParseNamed(e.Registry + "/cht-api"); err != nil {
 			add("registry", "%q is not an image registry with a repository prefix (e.g. \"mirror.example.org/medic\"): %v", e.Registry, err)
+		} else if _, port, ok := strings.Cut(reference.Domain(named), ":"); ok {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				add("registry", "%q: port %s is not between 1 and 65535", e.Registry, port)
+			}
 		}
 	}
 	if t := e.UpgradeService.Tag; t != "" {
@@ -90,6 +94,23 @@ func checkKubernetes(e *Environment, add func(field, format string, args ...any)
 		}
 		for _, msg := range validation.IsDNS1123Subdomain(n.value) {
 			add(n.field, "%q is not a Kubernetes object name: %s", n.value, msg)
+		}
+	}
+	// One-line values the schema leaves free: YAML would keep a newline,
+	// but the controllers reading them (AWS, GCE, the external store)
+	// would then fail on the cluster, not here.
+	oneLine := []struct{ field, value string }{
+		{"ingress.certificateArn", e.Ingress.CertificateArn},
+		{"ingress.groupName", e.Ingress.GroupName},
+		{"ingress.tags", e.Ingress.Tags},
+		{"ingress.staticIPName", e.Ingress.StaticIPName},
+	}
+	if x := e.Credentials.ExternalSecret; x != nil {
+		oneLine = append(oneLine, struct{ field, value string }{"credentials.externalSecret.remoteKey", x.RemoteKey})
+	}
+	for _, n := range oneLine {
+		if strings.ContainsFunc(n.value, isControl) {
+			add(n.field, "holds a newline or another control character: give it on one line")
 		}
 	}
 }
@@ -170,9 +191,15 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 		add(fieldPath, "holds a space, quote, backslash, brace or control character: percent-encode it") // the value may hold a token: not echoed
 		return
 	}
+	// A Git or builds URL needs no query or fragment; one is where a
+	// token hides (?access_token=...), and in marketURL it would swallow
+	// the builds path appended to it.
+	const queryMsg = "has a query or fragment (?... or #...): remove it; a token there would be committed in plain text, use a deploy key or a Secret (gitops.secretRef) instead"
 	if user, ok := scpUser(s); ok {
 		if strings.Contains(user, ":") {
 			add(fieldPath, "carries a password in its user part: it would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead")
+		} else if strings.ContainsAny(s, "?#") {
+			add(fieldPath, queryMsg)
 		}
 		return
 	}
@@ -188,6 +215,16 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 		_, hasPassword := u.User.Password()
 		if u.Scheme != "ssh" || hasPassword {
 			add(fieldPath, "carries credentials (%s://%s@...): they would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead", u.Scheme, "<user info>")
+			return
+		}
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
+		add(fieldPath, queryMsg)
+		return
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			add(fieldPath, "port %s is not between 1 and 65535", p)
 			return
 		}
 	}

@@ -42,6 +42,13 @@ func TestValidate_Values(t *testing.T) {
 		{"token never echoed", compose(func(e *Environment) { e.Builds.MarketURL = "https://tok3n@m.example.org/{" }), "brace"},
 		{"market newline", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/\nx" }), "control character"},
 		{"market with $", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/a$b" }), ""},
+		{"market with a query token", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/?token=tok3n" }), "query or fragment"},
+		{"market with a fragment", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org/#tok3n" }), "query or fragment"},
+		{"market port out of range", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org:99999" }), "port 99999 is not between 1 and 65535"},
+		{"market with a port", compose(func(e *Environment) { e.Builds.MarketURL = "https://m.example.org:8443/" }), ""},
+		{"registry port out of range", compose(func(e *Environment) { e.Registry = "reg.example.org:99999/medic" }), "port 99999 is not between 1 and 65535"},
+		{"registry port 0", compose(func(e *Environment) { e.Registry = "localhost:0" }), "port 0 is not between 1 and 65535"},
+		{"registry with a port", compose(func(e *Environment) { e.Registry = "localhost:5000/medic" }), ""},
 		{"composePath root", compose(func(e *Environment) { e.ComposePath = "/" }), "is the root folder"},
 		{"composePath dotdot", compose(func(e *Environment) { e.ComposePath = "/srv/../etc/cht" }), "contains \"..\""},
 		{"composePath trailing slash", compose(func(e *Environment) { e.ComposePath = "/srv/cht/" }), "not clean"},
@@ -99,6 +106,19 @@ func TestValidate_Values(t *testing.T) {
 		{"repoURL scp password", k8s(func(e *Environment) { e.RepoURL = "git:tok3n@github.com:moh/deploy" }), "carries a password"},
 		{"repoURL ssh user", k8s(func(e *Environment) { e.RepoURL = "ssh://git@github.com/moh/deploy" }), ""},
 		{"repoURL scp", k8s(func(e *Environment) { e.RepoURL = "git@github.com:moh/deploy.git" }), ""},
+		{"certificate ARN with a newline", k8s(func(e *Environment) { e.Ingress.CertificateArn = "arn:aws:acm:x\n---\nkind: Pod" }), "ingress.certificateArn: holds a newline"},
+		{"ALB group with a line separator", k8s(func(e *Environment) { e.Ingress.GroupName = "g\u2028h" }), "ingress.groupName: holds a newline"},
+		{"ALB tags with NUL", k8s(func(e *Environment) { e.Ingress.Tags = "a=b\x00" }), "ingress.tags: holds a newline"},
+		{"remote key with a newline", k8s(func(e *Environment) {
+			e.Credentials.ExternalSecret = &ExternalSecret{StoreName: "s", RemoteKey: "cht/prod\n"}
+		}), "credentials.externalSecret.remoteKey: holds a newline"},
+		{"ALB values on one line", k8s(func(e *Environment) {
+			e.Ingress.CertificateArn, e.Ingress.GroupName, e.Ingress.Tags = "arn:aws:acm:eu-west-1:1:certificate/x", "cht", "team=moh,env=prod"
+		}), ""},
+		{"repoURL query token", k8s(func(e *Environment) { e.RepoURL = "https://github.com/moh/deploy?access_token=tok3n" }), "repoURL: has a query or fragment"},
+		{"repoURL empty query", k8s(func(e *Environment) { e.RepoURL = "https://github.com/moh/deploy?" }), "repoURL: has a query or fragment"},
+		{"repoURL fragment", k8s(func(e *Environment) { e.RepoURL = "ssh://git@github.com/moh/deploy#tok3n" }), "repoURL: has a query or fragment"},
+		{"repoURL scp query", k8s(func(e *Environment) { e.RepoURL = "git@github.com:moh/deploy?tok3n" }), "repoURL: has a query or fragment"},
 		{"annotation key", k8s(func(e *Environment) { e.Ingress.Annotations = map[string]string{"a b": "x"} }), "ingress.annotations.\"a b\": \"a b\" is not an annotation key"},
 		{"annotation prefix", k8s(func(e *Environment) { e.Ingress.Annotations = map[string]string{"Bad_Prefix/x": "x"} }), "is not an annotation key"},
 		{"annotations size", k8s(func(e *Environment) { e.Ingress.Annotations = map[string]string{"a": strings.Repeat("x", 300<<10)} }), "annotations total more than"},

@@ -7,8 +7,11 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/cht-gen/cht-gen/generator/files"
 )
 
 // The write protocol. The manifest is the journal:
@@ -32,10 +35,13 @@ func (w *writer) apply(p *plan) error {
 	for _, path := range p.newlyKept {
 		w.logf("kept %s: its environment is no longer rendered, but a .env is beside it", w.show(path))
 	}
+	for _, path := range p.disowned {
+		w.logf("left %s in place: it is no longer rendered, but it is not the file cht-gen wrote (edited by hand, or listed in %s without being cht-gen's); cht-gen no longer owns it: delete it yourself if it is not needed", w.show(path), ManifestName)
+	}
 	if len(p.writes)+len(p.removes)+len(p.mkdirs) == 0 {
 		return w.do("write "+ManifestName, func() error { return w.writeManifest(p.manifest) })
 	}
-	j := &journal{state: statePending, token: newToken(), old: p.old, mkdirs: p.mkdirs, writes: p.writes, removes: p.removes}
+	j := &journal{state: statePending, token: newToken(), old: p.old, mkdirs: p.mkdirs, writes: p.writes, removes: p.removes, before: p.before}
 	if err := w.do("journal: "+statePending, func() error { return w.writeManifest(manifest{files: p.next, journal: j}.bytes()) }); err != nil {
 		return w.failed(err, nil)
 	}
@@ -47,11 +53,7 @@ func (w *writer) apply(p *plan) error {
 		return w.failed(err, j)
 	}
 	for _, path := range slices.Sorted(maps.Keys(p.edited)) {
-		if _, rendered := p.next[path]; rendered {
-			w.logf("%s had been edited by hand: restored the rendered file (change the environment file instead)", w.show(path))
-		} else {
-			w.logf("%s had been edited by hand: removed it, as its environment is no longer rendered", w.show(path))
-		}
+		w.logf("%s had been edited by hand: restored the rendered file (change the environment file instead)", w.show(path))
 	}
 	if _, _, err := w.finish(j, p.next); err != nil {
 		if isCrash(err) {
@@ -148,7 +150,7 @@ func (w *writer) failed(err error, j *journal) error {
 	if j == nil {
 		return fmt.Errorf("%w; %s is unchanged", err, w.dir)
 	}
-	if _, uerr := w.undo(j); uerr != nil {
+	if _, uerr := w.undo(j, true); uerr != nil {
 		return fmt.Errorf("%w; undoing it failed too (%v): no owned file was replaced, and the next cht-gen render removes the temporary files", err, uerr)
 	}
 	return fmt.Errorf("%w; %s is unchanged", err, w.dir)
@@ -159,8 +161,15 @@ func (w *writer) failed(err error, j *journal) error {
 // restores the old manifest. No owned file was replaced before the
 // commit, so they are all old. It returns how many temporary files it
 // removed.
-func (w *writer) undo(j *journal) (int, error) {
+//
+// ownJournal says this run wrote j, so the folders it lists are the ones
+// this run created. A journal read from the manifest may be forged (the
+// manifest is committed): then only a folder that held one of its
+// temporary files is cht-gen's, not an empty folder of the user's that
+// the journal names.
+func (w *writer) undo(j *journal, ownJournal bool) (int, error) {
 	n := 0
+	held := map[string]bool{}
 	for _, path := range j.writes {
 		tmp := tempName(path, j.token)
 		if info, err := w.root.Lstat(tmp); err == nil && info.Mode().IsRegular() {
@@ -169,9 +178,15 @@ func (w *writer) undo(j *journal) (int, error) {
 				return n, err
 			}
 			n++
+			for d, _ := splitPath(path); d != "." && !held[d]; d, _ = splitPath(d) {
+				held[d] = true
+			}
 		}
 	}
 	for i := len(j.mkdirs) - 1; i >= 0; i-- {
+		if !ownJournal && !held[j.mkdirs[i]] {
+			continue
+		}
 		if err := w.removeEmptyFolder(j.mkdirs[i]); err != nil {
 			return n, err
 		}
@@ -206,7 +221,9 @@ func (w *writer) finish(j *journal, next owned) (replaced, removed []string, err
 		}
 		removed = append(removed, path)
 	}
-	if err := w.pruneFolders(j.removes); err != nil {
+	// Only the folders of files removed now: a forged journal may name a
+	// missing file in an empty folder of the user's.
+	if err := w.pruneFolders(removed); err != nil {
 		return replaced, removed, err
 	}
 	if err := w.do("sync folders", func() error { return w.syncFolders(append(j.writes, j.removes...)) }); err != nil {
@@ -268,8 +285,12 @@ func (w *writer) repair(m manifest) (manifest, error) {
 	switch {
 	case j == nil:
 		return m, nil
+	case j.state == stateCommitting && len(w.checkJournal(j, m.files)) > 0:
+		return m, fmt.Errorf("%s: the interrupted write recorded in %s is not one cht-gen can have made, so nothing was changed:\n  %s\n"+
+			"If you changed these files since that render, move them away and render again; if nobody did, the journal was edited (see git log -p -- %s): delete its lines starting with \"#!\" and the files named .*.cht-gen-%s.tmp, then render again",
+			w.dir, w.show(ManifestName), strings.Join(w.checkJournal(j, m.files), "\n  "), w.show(ManifestName), j.token)
 	case j.state == statePending:
-		n, err := w.undo(j)
+		n, err := w.undo(j, false)
 		if err != nil {
 			return m, fmt.Errorf("roll back the interrupted write in %s: %w", w.dir, err)
 		}
@@ -289,4 +310,72 @@ func (w *writer) repair(m manifest) (manifest, error) {
 		}
 		return manifest{files: m.files}, nil
 	}
+}
+
+// checkJournal lists why a committing journal read from the manifest
+// cannot be cht-gen's: finishing it would rename a temporary file that is
+// not the new content the manifest lists, or replace or remove a file
+// that is no longer the one the write was replacing. The manifest is
+// committed, so a pull request can forge one.
+func (w *writer) checkJournal(j *journal, next owned) []string {
+	var bad []string
+	for _, path := range j.writes {
+		tmp := tempName(path, j.token)
+		info, err := w.root.Lstat(tmp)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // renamed before the interruption
+		}
+		if err != nil {
+			bad = append(bad, w.describe(tmp, err))
+			continue
+		}
+		e, listed := next[path]
+		if !info.Mode().IsRegular() || !listed || e.hash == "" || !w.holds(tmp, e.hash) {
+			bad = append(bad, fmt.Sprintf("%s is not the new content of %s that %s lists", w.show(tmp), w.show(path), ManifestName))
+			continue
+		}
+		// A file replaced may lack cht-gen's header (the upgrade service
+		// rewrote it); one removed never does.
+		bad = append(bad, w.stillBefore(j, path, false)...)
+	}
+	for _, path := range j.removes {
+		if info, err := w.root.Lstat(path); err == nil && info.Mode().IsRegular() {
+			bad = append(bad, w.stillBefore(j, path, true)...)
+		}
+	}
+	return bad
+}
+
+// stillBefore says why path, if present, is not the file the journal's
+// write replaces or removes (with cht-gen's header, if marked).
+func (w *writer) stillBefore(j *journal, path string, marked bool) []string {
+	info, err := w.root.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return []string{w.describe(path, err)}
+	}
+	h, recorded := j.before[path]
+	if !recorded {
+		h = j.old[path].hash // a journal of an older cht-gen
+	}
+	if info.Mode().IsRegular() && h != "" && w.holds(path, h) && (!marked || w.isRendered(path)) {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s is not the file the interrupted write was replacing (it is not the content the journal records)", w.show(path))}
+}
+
+// holds says whether the regular file path has sha256 h.
+func (w *writer) holds(path, h string) bool {
+	b, err := w.root.ReadFile(path)
+	return err == nil && hashOf(b) == h
+}
+
+// isRendered says whether the regular file path is one cht-gen renders
+// (its header): a forged journal may give the hash of a user's file it
+// can read.
+func (w *writer) isRendered(path string) bool {
+	b, err := w.root.ReadFile(path)
+	return err == nil && files.Marked(b)
 }

@@ -54,6 +54,13 @@ type journal struct {
 	mkdirs  []string
 	writes  []string
 	removes []string
+	// before holds, per path written or removed, the sha256 of the file
+	// the write replaces or removes ("" when there was none). The
+	// manifest is committed, so a pull request can forge a journal: the
+	// next run replaces or removes only a file that still hashes to
+	// this, which nobody can forge for content they do not know (a
+	// host's .env). A journal of an older cht-gen has none.
+	before map[string]string
 }
 
 // manifest is the parsed manifest file: the owned files (the write's
@@ -103,6 +110,10 @@ func (m manifest) bytes() []byte {
 			paths []string
 		}{{"mkdir", j.mkdirs}, {"write", j.writes}, {"remove", j.removes}} {
 			for _, p := range op.paths {
+				if h, ok := j.before[p]; ok && op.name != "mkdir" {
+					fmt.Fprintf(&b, "%s%s %s", journalPrefix, op.name, entryLine(p, entry{hash: h}))
+					continue
+				}
 				fmt.Fprintf(&b, "%s%s %s\n", journalPrefix, op.name, p)
 			}
 		}
@@ -175,7 +186,7 @@ func (m *manifest) parseJournalLine(line string) error {
 		if (state != statePending && state != stateCommitting) || token == "" || strings.ContainsAny(token, "/ ") {
 			return fmt.Errorf("unreadable journal header %q", line)
 		}
-		m.journal = &journal{state: state, token: token, old: owned{}}
+		m.journal = &journal{state: state, token: token, old: owned{}, before: map[string]string{}}
 		return nil
 	}
 	j := m.journal
@@ -189,6 +200,12 @@ func (m *manifest) parseJournalLine(line string) error {
 		}
 		j.old[p] = e
 		return nil
+	}
+	if verb == "write" || verb == "remove" {
+		if h, p, ok := strings.Cut(arg, "  "); ok && (h == "-" || isHash(h)) {
+			arg = p
+			j.before[p] = strings.TrimPrefix(h, "-")
+		}
 	}
 	if files.CheckPath(arg) != nil {
 		return fmt.Errorf("unsafe path in journal line %q", line)

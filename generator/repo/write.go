@@ -142,6 +142,11 @@ func Diff(dir string, set files.Set) ([]Change, error) {
 }
 
 func (w *writer) readManifest() (manifest, error) {
+	// A named pipe would block the read (holding the lock) for ever, and
+	// a link would have cht-gen read some other file as its manifest.
+	if info, err := w.root.Lstat(ManifestName); err == nil && !info.Mode().IsRegular() {
+		return manifest{}, fmt.Errorf("%s %s; cht-gen keeps the list of the files it owns there, as a regular file: remove it or move it away (render then owns no file yet, and refuses to overwrite any)", w.show(ManifestName), strings.Replace(describeKind(w, ManifestName, info), "is now ", "is ", 1))
+	}
 	b, err := w.root.ReadFile(ManifestName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return manifest{files: owned{}}, nil
@@ -200,8 +205,10 @@ type plan struct {
 	writes    []string
 	removes   []string
 	changes   []Change
-	edited    map[string]bool // owned files changed by hand since cht-gen wrote them
+	before    map[string]string // sha256 of each file written or removed now ("" if none): see journal.before
+	edited    map[string]bool   // owned files changed by hand since cht-gen wrote them
 	newlyKept []string
+	disowned  []string // listed as owned, no longer rendered, not what cht-gen wrote: left in place
 	manifest  []byte
 	problems  []string // reasons not to write at all
 }
@@ -215,7 +222,7 @@ func (p *plan) change(path, kind string) {
 // plan compares set with the output: what to write, remove and create,
 // and which paths it must not touch.
 func (w *writer) plan(m manifest, set files.Set) (*plan, error) {
-	p := &plan{set: set, old: m.files, next: owned{}, edited: map[string]bool{}}
+	p := &plan{set: set, old: m.files, next: owned{}, before: map[string]string{}, edited: map[string]bool{}}
 	owners := owned{}
 	if m.journal != nil { // Diff during an interrupted write: both sides are cht-gen's
 		for k, e := range m.journal.old {
@@ -257,6 +264,7 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 	switch w.checkFolders(p, path, dirs) {
 	case dirMissing:
 		p.writes = append(p.writes, path)
+		p.before[path] = ""
 		p.change(path, "missing")
 		return nil
 	case dirBad:
@@ -265,6 +273,7 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 	info, err := w.root.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		p.writes = append(p.writes, path)
+		p.before[path] = ""
 		p.change(path, "missing")
 		return nil
 	}
@@ -299,10 +308,15 @@ func (w *writer) planFile(p *plan, path string, want []byte, owners owned, dirs 
 		p.change(path, "stale")
 		return nil
 	}
-	if e.hash != "" && (cur == nil || hashOf(cur) != e.hash) {
+	// Not what cht-gen wrote: edited by hand, or rewritten by Medic's
+	// upgrade service (its files carry no cht-gen header). Restored: the
+	// path is one cht-gen renders. (So a forged manifest line can claim
+	// a user's own file only where a new environment renders.)
+	if e.hash != "" && hashOf(cur) != e.hash {
 		p.edited[path] = true
 	}
 	p.writes = append(p.writes, path)
+	p.before[path] = hashOf(cur)
 	p.change(path, "stale")
 	return nil
 }
@@ -353,10 +367,16 @@ func (w *writer) planRemoval(p *plan, path string, e entry) error {
 		p.next[path] = e
 		return nil
 	}
-	if e.hash != "" && hashOf(cur) != e.hash {
-		p.edited[path] = true
+	if e.hash == "" || hashOf(cur) != e.hash || !files.Marked(cur) {
+		// Edited by hand, or listed without being cht-gen's (the manifest
+		// is committed: a pull request can add any path to it, with the
+		// hash of a file it can read). Only the content cht-gen wrote, its
+		// header included, proves the file is its own to delete.
+		p.disowned = append(p.disowned, path)
+		return nil
 	}
 	p.removes = append(p.removes, path)
+	p.before[path] = e.hash
 	p.change(path, "extra")
 	return nil
 }
