@@ -52,7 +52,11 @@ An existing environments/gitops.cue keeps your edits: init only sets its
 repoURL to the one it found (with --force, as for any change), and leaves
 it alone when it found none.
 Any other file that differs is not replaced unless --force, which lists
-what it replaces. Running init again changes nothing.`,
+what it replaces. Running init again changes nothing.
+
+DIR must be the root of its Git work tree (or outside Git): in a subfolder
+the workflows would never run (GitHub reads only the root's .github) and
+Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 		Example: `  git init cht-hosting && cd cht-hosting
   git remote add origin https://github.com/moh/cht-hosting
   cht-gen init
@@ -62,6 +66,9 @@ what it replaces. Running init again changes nothing.`,
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
+			}
+			if err := checkInitRoot(dir); err != nil {
+				return err
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
@@ -162,4 +169,17 @@ func initRender(cmd *cobra.Command, s *shared, dir string) error {
 	}
 	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(set), len(changes))
 	return nil
+}
+
+// checkInitRoot refuses a DIR inside a Git work tree other than its root:
+// GitHub runs workflows only from the root's .github/workflows, and Flux
+// and Argo CD would look for deploy/ at the root (pathPrefix), so a
+// scaffold in a subfolder would look fine and never run or deploy.
+func checkInitRoot(dir string) error {
+	_, root, rel, err := repo.OpenWorkTree(dir)
+	if err != nil || rel == "." {
+		return nil // outside Git (a later git init makes DIR the root), or the root
+	}
+	return fmt.Errorf("%s is the folder %q of the Git work tree %s: init scaffolds a repository's root (GitHub runs workflows only from %s, Flux and Argo CD read deploy/ from the root); run cht-gen init %s, or give the hosting files a repository of their own (nothing was written)",
+		dir, rel, root, filepath.Join(root, ".github", "workflows"), root)
 }

@@ -248,3 +248,37 @@ func TestAdoptionCommands_Help(t *testing.T) {
 		t.Errorf("--cluster ../etc: exit %d %s", code, errs)
 	}
 }
+
+// A subfolder of a repository is refused before anything is written:
+// GitHub would never run its .github/workflows, and Flux / Argo CD would
+// read deploy/ from the root (pathPrefix "deploy").
+func TestInit_RefusesASubfolderOfARepository(t *testing.T) {
+	root := gitRepo(t, "git@github.com:moh/hosting.git")
+	for _, sub := range []string{"sub dir", "new/folder"} {
+		dir := filepath.Join(root, sub)
+		if sub == "sub dir" {
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code, out, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum)
+		if code != 1 || !strings.Contains(errs, "init scaffolds a repository's root") || !strings.Contains(errs, filepath.Join(root, ".github", "workflows")) || out != "" {
+			t.Errorf("init %s: exit %d\n%s%s", sub, code, out, errs)
+		}
+	}
+	entries, _ := os.ReadDir(root)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, ","); got != ".git,sub dir" {
+		t.Errorf("init wrote into the repository: %s", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "sub dir")); len(entries) != 0 {
+		t.Errorf("init wrote into the subfolder: %v", entries)
+	}
+	// The root itself is fine.
+	if code, _, errs := runCLI(t, "init", root, "--release-version", "1.4.0", "--release-sha256", testSum); code != 0 {
+		t.Errorf("init at the root: %s", errs)
+	}
+}
