@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -159,11 +160,52 @@ func (c *Clone) RemoteHasTree(branch string) (bool, error) {
 // Push force-pushes branch (it is cht-gen's).
 func (c *Clone) Push(ctx context.Context, branch string) error {
 	spec := config.RefSpec("+refs/heads/" + branch + ":refs/heads/" + branch)
-	err := c.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: c.remote.auth(c.url)})
+	// The remote says why it refuses a push (a protected branch, a
+	// repository rule, a hook) on the progress channel only.
+	var said remoteSaid
+	err := c.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: c.remote.auth(c.url), Progress: &said})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		if why := said.String(); why != "" {
+			err = fmt.Errorf("%w (the remote said: %s)", err, why)
+		}
 		return fmt.Errorf("push %s: %w", branch, redact.Error(err, c.remote.Token))
 	}
 	return nil
+}
+
+// remoteSaid keeps what a remote printed during a push (at most 4 KiB),
+// without the progress meters.
+type remoteSaid struct{ b []byte }
+
+func (r *remoteSaid) Write(p []byte) (int, error) {
+	if room := 4096 - len(r.b); room > 0 {
+		r.b = append(r.b, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+// String is the remote's message lines joined, meters and blanks left out.
+func (r *remoteSaid) String() string {
+	var lines []string
+	for _, l := range strings.FieldsFunc(string(r.b), func(c rune) bool { return c == '\n' || c == '\r' }) {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "remote:"))
+		if l == "" || strings.Contains(l, "%") && (strings.HasPrefix(l, "Resolving") || strings.HasPrefix(l, "Counting") || strings.HasPrefix(l, "Compressing") || strings.HasPrefix(l, "Writing") || strings.HasPrefix(l, "Total")) {
+			continue
+		}
+		lines = append(lines, strings.Map(printable, ansiEscape.ReplaceAllString(l, "")))
+	}
+	return strings.Join(lines, "; ")
+}
+
+// ansiEscape is a terminal colour or cursor sequence.
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+// printable drops control characters (a remote's colours) from messages.
+func printable(r rune) rune {
+	if r < ' ' || r == 0x7f {
+		return -1
+	}
+	return r
 }
 
 // sameTreeOnRemote reports whether the remote branch (fetched by the

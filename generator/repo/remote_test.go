@@ -2,10 +2,14 @@ package repo
 
 import (
 	"context"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +104,60 @@ func TestClone_StageLeavesUnsharedFilesOut(t *testing.T) {
 	got := pushedFiles(t, bare, "cht-gen/main/x")
 	if want := []string{"deploy/" + ManifestName, "deploy/a.yml"}; !slices.Equal(got, want) {
 		t.Errorf("pushed %v, want %v", got, want)
+	}
+}
+
+// httpOrigin serves bare over smart HTTP through the real
+// git-http-backend, which runs the repository's hooks (go-git's file
+// transport does not).
+func httpOrigin(t *testing.T, bare string) string {
+	t.Helper()
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Skip("git is not installed:", err)
+	}
+	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		t.Skip("no git-http-backend:", err)
+	}
+	srv := httptest.NewServer(&cgi.Handler{Path: backend, Env: []string{
+		"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
+	}})
+	t.Cleanup(srv.Close)
+	return srv.URL + "/" + filepath.Base(bare)
+}
+
+// A refused push says why, in the remote's words (a protected branch, a
+// repository rule): "pre-receive hook declined" alone names no cause.
+func TestClone_PushSaysWhyTheRemoteRefused(t *testing.T) {
+	bare := bareOrigin(t)
+	url := httpOrigin(t, bare)
+	os.MkdirAll(filepath.Join(bare, "hooks"), 0o755)
+	hook := "#!/bin/sh\necho 'error: GH006: Protected branch update failed for refs/heads/cht-gen/main/x.' >&2\nprintf '\\033[31mcontact your admin\\033[0m\\n' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bare, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c, err := Remote{}.Clone(context.Background(), url, "main", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "deploy", "a.yml"), []byte("a: 2\n"), 0o644)
+	if changed, err := c.Stage(); err != nil || !changed {
+		t.Fatalf("changed %v, %v", changed, err)
+	}
+	if err := c.CommitOnBranch("cht-gen/main/x", "x", "cht-gen", "cht-gen@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Push(context.Background(), "cht-gen/main/x")
+	want := "(the remote said: error: GH006: Protected branch update failed for refs/heads/cht-gen/main/x.; contact your admin)"
+	if err == nil || !strings.HasSuffix(err.Error(), want) || !strings.Contains(err.Error(), "pre-receive hook declined") {
+		t.Fatalf("got %v\nwant it to end %q", err, want)
+	}
+	// Without a refusal the remote's chatter is not reported.
+	os.Remove(filepath.Join(bare, "hooks", "pre-receive"))
+	if err := c.Push(context.Background(), "cht-gen/main/x"); err != nil {
+		t.Fatal(err)
 	}
 }
