@@ -196,3 +196,23 @@ func TestLastClosed(t *testing.T) {
 	f.ClosePR(2, true)
 	check(1) // merged ones are not a reviewer's "no"
 }
+
+// GitHub opened the pull request but its answer was lost (502): the
+// library's retry meets "A pull request already exists", which is this
+// run's own pull request, not a failure.
+func TestUpsertPullRequest_RetryAfterALostAnswer(t *testing.T) {
+	f := fake(t)
+	c := client(t, f, token)
+	f.FailAfter["POST /repos/moh/cht-hosting/pulls"] = []int{http.StatusBadGateway}
+	up, err := c.UpsertPullRequest(context.Background(), github.PullRequest{Owner: "moh", Repo: "cht-hosting", Head: "cht-gen/main/bump-prod-4.22.0", Base: "main",
+		Title: "Bump prod to CHT 4.22.0", Body: "body", Labels: []string{"cht-upgrade"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up.Created || up.Number != 1 || len(f.PRs) != 1 || strings.Join(f.PRs[0].Labels, ",") != "cht-upgrade" {
+		t.Errorf("got %+v, PRs %+v", up, f.PRs)
+	}
+	if n := f.Count("POST /repos/moh/cht-hosting/pulls"); n != 2 {
+		t.Errorf("%d POSTs, want the lost one and its retry", n)
+	}
+}

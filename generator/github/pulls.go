@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
@@ -94,23 +95,35 @@ func (c *Client) UpsertPullRequest(ctx context.Context, p PullRequest) (*Upserte
 		return nil, c.explain("find the open pull request for "+p.Head, err)
 	}
 	var pr *gh.PullRequest
-	created := false
-	if len(open) > 0 {
+	created := len(open) == 0
+	if created {
+		pr, _, err = c.gh.PullRequests.Create(ctx, p.Owner, p.Repo, &gh.NewPullRequest{
+			Title: gh.String(p.Title), Head: gh.String(p.Head), Base: gh.String(p.Base), Body: gh.String(p.Body),
+			MaintainerCanModify: gh.Bool(true),
+		})
+		if alreadyExists(err) {
+			// A retry after GitHub opened it but its answer was lost
+			// (a 502, a timeout): look it up, do not fail on it.
+			open, _, err = c.gh.PullRequests.List(ctx, p.Owner, p.Repo, &gh.PullRequestListOptions{
+				Head: p.Owner + ":" + p.Head, Base: p.Base, State: "open",
+			})
+			if err == nil && len(open) == 0 {
+				err = fmt.Errorf("GitHub says a pull request for %s exists but lists no open one", p.Head)
+			}
+			if err == nil {
+				pr = open[0]
+			}
+		}
+		if err != nil {
+			return nil, c.explain("open pull request", err)
+		}
+	} else {
 		pr, _, err = c.gh.PullRequests.Edit(ctx, p.Owner, p.Repo, open[0].GetNumber(), &gh.PullRequest{
 			Title: gh.String(p.Title), Body: gh.String(p.Body),
 		})
 		if err != nil {
 			return nil, c.explain("update pull request", err)
 		}
-	} else {
-		pr, _, err = c.gh.PullRequests.Create(ctx, p.Owner, p.Repo, &gh.NewPullRequest{
-			Title: gh.String(p.Title), Head: gh.String(p.Head), Base: gh.String(p.Base), Body: gh.String(p.Body),
-			MaintainerCanModify: gh.Bool(true),
-		})
-		if err != nil {
-			return nil, c.explain("open pull request", err)
-		}
-		created = true
 	}
 	if len(p.Labels) > 0 {
 		if _, _, err := c.gh.Issues.AddLabelsToIssue(ctx, p.Owner, p.Repo, pr.GetNumber(), p.Labels); err != nil {
@@ -118,4 +131,19 @@ func (c *Client) UpsertPullRequest(ctx context.Context, p PullRequest) (*Upserte
 		}
 	}
 	return &Upserted{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Created: created}, nil
+}
+
+// alreadyExists is GitHub's 422 for a second pull request from one head
+// into one base.
+func alreadyExists(err error) bool {
+	var ge *gh.ErrorResponse
+	if !errors.As(err, &ge) || ge.Response == nil || ge.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, e := range ge.Errors {
+		if strings.Contains(e.Message, "already exists") {
+			return true
+		}
+	}
+	return false
 }

@@ -52,11 +52,15 @@ type Server struct {
 	PRs      []*PR
 	Requests []string // "METHOD /path?query"
 	Fail     map[string][]int
+	// FailAfter queues statuses returned after serving a path: GitHub did
+	// the work (opened the pull request) but the answer was lost (a 502
+	// from its front end, a timeout), so a retry meets the result.
+	FailAfter map[string][]int
 }
 
 // New starts a fake expecting token (empty: unauthenticated).
 func New(t testing.TB, token string) *Server {
-	s := &Server{T: t, Token: token, Fail: map[string][]int{}, PerPage: 2}
+	s := &Server{T: t, Token: token, Fail: map[string][]int{}, FailAfter: map[string][]int{}, PerPage: 2}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -75,6 +79,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	key := r.Method + " " + r.URL.Path
 	s.Requests = append(s.Requests, key+"?"+r.URL.RawQuery)
+	if q := s.FailAfter[key]; len(q) > 0 {
+		s.FailAfter[key] = q[1:]
+		s.handle(httptest.NewRecorder(), r, key)
+		http.Error(w, `{"message":"Server Error"}`, q[0])
+		return
+	}
+	s.handle(w, r, key)
+}
+
+// handle serves one request, after the failures queued for it.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, key string) {
 	if q := s.Fail[key]; len(q) > 0 {
 		s.Fail[key] = q[1:]
 		if q[0] == http.StatusForbidden {
