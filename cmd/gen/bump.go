@@ -259,7 +259,9 @@ branch cht-gen/<base>/bump-<env>-<version>, pushes it, and opens a pull request
 (or updates the open one for that branch), whose body holds the per-environment
 diff summary, the release notes and a checklist; a move from 4.x to 5.x adds
 the items of Medic's 4.x -> 5.x pages that apply to the target (Kubernetes:
-stage 5.x in the admin app before merging). Your work tree is not touched. When
+stage 5.x in the admin app before merging). Your work tree is not touched. A
+commit someone else pushed on that branch stops the run (nothing is
+force-pushed over it). When
 a reviewer closed the pull request for the same change, the run skips it and
 says so; --reopen proposes it again.
 

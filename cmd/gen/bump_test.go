@@ -595,3 +595,44 @@ func TestCLI_BumpRefusedByTheOutputChangesNothing(t *testing.T) {
 		t.Error("the user's file was changed")
 	}
 }
+
+// A reviewer's commit on the pull request's branch survives the next run:
+// nothing is force-pushed over it, and the error says what to do.
+func TestCLI_BumpKeepsAReviewersCommit(t *testing.T) {
+	work, bare := remoteSetup(t)
+	gh := pushEnv(t, testToken)
+	cli := pushCLI(t, work)
+	const branch = "cht-gen/main/bump-prod-4.22.0"
+	if code, out, errs := cli("bump", "prod", "--to", "4.22.0"); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	// The reviewer pushes a fix on the branch.
+	dir := t.TempDir()
+	r, err := git.PlainClone(dir, false, &git.CloneOptions{URL: bare, ReferenceName: plumbing.NewBranchReferenceName(branch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "NOTES.md"), []byte("window: Sunday 02:00\n"), 0o644)
+	wt, _ := r.Worktree()
+	wt.Add("NOTES.md")
+	theirs, err := wt.Commit("Note the window", &git.CommitOptions{Author: &object.Signature{Name: "Ana", Email: "ana@moh.example", When: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Push(&git.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// main moves on: the next run's tree differs, so it would push.
+	originCommit(t, bare, "main", map[string]string{"dev": "4.22.1"})
+
+	code, out, errs := cli("bump", "prod", "--to", "4.22.0")
+	if code != 1 || !strings.Contains(errs, branch+" on origin has commits cht-gen did not make ("+theirs.String()[:12]+` "Note the window" by Ana <ana@moh.example>)`) {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+	if _, tip := fileAt(t, bare, branch, "NOTES.md"); tip.Hash != theirs {
+		t.Errorf("the reviewer's commit was replaced by %s %q", tip.Hash, tip.Message)
+	}
+	if n := gh.Count("PATCH /repos/moh/cht-hosting/pulls/1"); n != 0 {
+		t.Errorf("pull request updated %d times although nothing was pushed", n)
+	}
+}

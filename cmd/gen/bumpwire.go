@@ -49,7 +49,19 @@ func (g bumpGit) Clone(ctx context.Context, r bump.Remote, base, dir string) (bu
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return bumpClone{c}, nil
+}
+
+// bumpClone is bump.Clone on repo.Clone.
+type bumpClone struct{ *repo.Clone }
+
+func (c bumpClone) BranchCommits(branch, base string) ([]bump.Commit, error) {
+	commits, err := c.Clone.BranchCommits(branch, base)
+	out := make([]bump.Commit, len(commits))
+	for i, cm := range commits {
+		out[i] = bump.Commit(cm)
+	}
+	return out, err
 }
 
 // bumpGitHub is bump.GitHub on generator/github.

@@ -53,7 +53,22 @@ type Clone interface {
 	RemoteHasTree(branch string) (bool, error)
 	// Push force-pushes branch.
 	Push(ctx context.Context, branch string) error
+	// BranchCommits are the commits of the remote's branch (as cloned)
+	// that its base branch lacks, newest first; none when it has no such
+	// branch.
+	BranchCommits(branch, base string) ([]Commit, error)
 }
+
+// Commit is a commit on a proposal's branch.
+type Commit struct {
+	Hash, Author, Message string
+	Merge                 bool // two or more parents (GitHub's "Update branch")
+}
+
+// Trailer ends the message of every commit cht-gen makes: commits on a
+// proposal's branch without it are someone else's, which a force-push
+// would throw away.
+const Trailer = "Generated-by: cht-gen"
 
 // GitHub is what a bump needs of the host of pull requests.
 type GitHub interface {
@@ -178,6 +193,9 @@ func (b *Bumper) publish(ctx context.Context, clone Clone, pt *pushTarget, res *
 	if same {
 		o.log("%s on %s already holds this change", res.Branch, o.Remote)
 	} else {
+		if err := checkOwned(clone, res.Branch, pt.base, o.Remote); err != nil {
+			return err
+		}
 		o.log("pushing %s", res.Branch)
 		if err := clone.Push(ctx, res.Branch); err != nil {
 			return err
@@ -191,13 +209,45 @@ func (b *Bumper) publish(ctx context.Context, clone Clone, pt *pushTarget, res *
 	return err
 }
 
-// CommitMessage is the title, then one line per environment changed.
+// checkOwned refuses to force-push over commits on branch that cht-gen
+// did not make (a reviewer's fix pushed to the pull request): re-running
+// a bump must not silently drop them.
+func checkOwned(clone Clone, branch, base, remote string) error {
+	commits, err := clone.BranchCommits(branch, base)
+	if err != nil {
+		return err
+	}
+	var theirs []string
+	for _, c := range commits {
+		if !c.Merge && !hasTrailer(c.Message) {
+			subject, _, _ := strings.Cut(c.Message, "\n")
+			theirs = append(theirs, fmt.Sprintf("%.12s %q by %s", c.Hash, subject, c.Author))
+		}
+	}
+	if len(theirs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s on %s has commits cht-gen did not make (%s): pushing would replace them, so nothing was pushed; merge or close its pull request (or delete the branch once they are safe elsewhere), then run again",
+		branch, remote, strings.Join(theirs, "; "))
+}
+
+func hasTrailer(message string) bool {
+	for _, l := range strings.Split(message, "\n") {
+		if strings.TrimSpace(l) == Trailer {
+			return true
+		}
+	}
+	return false
+}
+
+// CommitMessage is the title, then one line per environment changed, then
+// the Trailer.
 func CommitMessage(prop Proposal, changes []diff.Change) string {
 	msg := prop.Title + "\n\n"
 	for _, c := range changes {
 		msg += fmt.Sprintf("%s: %s\n", c.Name, c.Summary)
 	}
-	return msg
+	return msg + "\n" + Trailer + "\n"
 }
 
 var repoPath = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(\.git)?/?$`)

@@ -64,7 +64,10 @@ type fakeClone struct {
 	unchanged, sameTree bool
 	branch, message     string
 	pushed              []string
+	onBranch            []bump.Commit // the remote branch's commits
 }
+
+func (c *fakeClone) BranchCommits(branch, base string) ([]bump.Commit, error) { return c.onBranch, nil }
 
 func (c *fakeClone) Stage() (bool, error) { return !c.unchanged, nil }
 
@@ -218,5 +221,42 @@ func TestPushBaseFlagAndRepoFlag(t *testing.T) {
 	o.Repo = "no-slash"
 	if _, err := bump.New(git, gh).Run(context.Background(), toVersion("4.22.0"), o); err == nil || !strings.Contains(err.Error(), "want owner/name") {
 		t.Errorf("bad --repo: %v", err)
+	}
+}
+
+// A re-run force-pushes its branch only while every commit on it that the
+// base lacks is cht-gen's (or a merge, e.g. GitHub's "Update branch"): a
+// reviewer's commit is never thrown away.
+func TestPushKeepsOthersCommits(t *testing.T) {
+	mine := bump.Commit{Hash: "aaaa", Author: "cht-gen <cht-gen@example.org>", Message: "Bump dev to CHT 4.22.0\n\ndev: x\n\n" + bump.Trailer + "\n"}
+	merge := bump.Commit{Hash: "bbbb", Author: "GitHub <noreply@github.com>", Message: "Merge branch 'main' into cht-gen/main/bump-dev-4.22.0", Merge: true}
+	theirs := bump.Commit{Hash: "0123456789abcdef", Author: "Ana <ana@moh.example>", Message: "Fix the host name\n\nlonger text"}
+	for _, tc := range []struct {
+		name     string
+		onBranch []bump.Commit
+		wantErr  string
+	}{
+		{name: "no branch yet"},
+		{name: "cht-gen's and a merge", onBranch: []bump.Commit{merge, mine}},
+		{name: "a reviewer's commit", onBranch: []bump.Commit{theirs, mine}, wantErr: `has commits cht-gen did not make (0123456789ab "Fix the host name" by Ana <ana@moh.example>)`},
+		{name: "an older cht-gen's commit without the trailer", onBranch: []bump.Commit{{Hash: "cccc", Author: "cht-gen", Message: "Bump dev to CHT 4.22.0\n"}}, wantErr: "nothing was pushed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clone, gh := &fakeClone{onBranch: tc.onBranch}, &fakeGitHub{}
+			_, err := bump.New(&fakeGit{base: "main", clone: clone}, gh).Run(context.Background(), toVersion("4.22.0"), pushOptions())
+			if tc.wantErr == "" {
+				if err != nil || len(clone.pushed) != 1 || len(gh.upserts) != 1 {
+					t.Errorf("err %v, pushed %v, %d pull requests", err, clone.pushed, len(gh.upserts))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || len(clone.pushed) != 0 || len(gh.upserts) != 0 {
+				t.Errorf("err %v, pushed %v, %d pull requests; want %q and nothing pushed", err, clone.pushed, len(gh.upserts), tc.wantErr)
+			}
+		})
+	}
+	clone := &fakeClone{}
+	if _, err := bump.New(&fakeGit{base: "main", clone: clone}, &fakeGitHub{}).Run(context.Background(), toVersion("4.22.0"), pushOptions()); err != nil || !strings.HasSuffix(clone.message, "\n\n"+bump.Trailer+"\n") {
+		t.Errorf("commit message %q lacks the trailer (%v)", clone.message, err)
 	}
 }

@@ -208,6 +208,47 @@ func printable(r rune) rune {
 	return r
 }
 
+// Commit is a commit on a branch cht-gen proposes a change on.
+type Commit struct {
+	Hash, Author, Message string
+	Merge                 bool // two or more parents
+}
+
+// BranchCommits lists the commits of the remote's branch (as fetched by
+// the clone) that the remote's base branch lacks, newest first; none when
+// the remote has no such branch.
+func (c *Clone) BranchCommits(branch, base string) ([]Commit, error) {
+	tip, err := c.repo.Reference(plumbing.NewRemoteReferenceName("origin", branch), true)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	baseRef, err := c.repo.Reference(plumbing.NewRemoteReferenceName("origin", base), true)
+	if err != nil {
+		return nil, fmt.Errorf("base branch %s in the clone: %w", base, err)
+	}
+	onBase := map[plumbing.Hash]bool{}
+	baseLog, err := c.repo.Log(&git.LogOptions{From: baseRef.Hash()})
+	if err != nil {
+		return nil, err
+	}
+	if err := baseLog.ForEach(func(cm *object.Commit) error { onBase[cm.Hash] = true; return nil }); err != nil {
+		return nil, err
+	}
+	first, err := c.repo.CommitObject(tip.Hash())
+	if err != nil {
+		return nil, err
+	}
+	var out []Commit
+	err = object.NewCommitPreorderIter(first, onBase, nil).ForEach(func(cm *object.Commit) error {
+		out = append(out, Commit{Hash: cm.Hash.String(), Author: cm.Author.Name + " <" + cm.Author.Email + ">", Message: cm.Message, Merge: cm.NumParents() > 1})
+		return nil
+	})
+	return out, err
+}
+
 // sameTreeOnRemote reports whether the remote branch (fetched by the
 // clone) already has commit's tree.
 func (c *Clone) sameTreeOnRemote(branch string, commit plumbing.Hash) (bool, error) {
