@@ -15,6 +15,15 @@ import (
 	"github.com/cht-gen/cht-gen/generator/files"
 )
 
+// shallowHint explains a missing revision in a shallow clone (CI checks
+// out one commit by default), where the base was never fetched.
+func shallowHint(r *git.Repository) string {
+	if shallow, err := r.Storer.Shallow(); err != nil || len(shallow) == 0 {
+		return ""
+	}
+	return "; this is a shallow clone, which lacks older commits and other branches: fetch them (git fetch --unshallow origin, or actions/checkout with fetch-depth: 0)"
+}
+
 // ReadCommitted returns the files under dir as committed at ref (a branch,
 // tag, commit or expression like HEAD~1) in the Git repository holding
 // dir. A dir absent at ref gives an empty set.
@@ -25,7 +34,7 @@ func ReadCommitted(dir, ref string) (files.Set, error) {
 	}
 	hash, err := r.ResolveRevision(plumbing.Revision(ref))
 	if err != nil {
-		return nil, fmt.Errorf("--base %s: no such revision in the Git repository at %s (%v): name a branch, tag or commit, e.g. main, origin/main, HEAD~1", ref, root, err)
+		return nil, fmt.Errorf("--base %s: no such revision in the Git repository at %s (%v): name a branch, tag or commit, e.g. main, origin/main, HEAD~1%s", ref, root, err, shallowHint(r))
 	}
 	commit, err := r.CommitObject(*hash)
 	if err != nil {
