@@ -636,3 +636,33 @@ func TestCLI_BumpKeepsAReviewersCommit(t *testing.T) {
 		t.Errorf("pull request updated %d times although nothing was pushed", n)
 	}
 }
+
+// Credentials in the remote's URL never reach the output, whatever their
+// place (https://TOKEN@host is as common as https://user:TOKEN@host), and
+// an SSH remote without an agent says what it needs.
+func TestCLI_BumpRemoteURLs(t *testing.T) {
+	const urlToken = "ghp_inTheRemoteURLnotGITHUB_TOKEN" // not GITHUB_TOKEN: nothing knows to mask it
+	for _, tc := range []struct{ url, want string }{
+		{"https://" + urlToken + "@127.0.0.1:1/moh/cht-hosting.git", "https://***@127.0.0.1:1/moh/cht-hosting.git"},
+		{"https://x-access-token:" + urlToken + "@127.0.0.1:1/moh/cht-hosting.git", "https://x-access-token:***@127.0.0.1:1/moh/cht-hosting.git"},
+		{"ssh://git@127.0.0.1:1/moh/cht-hosting.git", "ssh-agent running with the key loaded"},
+	} {
+		work, bare := remoteSetup(t)
+		r, _ := git.PlainOpen(work)
+		r.DeleteRemote("origin")
+		if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{tc.url}}); err != nil {
+			t.Fatal(err)
+		}
+		pushEnv(t, testToken)
+		t.Setenv("SSH_AUTH_SOCK", "")
+		for _, base := range []string{"", "main"} { // listing the default branch, cloning
+			code, _, errs := pushCLI(t, work)("bump", "prod", "--to", "4.22.0", "--base", base)
+			if code != 1 || !strings.Contains(errs, tc.want) || strings.Contains(errs, urlToken) {
+				t.Errorf("%s (--base %q): exit %d, want %q:\n%s", tc.url, base, code, tc.want, errs)
+			}
+		}
+		if b := originBranches(t, bare); len(b) != 1 {
+			t.Errorf("branches %v", b)
+		}
+	}
+}

@@ -62,7 +62,7 @@ func (g Remote) DefaultBranch(ctx context.Context, r RemoteInfo) (string, error)
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: r.Name, URLs: []string{r.URL}})
 	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: g.auth(r.URL)})
 	if err != nil {
-		return "", fmt.Errorf("list %s: %w", r.Name, redact.Error(err, g.Token))
+		return "", fmt.Errorf("list %s: %w", r.Name, g.explain(err))
 	}
 	return defaultBranch(refs), nil
 }
@@ -75,13 +75,22 @@ func (g Remote) Clone(ctx context.Context, url, base, dir string) (*Clone, error
 		URL: url, Auth: g.auth(url), ReferenceName: plumbing.NewBranchReferenceName(base),
 	})
 	if err != nil {
-		return nil, redact.Error(err, g.Token)
+		return nil, g.explain(err)
 	}
 	wt, err := r.Worktree()
 	if err != nil {
 		return nil, err
 	}
 	return &Clone{repo: r, wt: wt, remote: g, url: url}, nil
+}
+
+// explain masks credentials (the token, any in the remote's URL) in a
+// remote's error and says what an SSH remote without an agent needs.
+func (g Remote) explain(err error) error {
+	if strings.Contains(err.Error(), "SSH_AUTH_SOCK") {
+		err = fmt.Errorf("%w: an SSH remote needs ssh-agent running with the key loaded (SSH_AUTH_SOCK); or use an HTTPS remote, which GITHUB_TOKEN authenticates", err)
+	}
+	return redact.Error(err, g.Token)
 }
 
 func (g Remote) auth(url string) transport.AuthMethod {
@@ -168,7 +177,7 @@ func (c *Clone) Push(ctx context.Context, branch string) error {
 		if why := said.String(); why != "" {
 			err = fmt.Errorf("%w (the remote said: %s)", err, why)
 		}
-		return fmt.Errorf("push %s: %w", branch, redact.Error(err, c.remote.Token))
+		return fmt.Errorf("push %s: %w", branch, c.remote.explain(err))
 	}
 	return nil
 }

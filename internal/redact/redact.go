@@ -28,10 +28,15 @@ func Error(err error, secrets ...string) error {
 // a remote URL may carry its own credentials, which no caller knows to pass.
 var urlPassword = regexp.MustCompile(`(://[^/@\s:]*:)[^/@\s]+@`)
 
-// String returns s with every non-empty secret, and every password inside a
-// URL, replaced by Mask.
+// httpUser is the user name alone of an HTTP(S) URL (https://TOKEN@host):
+// Git hosts take a token there as readily as in the password.
+var httpUser = regexp.MustCompile(`(?i)(https?://)[^/@\s:]+@`)
+
+// String returns s with every non-empty secret, every password inside a
+// URL and the lone user name of an HTTP(S) URL replaced by Mask.
 func String(s string, secrets ...string) string {
 	s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
+	s = httpUser.ReplaceAllString(s, "${1}"+Mask+"@")
 	for _, sec := range secrets {
 		if sec != "" {
 			s = strings.ReplaceAll(s, sec, Mask)

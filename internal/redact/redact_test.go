@@ -40,6 +40,8 @@ func TestString_MasksPasswordsInURLs(t *testing.T) {
 		`cannot tell the GitHub repository from remote URL "https://bob:hunter2@git.example.org/x.git"`: `cannot tell the GitHub repository from remote URL "https://bob:***@git.example.org/x.git"`,
 		"push ssh://git:s3cret@host/repo: refused":                                                      "push ssh://git:***@host/repo: refused",
 		"https://github.com/moh/cht-hosting":                                                            "https://github.com/moh/cht-hosting",
+		`Get "https://ghp_tok3n@github.com/moh/x.git/info/refs": dial tcp`:                              `Get "https://***@github.com/moh/x.git/info/refs": dial tcp`,
+		"HTTP://ghp_tok3n@host/x":                                                                       "HTTP://***@host/x",
 		"git@github.com:moh/cht-hosting.git":                                                            "git@github.com:moh/cht-hosting.git",
 	} {
 		if got := redact.String(in); got != want {
