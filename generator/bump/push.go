@@ -206,7 +206,12 @@ func (b *Bumper) publish(ctx context.Context, clone Clone, pt *pushTarget, res *
 		Owner: pt.owner, Repo: pt.name, Head: res.Branch, Base: pt.base,
 		Title: res.Proposal.Title, Body: Body(res.Proposal.Intro, res.Proposal.Targets, res.Changes), Labels: o.Labels,
 	})
-	return err
+	if err != nil {
+		// The branch is on the remote: say so, and that a re-run (which
+		// finds it and pushes nothing) opens the pull request.
+		return fmt.Errorf("%s is on %s but its pull request was not opened or updated: %w; run the same command again once GitHub answers", res.Branch, o.Remote, err)
+	}
+	return nil
 }
 
 // checkOwned refuses to force-push over commits on branch that cht-gen

@@ -87,10 +87,11 @@ func (c *fakeClone) Push(_ context.Context, branch string) error {
 }
 
 type fakeGitHub struct {
-	denied  error
-	closed  *bump.PullRequest
-	checked string
-	upserts []bump.Request
+	upsertErr error
+	denied    error
+	closed    *bump.PullRequest
+	checked   string
+	upserts   []bump.Request
 }
 
 func (h *fakeGitHub) CheckAccess(_ context.Context, owner, repo string) error {
@@ -103,6 +104,9 @@ func (h *fakeGitHub) LastClosed(_ context.Context, owner, repo, head, base strin
 }
 
 func (h *fakeGitHub) Upsert(_ context.Context, r bump.Request) (*bump.PullRequest, error) {
+	if h.upsertErr != nil {
+		return nil, h.upsertErr
+	}
 	h.upserts = append(h.upserts, r)
 	return &bump.PullRequest{Number: 7, URL: "https://github.com/medic-hosts/fleet/pull/7", Created: true}, nil
 }
@@ -258,5 +262,17 @@ func TestPushKeepsOthersCommits(t *testing.T) {
 	clone := &fakeClone{}
 	if _, err := bump.New(&fakeGit{base: "main", clone: clone}, &fakeGitHub{}).Run(context.Background(), toVersion("4.22.0"), pushOptions()); err != nil || !strings.HasSuffix(clone.message, "\n\n"+bump.Trailer+"\n") {
 		t.Errorf("commit message %q lacks the trailer (%v)", clone.message, err)
+	}
+}
+
+// GitHub failing after the push (retries exhausted) leaves the branch on
+// the remote: the error says so and that a re-run opens the pull request.
+func TestPushPullRequestFailsAfterThePush(t *testing.T) {
+	clone := &fakeClone{}
+	gherr := errors.New("open pull request: GitHub answered 502: Server Error")
+	_, err := bump.New(&fakeGit{base: "main", clone: clone}, &fakeGitHub{upsertErr: gherr}).Run(context.Background(), toVersion("4.22.0"), pushOptions())
+	want := "cht-gen/main/bump-dev-4.22.0 is on origin but its pull request was not opened or updated: open pull request: GitHub answered 502: Server Error; run the same command again"
+	if !errors.Is(err, gherr) || !strings.Contains(err.Error(), want) || len(clone.pushed) != 1 {
+		t.Errorf("err %v, pushed %v; want %q", err, clone.pushed, want)
 	}
 }
