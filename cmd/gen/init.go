@@ -112,6 +112,11 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 			if err != nil {
 				return err
 			}
+			// deploy/ is rendered after the scaffold is written: check it
+			// first, so that a refusal writes nothing.
+			if err := scaffold.Inside(dir, filepath.Join(dir, "deploy", repo.LockName)); err != nil {
+				return err
+			}
 			writing.Lock()
 			plan, err := scaffold.Apply(dir, files, force)
 			writing.Unlock()

@@ -282,3 +282,22 @@ func TestInit_RefusesASubfolderOfARepository(t *testing.T) {
 		t.Errorf("init at the root: %s", errs)
 	}
 }
+
+// deploy/ as a link out of the repository is refused before the scaffold
+// is written: init renders into the repository only.
+func TestInit_RefusesDeployLinkedOutOfTheRepository(t *testing.T) {
+	dir, outside := gitRepo(t, "https://github.com/moh/x"), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "deploy")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(t, "init", dir, "--release-version", "1.4.0", "--release-sha256", testSum)
+	if code != 1 || !strings.Contains(errs, "through a symbolic link") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("rendered outside the repository: %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "environments")); err == nil {
+		t.Error("the scaffold was written although deploy/ was refused")
+	}
+}

@@ -219,6 +219,9 @@ func Apply(root string, scaffold []File, force bool) (*Plan, error) {
 	var write []File
 	for _, f := range scaffold {
 		full := filepath.Join(root, filepath.FromSlash(f.Path))
+		if err := Inside(root, full); err != nil {
+			return nil, err
+		}
 		info, err := os.Lstat(full)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -259,6 +262,31 @@ func Apply(root string, scaffold []File, force bool) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// Inside refuses a path whose existing folders lead out of root through a
+// symbolic link (.github/workflows -> elsewhere): init writes only inside
+// the repository.
+func Inside(root, full string) error {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(full)
+	for {
+		if _, err := os.Lstat(dir); err == nil {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s leads out of %s through a symbolic link (to %s): init writes only inside it; nothing was written", dir, root, real)
+	}
+	return nil
 }
 
 // HasOwnEnvironments reports whether dir/environments holds *.cue files

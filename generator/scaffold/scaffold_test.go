@@ -243,3 +243,41 @@ gitops: {
 		})
 	}
 }
+
+// A folder of the scaffold that is a symbolic link out of the repository
+// (.github/workflows -> elsewhere) is refused before anything is written;
+// one that stays inside it is followed.
+func TestApply_RefusesLinksOutOfTheRepository(t *testing.T) {
+	files, err := scaffold.Files(scaffold.Options{Version: "1.4.0", SHA256: strings.Repeat("a", 64), RepoURL: "https://github.com/moh/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{".github/workflows", ".github", "environments"} {
+		t.Run(link, func(t *testing.T) {
+			root, outside := t.TempDir(), t.TempDir()
+			os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755)
+			if err := os.Symlink(outside, filepath.Join(root, link)); err != nil {
+				t.Fatal(err)
+			}
+			_, err := scaffold.Apply(root, files, true)
+			if err == nil || !strings.Contains(err.Error(), "through a symbolic link") {
+				t.Errorf("err %v", err)
+			}
+			if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+				t.Errorf("wrote outside the repository: %v", entries)
+			}
+			if _, err := os.Stat(filepath.Join(root, "README.md")); err == nil {
+				t.Error("wrote README.md although another file was refused")
+			}
+		})
+	}
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "config", "envs"), 0o755)
+	os.Symlink(filepath.Join("config", "envs"), filepath.Join(root, "environments"))
+	if _, err := scaffold.Apply(root, files, false); err != nil {
+		t.Fatalf("a link inside the repository: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "config", "envs", "gitops.cue")); err != nil {
+		t.Error(err)
+	}
+}
