@@ -301,3 +301,37 @@ func TestInit_RefusesDeployLinkedOutOfTheRepository(t *testing.T) {
 		t.Error("the scaffold was written although deploy/ was refused")
 	}
 }
+
+// With a detached HEAD (a checkout of a tag or commit) the branch Flux /
+// Argo CD follow and CI checks is origin's default branch, not "main".
+func TestInit_DetachedHeadFollowsOriginsDefaultBranch(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	tmp := t.TempDir()
+	gitRun := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(cmd.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitRun(tmp, "init", "-q", "--bare", "-b", "develop", "origin.git")
+	gitRun(tmp, "clone", "-q", filepath.Join(tmp, "origin.git"), "seed")
+	gitRun(filepath.Join(tmp, "seed"), "commit", "-q", "--allow-empty", "-m", "first")
+	gitRun(filepath.Join(tmp, "seed"), "push", "-q", "origin", "HEAD:develop")
+	gitRun(tmp, "clone", "-q", filepath.Join(tmp, "origin.git"), "work")
+	work := filepath.Join(tmp, "work")
+	gitRun(work, "checkout", "-q", "--detach")
+	code, _, errs := runCLI(t, "init", work, "--repo-url", "https://github.com/moh/x", "--release-version", "1.4.0", "--release-sha256", testSum)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	gitops, _ := os.ReadFile(filepath.Join(work, "environments", "gitops.cue"))
+	wf, _ := os.ReadFile(filepath.Join(work, ".github", "workflows", "cht-gen.yml"))
+	if !strings.Contains(string(gitops), `branch:     "develop"`) || !strings.Contains(string(wf), `branches: ["develop"]`) {
+		t.Errorf("detached HEAD: want origin's develop:\n%s", gitops)
+	}
+}

@@ -93,15 +93,21 @@ func OriginURL(dir string) (string, error) {
 }
 
 // CurrentBranch is the branch HEAD names in the Git repository holding
-// dir (also before the first commit), or "" outside Git or when detached.
+// dir (also before the first commit); with a detached HEAD (a checkout of
+// a commit or tag) origin's default branch as last fetched; "" outside
+// Git or when neither is known.
 func CurrentBranch(dir string) string {
 	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
 	if err != nil {
 		return ""
 	}
 	head, err := r.Storer.Reference(plumbing.HEAD)
-	if err != nil || head.Type() != plumbing.SymbolicReference || !head.Target().IsBranch() {
-		return ""
+	if err == nil && head.Type() == plumbing.SymbolicReference && head.Target().IsBranch() {
+		return head.Target().Short()
 	}
-	return head.Target().Short()
+	originHead, err := r.Storer.Reference(plumbing.NewRemoteHEADReferenceName("origin"))
+	if err == nil && originHead.Type() == plumbing.SymbolicReference && originHead.Target().IsRemote() {
+		return strings.TrimPrefix(originHead.Target().String(), "refs/remotes/origin/")
+	}
+	return ""
 }
