@@ -143,7 +143,7 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.RepoURL, "repo-url", "", "Git URL Flux / Argo CD clone (default: the origin remote)")
-	cmd.Flags().StringVar(&opts.Branch, "branch", "", "branch Flux / Argo CD follow and CI checks on push (default: the current branch, else main)")
+	cmd.Flags().StringVar(&opts.Branch, "branch", "", "branch Flux / Argo CD follow and CI checks on push (default: the current branch; with a detached HEAD origin's default branch; else main)")
 	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
 	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
 	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")
