@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,6 +153,9 @@ func (b *Bumper) push(ctx context.Context, plan Plan, o Options) (*Result, error
 		return nil, fmt.Errorf("clone %s branch %s: %w", o.Remote, pt.base, err)
 	}
 	envDir, outDir := filepath.Join(tmp, filepath.FromSlash(pt.remote.EnvRel)), filepath.Join(tmp, filepath.FromSlash(pt.remote.OutRel))
+	if _, err := os.Stat(envDir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not on %s's branch %s: --push works on that branch, not on your checkout; commit and push %s (or pass --base) first", pt.remote.EnvRel, o.Remote, pt.base, pt.remote.EnvRel)
+	}
 	prop, changes, _, err := b.apply(ctx, envDir, outDir, plan)
 	if err != nil {
 		return nil, err

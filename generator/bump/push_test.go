@@ -22,6 +22,7 @@ type fakeGit struct {
 	written   []string
 	clone     *fakeClone
 	cloneBase string
+	envRel    string // where the user's environments are in the work tree; default environments
 }
 
 func (g *fakeGit) Display(dir string) string { return filepath.Base(dir) }
@@ -43,7 +44,11 @@ func (g *fakeGit) WriteOutput(dir string, set files.Set) error {
 }
 
 func (g *fakeGit) Remote(envDir, outDir, name string) (bump.Remote, error) {
-	return bump.Remote{Name: name, URL: "https://github.com/medic-hosts/fleet.git", EnvRel: "environments", OutRel: "deploy"}, nil
+	envRel := "environments"
+	if g.envRel != "" {
+		envRel = g.envRel
+	}
+	return bump.Remote{Name: name, URL: "https://github.com/medic-hosts/fleet.git", EnvRel: envRel, OutRel: "deploy"}, nil
 }
 
 func (g *fakeGit) DefaultBranch(context.Context, bump.Remote) (string, error) { return g.base, nil }
@@ -274,5 +279,15 @@ func TestPushPullRequestFailsAfterThePush(t *testing.T) {
 	want := "cht-gen/main/bump-dev-4.22.0 is on origin but its pull request was not opened or updated: open pull request: GitHub answered 502: Server Error; run the same command again"
 	if !errors.Is(err, gherr) || !strings.Contains(err.Error(), want) || len(clone.pushed) != 1 {
 		t.Errorf("err %v, pushed %v; want %q", err, clone.pushed, want)
+	}
+}
+
+// Environments the base branch does not have (renamed or added locally,
+// not pushed) are named as such, not as an unreadable folder.
+func TestPushEnvironmentsNotOnTheBase(t *testing.T) {
+	clone := &fakeClone{}
+	_, err := bump.New(&fakeGit{base: "main", clone: clone, envRel: "hosting/envs"}, &fakeGitHub{}).Run(context.Background(), toVersion("4.22.0"), pushOptions())
+	if err == nil || !strings.Contains(err.Error(), "hosting/envs is not on origin's branch main: --push works on that branch") || len(clone.pushed) != 0 {
+		t.Errorf("err %v, pushed %v", err, clone.pushed)
 	}
 }

@@ -74,6 +74,9 @@ func (g Remote) Clone(ctx context.Context, url, base, dir string) (*Clone, error
 	r, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
 		URL: url, Auth: g.auth(url), ReferenceName: plumbing.NewBranchReferenceName(base),
 	})
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil, fmt.Errorf("the remote has no branch %q: name an existing one with --base", base)
+	}
 	if err != nil {
 		return nil, g.explain(err)
 	}

@@ -161,3 +161,11 @@ func TestClone_PushSaysWhyTheRemoteRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A base branch the remote lacks is named as such.
+func TestClone_MissingBaseBranch(t *testing.T) {
+	_, err := Remote{}.Clone(context.Background(), bareOrigin(t), "develop", t.TempDir())
+	if err == nil || err.Error() != `the remote has no branch "develop": name an existing one with --base` {
+		t.Errorf("got %v", err)
+	}
+}
