@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 
@@ -8,14 +9,40 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
-// Topic is the default branch topic of a bump of targets.
+// maxTopic bounds a branch topic: Git keeps a branch as a file, whose
+// name may not pass 255 bytes, and a fleet bumped together (46
+// environments) would far exceed it.
+const maxTopic = 100
+
+// Topic is the default branch topic of a bump of targets: their names and
+// versions, or, past maxTopic, their count and a digest of them (the same
+// targets always give the same branch, so re-runs find it).
 func Topic(targets []Target) string {
 	var parts []string
 	for _, t := range targets {
 		parts = append(parts, t.Env+"-"+t.To)
 	}
-	return "bump-" + strings.Join(parts, "-")
+	topic := "bump-" + strings.Join(parts, "-")
+	if len(topic) <= maxTopic {
+		return topic
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
+	return fmt.Sprintf("bump-%d-environments-%s-%x", len(targets), sameVersion(targets), sum[:6])
 }
+
+// sameVersion is the version all targets move to, or "mixed".
+func sameVersion(targets []Target) string {
+	for _, t := range targets {
+		if t.To != targets[0].To {
+			return "mixed"
+		}
+	}
+	return targets[0].To
+}
+
+// maxTitle keeps a pull request title readable (and within GitHub's
+// limit); the body lists every environment.
+const maxTitle = 120
 
 // BranchName is the branch a proposal against base commits on: bumps of
 // the same environments against two base branches never share one.
@@ -31,14 +58,21 @@ func Title(targets []Target) string {
 		envs = append(envs, t.Env)
 		same = same && t.To == targets[0].To
 	}
+	title := fmt.Sprintf("Bump %s to CHT %s", strings.Join(envs, ", "), targets[0].To)
+	if !same {
+		var parts []string
+		for _, t := range targets {
+			parts = append(parts, fmt.Sprintf("%s to %s", t.Env, t.To))
+		}
+		title = "Bump CHT: " + strings.Join(parts, ", ")
+	}
+	if len(title) <= maxTitle {
+		return title
+	}
 	if same {
-		return fmt.Sprintf("Bump %s to CHT %s", strings.Join(envs, ", "), targets[0].To)
+		return fmt.Sprintf("Bump %d environments to CHT %s", len(targets), targets[0].To)
 	}
-	var parts []string
-	for _, t := range targets {
-		parts = append(parts, fmt.Sprintf("%s to %s", t.Env, t.To))
-	}
-	return "Bump CHT: " + strings.Join(parts, ", ")
+	return fmt.Sprintf("Bump CHT of %d environments", len(targets))
 }
 
 // Body is the pull request body: what moves (from the version on the base

@@ -3,6 +3,7 @@ package bump_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,5 +290,42 @@ func TestPushEnvironmentsNotOnTheBase(t *testing.T) {
 	_, err := bump.New(&fakeGit{base: "main", clone: clone, envRel: "hosting/envs"}, &fakeGitHub{}).Run(context.Background(), toVersion("4.22.0"), pushOptions())
 	if err == nil || !strings.Contains(err.Error(), "hosting/envs is not on origin's branch main: --push works on that branch") || len(clone.pushed) != 0 {
 		t.Errorf("err %v, pushed %v", err, clone.pushed)
+	}
+}
+
+// A fleet bumped together gets a branch Git can store (a ref is a file:
+// 255 bytes at most) and a readable title; the same targets always give
+// the same branch, so a re-run finds it.
+func TestTopicAndTitleOfAFleet(t *testing.T) {
+	fleet := func(n int, mixed bool) []bump.Target {
+		var ts []bump.Target
+		for i := range n {
+			to := "4.22.0"
+			if mixed && i == n-1 {
+				to = "4.21.1"
+			}
+			ts = append(ts, bump.Target{Env: fmt.Sprintf("district-health-office-%02d", i), From: "4.20.0", To: to})
+		}
+		return ts
+	}
+	for _, tc := range []struct {
+		targets      []bump.Target
+		topic, title string
+	}{
+		{[]bump.Target{{Env: "prod", To: "4.22.0"}}, "bump-prod-4.22.0", "Bump prod to CHT 4.22.0"},
+		{[]bump.Target{{Env: "prod", To: "4.22.0"}, {Env: "uat", To: "5.2.0"}}, "bump-prod-4.22.0-uat-5.2.0", "Bump CHT: prod to 4.22.0, uat to 5.2.0"},
+		{fleet(46, false), "bump-46-environments-4.22.0-", "Bump 46 environments to CHT 4.22.0"},
+		{fleet(46, true), "bump-46-environments-mixed-", "Bump CHT of 46 environments"},
+	} {
+		topic, title := bump.Topic(tc.targets), bump.Title(tc.targets)
+		if !strings.HasPrefix(topic, tc.topic) || len(bump.BranchName("production", topic)) > 120 || title != tc.title {
+			t.Errorf("%d targets: topic %q (want prefix %q), title %q (want %q)", len(tc.targets), topic, tc.topic, title, tc.title)
+		}
+		if again := bump.Topic(tc.targets); again != topic {
+			t.Errorf("topic not stable: %q then %q", topic, again)
+		}
+	}
+	if bump.Topic(fleet(46, false)) == bump.Topic(fleet(45, false)) || bump.Topic(fleet(46, false)[1:]) == bump.Topic(fleet(46, false)[:45]) {
+		t.Error("two fleets share a branch")
 	}
 }
