@@ -90,8 +90,15 @@ func (g Remote) Clone(ctx context.Context, url, base, dir string) (*Clone, error
 // explain masks credentials (the token, any in the remote's URL) in a
 // remote's error and says what an SSH remote without an agent needs.
 func (g Remote) explain(err error) error {
-	if strings.Contains(err.Error(), "SSH_AUTH_SOCK") {
+	switch {
+	case strings.Contains(err.Error(), "SSH_AUTH_SOCK"):
 		err = fmt.Errorf("%w: an SSH remote needs ssh-agent running with the key loaded (SSH_AUTH_SOCK); or use an HTTPS remote, which GITHUB_TOKEN authenticates", err)
+	case errors.Is(err, transport.ErrAuthenticationRequired) && g.Token == "":
+		err = fmt.Errorf("%w (the remote wants credentials: set GITHUB_TOKEN)", err)
+	case errors.Is(err, transport.ErrAuthenticationRequired):
+		err = fmt.Errorf("%w (the remote refused GITHUB_TOKEN: is it valid, and for this host?)", err)
+	case errors.Is(err, transport.ErrAuthorizationFailed):
+		err = fmt.Errorf("%w (the token may not push here: it needs contents write access; in GitHub Actions, permissions: contents: write)", err)
 	}
 	return redact.Error(err, g.Token)
 }

@@ -2,8 +2,11 @@ package repo
 
 import (
 	"context"
+	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +20,8 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // bareOrigin is a bare repository whose main holds deploy/a.yml.
@@ -168,4 +173,48 @@ func TestClone_MissingBaseBranch(t *testing.T) {
 	if err == nil || err.Error() != `the remote has no branch "develop": name an existing one with --base` {
 		t.Errorf("got %v", err)
 	}
+}
+
+// A remote that refuses the token's push (403) or wants credentials (401)
+// says what the token lacks, and never prints it.
+func TestClone_PushRefusedCredentials(t *testing.T) {
+	const tok = "ghs_pushTOKENsentinel"
+	for _, tc := range []struct {
+		status int
+		want   string
+	}{
+		{http.StatusForbidden, "it needs contents write access; in GitHub Actions, permissions: contents: write"},
+		{http.StatusUnauthorized, "the remote refused GITHUB_TOKEN"},
+	} {
+		bare := bareOrigin(t)
+		upstream, _ := url.Parse(httpOrigin(t, bare))
+		proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: upstream.Scheme, Host: upstream.Host})
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, _ := r.BasicAuth(); u != "x-access-token" || p != tok {
+				t.Errorf("%s %s: basic auth %q", r.Method, r.URL, u)
+			}
+			if strings.Contains(r.URL.String(), "receive-pack") {
+				http.Error(w, "Permission denied", tc.status)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		installFileProtocol()
+		client.InstallProtocol("https", githttp.NewClient(srv.Client()))
+		dir := t.TempDir()
+		g := Remote{Token: tok}
+		c, err := g.Clone(context.Background(), srv.URL+upstream.Path, "main", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "deploy", "a.yml"), []byte("a: 2\n"), 0o644)
+		c.Stage()
+		c.CommitOnBranch("cht-gen/main/x", "x", "cht-gen", "cht-gen@example.org")
+		err = c.Push(context.Background(), "cht-gen/main/x")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tok) {
+			t.Errorf("%d: got %v, want %q", tc.status, err, tc.want)
+		}
+		srv.Close()
+	}
+	client.InstallProtocol("https", githttp.DefaultClient)
 }
