@@ -2,7 +2,11 @@ package compose
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/compose-spec/compose-go/v2/template"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/model"
@@ -10,7 +14,9 @@ import (
 
 // upgradeService is Medic's cht-upgrade-service compose file, with the
 // folder it manages and the per-node variables of an N-node cluster.
-func (r renderer) upgradeService() files.Map {
+// defaults holds every ${VAR:-default} of the rendered CHT files: the
+// upgrade service carries each as its own default (see settingDefaults).
+func (r renderer) upgradeService(defaults map[string]string) files.Map {
 	e := r.e
 	env := []string{
 		"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRET", "COUCHDB_UUID", "COUCHDB_DATA",
@@ -39,6 +45,7 @@ func (r renderer) upgradeService() files.Map {
 	if e.Nginx.TLS.Mode == model.TLSOwnCert {
 		env = append(env, "SSL_CERT_DIR")
 	}
+	env = withDefaults(env, defaults)
 	return files.Map{
 		{"services", files.Map{
 			{"cht-upgrade-service", files.Map{
@@ -55,6 +62,60 @@ func (r renderer) upgradeService() files.Map {
 		}},
 		{"networks", r.network()},
 	}
+}
+
+// settingDefaults reads the variables with a default (${VAR:-default},
+// the default as written, so still escaped for Compose) out of the
+// rendered CHT files of dir.
+//
+// Why: cht-gen's .env holds only the secrets; every setting is a default
+// in its files. An in-app "Upgrade" makes Medic's upgrade service
+// overwrite those files with Medic's and run them with the upgrade
+// service's environment, where Medic's defaults would apply: data in
+// ./srv (a new, empty folder inside its container), COUCHDB_SERVERS
+// "couchdb", ports 80/443, Medic's certificate name.
+func settingDefaults(set files.Set, dir string, names ...string) (map[string]string, error) {
+	defaults := map[string]string{}
+	for _, n := range names {
+		var doc map[string]any
+		if err := yaml.Unmarshal(set[dir+"/"+n], &doc); err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", dir, n, err)
+		}
+		for name, variable := range template.ExtractVariables(doc, nil) {
+			if variable.DefaultValue != "" {
+				defaults[name] = variable.DefaultValue
+			}
+		}
+	}
+	return defaults, nil
+}
+
+// withDefaults gives each passed-through variable of env that has a
+// default its default, and appends the other defaulted variables (sorted),
+// so the upgrade service's docker compose sees what cht-gen's files mean
+// whichever files it runs.
+func withDefaults(env []string, defaults map[string]string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(env)+len(defaults))
+	for _, item := range env {
+		name, _, set := strings.Cut(item, "=")
+		seen[name] = true
+		if def, ok := defaults[name]; ok && !set {
+			item = name + "=${" + name + ":-" + def + "}"
+		}
+		out = append(out, item)
+	}
+	var extra []string
+	for name := range defaults {
+		if !seen[name] {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		out = append(out, name+"=${"+name+":-"+defaults[name]+"}")
+	}
+	return out
 }
 
 // certbot is Medic's documented certbot project (cht-docs "Adding TLS
