@@ -1,12 +1,14 @@
 package compose
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/template"
-	"go.yaml.in/yaml/v3"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/model"
@@ -77,8 +79,8 @@ func (r renderer) upgradeService(defaults map[string]string) files.Map {
 func settingDefaults(set files.Set, dir string, names ...string) (map[string]string, error) {
 	defaults := map[string]string{}
 	for _, n := range names {
-		var doc map[string]any
-		if err := yaml.Unmarshal(set[dir+"/"+n], &doc); err != nil {
+		doc, err := rawModel(set[dir+"/"+n], n)
+		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", dir, n, err)
 		}
 		for name, variable := range template.ExtractVariables(doc, nil) {
@@ -88,6 +90,30 @@ func settingDefaults(set files.Set, dir string, names ...string) (map[string]str
 		}
 	}
 	return defaults, nil
+}
+
+// rawModel is a compose file as written: not interpolated, normalized or
+// validated.
+func rawModel(b []byte, name string) (map[string]any, error) {
+	details := types.ConfigDetails{WorkingDir: "/", Environment: types.Mapping{}, ConfigFiles: []types.ConfigFile{{Filename: "/" + name, Content: b}}}
+	return loader.LoadModelWithContext(context.Background(), details, func(o *loader.Options) {
+		o.SkipInterpolation, o.SkipNormalization, o.SkipValidation = true, true, true
+		o.SkipConsistencyCheck, o.SkipResolveEnvironment, o.SkipInclude, o.SkipExtends = true, true, true, true
+		o.SetProjectName("raw", true)
+	})
+}
+
+// RunningImage is the image of the api service of a cht-core.yml as
+// written (Medic's or cht-gen's), or "" when it has none.
+func RunningImage(b []byte) string {
+	doc, err := rawModel(b, CoreFile)
+	if err != nil {
+		return ""
+	}
+	services, _ := doc["services"].(map[string]any)
+	api, _ := services["api"].(map[string]any)
+	image, _ := api["image"].(string)
+	return image
 }
 
 // withDefaults gives each passed-through variable of env that has a
