@@ -242,9 +242,12 @@ cd %s && docker compose -p %s %s up -d
 
 A scheduled `+"`git pull`"+` plus that command (cron or a systemd timer) keeps the VM
 on what Git says. Upgrading from the CHT admin app instead makes the
-upgrade service rewrite these files with Medic's: the next `+"`git pull`"+` then
-conflicts or reverts it — upgrade through Git.
-`, e.Name, e.ComposePath, e.Project, fileArgs)
+upgrade service rewrite these files with Medic's (it keeps this folder's data
+folders and settings): the next `+"`git pull`"+` then conflicts, and `+"`cht-gen render`"+`
+refuses to put the older version back. Record the version the app installed:
+`+"`cht-gen bump %s --to <that version>`"+`, whose render restores these files.
+Better, upgrade through Git.
+`, e.Name, e.ComposePath, e.Project, fileArgs, e.Name)
 	return b.String()
 }
 
