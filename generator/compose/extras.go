@@ -237,8 +237,12 @@ There is no reconciler on a VM. The upgrade path is a reviewed change in Git:
 
 `+"```"+`
 git -C <clone> pull --ff-only
-cd %s && docker compose -p %s %s up -d
+cd %s && docker compose -p %s %s up -d --remove-orphans
 `+"```"+`
+
+`+"`--remove-orphans`"+` stops the services a version no longer has, which a plain
+`+"`up -d`"+` leaves running on the old image (from 4.x to 5.x, a single node's
+healthcheck).
 
 A scheduled `+"`git pull`"+` plus that command (cron or a systemd timer) keeps the VM
 on what Git says. Upgrading from the CHT admin app instead makes the

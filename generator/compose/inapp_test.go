@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -128,4 +129,19 @@ func envOf(p *types.Project, service, name string) string {
 		return *v
 	}
 	return ""
+}
+
+// After the 4.x -> 5.x bump a single node has no healthcheck service; the
+// command the README gives for following Git must stop the 4.x container,
+// which a plain `up -d` leaves running (compose only warns of orphans).
+func TestCompose_ReadmeFollowCommandRemovesOrphans(t *testing.T) {
+	e := loadEnv(t, `environments: vm: {target: "compose", version: "5.2.0", host: "vm.example.org"}`)
+	set, err := compose.Render(e, "a.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(set[compose.Dir(e)+"/"+compose.Readme])
+	if want := "cd /srv/cht/vm && docker compose -p vm -f cht-core.yml -f cht-couchdb.yml up -d --remove-orphans\n"; !strings.Contains(readme, want) {
+		t.Errorf("README lacks %q:\n%s", want, readme)
+	}
 }
