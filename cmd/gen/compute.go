@@ -25,6 +25,17 @@ func renderInto(ctx context.Context, res *load.Result, out string, opts generato
 	return generator.Render(ctx, res.Environments, opts)
 }
 
+// inAppUpgrades refuses to render over Compose files Medic's upgrade
+// service rewrote for a newer CHT than the environments say.
+func inAppUpgrades(res *load.Result, out string) error {
+	output, outName, closeOutput, err := outputFS(out)
+	if err != nil {
+		return err
+	}
+	defer closeOutput()
+	return generator.InAppUpgrades(res.Environments, output, outName)
+}
+
 // writeOutput writes a rendered set into out as render does: under the
 // writing lock (a signal waits for it), through the journaled writer, with
 // what it repairs or restores said on stderr.

@@ -224,6 +224,9 @@ func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) er
 	if err != nil {
 		return failJSON(s, err)
 	}
+	if err := inAppUpgrades(res, out); err != nil {
+		return failJSON(s, err)
+	}
 	changes, err := repo.Diff(out, set)
 	if err != nil {
 		return failJSON(s, err)

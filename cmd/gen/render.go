@@ -72,6 +72,11 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if err != nil {
 				return err
 			}
+			// Restoring files an in-app upgrade rewrote for a newer CHT
+			// would downgrade the VM.
+			if err := inAppUpgrades(res, out); err != nil {
+				return err
+			}
 			if check {
 				changes, err := repo.Diff(out, set)
 				if err != nil {

@@ -29,7 +29,11 @@ type checkItem struct {
 var to5Checklist = []checkItem{
 	{model.Kubernetes, "Stage CHT {version} in the admin app (App Management > Upgrades: only \"Stage\") and wait for staging to finish before merging; do not use \"Upgrade\": it leaves nouveau out and stops replication and sync for offline users",
 		Preparing5 + "#upgrade-service-removed-from-kubernetes"},
-	{"", "CouchDB's disk has room: at least 5x the space the data uses now while views re-index, and the nouveau indexes are stored in `<CouchDB data>/nouveau` (node 1's data when clustered)",
+	{model.Compose, "CouchDB's disk has room: at least 5x the space the data uses now while views re-index, and the nouveau indexes are stored in `<CouchDB data>/nouveau` (`COUCHDB_DATA`; node 1's `DB1_DATA` when clustered)",
+		Preparing5 + "#additional-disk-storage-required-for-upgrading"},
+	// Medic's 5.x chart mounts the claim's `data` folder at /data/nouveau,
+	// whatever CouchDB's own subPath: that folder holds the indexes.
+	{model.Kubernetes, "CouchDB's volume has room: at least 5x the space the data uses now while views re-index, and the nouveau indexes are stored in the `data` folder of CouchDB's claim (`couchdb-claim0`; `couchdb-1-claim0` when clustered), as Medic's chart mounts it",
 		Preparing5 + "#additional-disk-storage-required-for-upgrading"},
 	{"", "If the app uses token login: `app_url` is set in app_settings (safe to do on 4.x first)",
 		Preparing5 + "#token-login-requires-app_url"},

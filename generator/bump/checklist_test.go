@@ -72,7 +72,7 @@ func TestBodyChecklistOnlyWhatApplies(t *testing.T) {
 		{"kubernetes", []Target{k8s}, append([]string{"- [ ] " + stage, "#upgrade-service-removed-from-kubernetes", "`nouveau` Service exists",
 			"**prod**: CHT 4.22.0 → 5.2.0", "prod: + nouveau (Deployment cht-couchdb-nouveau, Service nouveau)"}, common...), nil},
 		{"compose", []Target{vm}, common, []string{stage, "kubectl"}},
-		{"both: the Kubernetes items name their environment", []Target{k8s, vm}, append([]string{"- [ ] (prod) " + stage}, common...), []string{"(vm1)"}},
+		{"both: the Kubernetes items name their environment", []Target{k8s, vm}, append([]string{"- [ ] (prod) " + stage, "- [ ] (vm1) CouchDB's disk has room", "- [ ] (prod) CouchDB's volume has room"}, common...), []string{"(vm1) Stage", "(vm1) After the merge"}},
 		{"within 4.x", []Target{{Env: "prod", From: "4.21.1", To: "4.22.0", Platform: model.Kubernetes}}, []string{"### Before merging"}, []string{"Moving to CHT 5.x", stage}},
 		{"within 5.x", []Target{{Env: "prod", From: "5.0.0", To: "5.2.0", Platform: model.Kubernetes}}, nil, []string{"Moving to CHT 5.x"}},
 	} {
@@ -114,5 +114,34 @@ func TestBodySaysWhenAnEnvironmentIsSuspended(t *testing.T) {
 	running := Target{Env: "uat", From: "5.1.0", To: "5.2.0", Platform: model.Kubernetes}
 	if body := Body("", []Target{running}, nil); strings.Contains(body, "suspend") {
 		t.Errorf("body of a running environment mentions suspension:\n%s", body)
+	}
+}
+
+// Where the nouveau indexes go differs by target, as Medic's files say:
+// Compose ${COUCHDB_DATA}/nouveau, Kubernetes the claim's `data` folder
+// (the 5.x chart's nouveau mount). Each move's checklist names its own.
+func TestChecklistNouveauDataWhereMedicPutsIt(t *testing.T) {
+	ref := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core", "5.2.0")
+	chart, err := os.ReadFile(filepath.Join(ref, "scripts", "build", "helm", "templates", "couchdb", "deployment.yaml"))
+	if err != nil {
+		t.Skipf("Medic's reference files: %v", err)
+	}
+	single, err := os.ReadFile(filepath.Join(ref, "rendered-docker-compose", "cht-couchdb.yml"))
+	if err != nil {
+		t.Skipf("Medic's reference files: %v", err)
+	}
+	if !regexp.MustCompile(`mountPath: /data/nouveau\s+name: couchdb-claim0\s+subPath: data\b`).Match(chart) {
+		t.Fatal("Medic's chart no longer mounts the claim's data folder at /data/nouveau: review the Kubernetes item")
+	}
+	if !strings.Contains(string(single), "${COUCHDB_DATA:-./srv}/nouveau:/data/nouveau") {
+		t.Fatal("Medic's Compose file no longer keeps nouveau in ${COUCHDB_DATA}/nouveau: review the Compose item")
+	}
+	k8s := Body("", []Target{{Env: "prod", From: "4.22.0", To: "5.2.0", Platform: model.Kubernetes}}, nil)
+	vm := Body("", []Target{{Env: "vm", From: "4.22.0", To: "5.2.0", Platform: model.Compose}}, nil)
+	if !strings.Contains(k8s, "`data` folder of CouchDB's claim") || strings.Contains(k8s, "<CouchDB data>/nouveau") {
+		t.Errorf("Kubernetes checklist does not say the indexes are in the claim's data folder:\n%s", k8s)
+	}
+	if !strings.Contains(vm, "`<CouchDB data>/nouveau` (`COUCHDB_DATA`") || strings.Contains(vm, "claim") {
+		t.Errorf("Compose checklist does not say ${COUCHDB_DATA}/nouveau:\n%s", vm)
 	}
 }

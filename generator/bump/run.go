@@ -147,6 +147,9 @@ func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (P
 	if err != nil {
 		return prop, nil, nil, err
 	}
+	if err := generator.InAppUpgrades(resAfter.Environments, output, outName); err != nil {
+		return prop, nil, nil, err
+	}
 	after, err := generator.Render(ctx, resAfter.Environments, opts)
 	if err != nil {
 		return prop, nil, nil, err

@@ -208,7 +208,7 @@ func TestCompose_FiveNodeCluster(t *testing.T) {
 		t.Errorf("node 5 data at %s", vol.Source)
 	}
 	up := string(set["compose/big/upgrade-service/docker-compose.yml"])
-	for _, v := range []string{"SVC5_NAME", "DB5_DATA"} {
+	for _, v := range []string{"SVC5_NAME=${SVC5_NAME:-couchdb-5.local}", "DB5_DATA=${DB5_DATA:-/srv/cht/big/srv5}"} {
 		if !strings.Contains(up, "- "+v+"\n") {
 			t.Errorf("upgrade service does not pass %s", v)
 		}
@@ -299,7 +299,7 @@ func TestCompose_Traps(t *testing.T) {
 			if nv, ok := p.Services["nouveau"]; ok && (nv.Ulimits != nil || nv.Environment["DEFAULT_ULIMIT"] != nil) {
 				t.Errorf("%s nouveau got CouchDB's ulimit", version)
 			}
-			if !strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "- DEFAULT_ULIMIT\n") {
+			if !strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "- DEFAULT_ULIMIT=${DEFAULT_ULIMIT:-true}\n") {
 				t.Errorf("%s upgrade service does not pass DEFAULT_ULIMIT", version)
 			}
 		}
@@ -700,7 +700,10 @@ func TestCompose_SettingsMatchMedicDotEnv(t *testing.T) {
 // cht-gen's upgrade service is Medic's cht-upgrade-service compose file
 // with the operator's .env baked in as defaults: for an environment called
 // cht (Medic's default project), the two load to the same project, field by
-// field, on every line.
+// field, on every line, when Medic's gets the .env Medic's guide has the
+// operator write for the same settings. cht-gen's also carries the CHT
+// files' other defaults (so Medic's files, written by an in-app upgrade,
+// keep them: TestCompose_InAppUpgradeTo5xKeepsData).
 func TestCompose_UpgradeServiceMatchesMedic(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(referenceDir(t), "..", "cht-upgrade-service", "docker-compose.yml"))
 	if err != nil {
@@ -710,7 +713,7 @@ func TestCompose_UpgradeServiceMatchesMedic(t *testing.T) {
 	for _, version := range []string{"4.22.0", "5.2.0"} {
 		for _, nodes := range []int{1, 3} {
 			e := loadEnv(t, fmt.Sprintf(`environments: cht: {target: "compose", version: %q, host: "vm.example.org", couchdb: nodes: %d}`, version, nodes))
-			dotenv := map[string]string{"DOCKER_CONFIG_PATH": e.ComposePath + "/docker-config", "CHT_COMPOSE_PATH": e.ComposePath}
+			dotenv := upgradeServiceDotEnv(e.ComposePath, nodes)
 			want, err := compose.LoadProject(ctx, files.Set{"m/docker-compose.yml": b}, "m", "/srv/up", "up", []string{"docker-compose.yml"}, dotenv)
 			if err != nil {
 				t.Fatal(err)
@@ -724,8 +727,50 @@ func TestCompose_UpgradeServiceMatchesMedic(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
-				composecompare.Compare(t, want, got, nil, nil)
+				composecompare.Compare(t, want, got, upgradeServiceExtras(nodes), nil)
 			})
 		}
 	}
+}
+
+// upgradeServiceDotEnv is the .env of Medic's upgrade service guide for the
+// schema's defaults (host vm.example.org): every setting Medic's upgrade
+// service passes on.
+func upgradeServiceDotEnv(composePath string, nodes int) map[string]string {
+	env := map[string]string{
+		"DOCKER_CONFIG_PATH": composePath + "/docker-config", "CHT_COMPOSE_PATH": composePath,
+		"COUCHDB_USER": "admin", "COUCHDB_LOG_LEVEL": "info",
+		"MARKET_URL_READ": "https://staging.dev.medicmobile.org", "BUILDS_SERVER": "_couch/builds_4",
+		"NGINX_HTTP_PORT": "80", "NGINX_HTTPS_PORT": "443", "CERTIFICATE_MODE": "SELF_SIGNED",
+		"SSL_VOLUME_MOUNT_PATH": "/etc/nginx/private/", "SSL_CERT_FILE_PATH": "/etc/nginx/private/cert.pem",
+		"SSL_KEY_FILE_PATH": "/etc/nginx/private/key.pem", "COMMON_NAME": "vm.example.org",
+		"EMAIL": "domains@medic.org", "COUNTRY": "US", "STATE": "California", "LOCALITY": "San_Francisco",
+		"ORGANISATION": "medic", "DEPARTMENT": "Information_Security",
+	}
+	if nodes == 1 {
+		env["COUCHDB_DATA"], env["COUCHDB_SERVERS"], env["SVC_NAME"] = composePath+"/srv", "couchdb", "couchdb"
+		return env
+	}
+	var servers []string
+	for i := 1; i <= nodes; i++ {
+		env[fmt.Sprintf("DB%d_DATA", i)] = fmt.Sprintf("%s/srv%d", composePath, i)
+		env[fmt.Sprintf("SVC%d_NAME", i)] = fmt.Sprintf("couchdb-%d.local", i)
+		servers = append(servers, fmt.Sprintf("couchdb-%d.local", i))
+	}
+	env["COUCHDB_SERVERS"], env["CLUSTER_PEER_IPS"] = strings.Join(servers, ","), strings.Join(servers[1:], ",")
+	return env
+}
+
+// upgradeServiceExtras are the CHT files' defaults Medic's upgrade service
+// does not pass on and cht-gen's carries.
+func upgradeServiceExtras(nodes int) composecompare.Intended {
+	const why = "a default of cht-gen's CHT files that Medic's upgrade service does not pass on; cht-gen's carries it, so Medic's files written by an in-app upgrade keep the environment's setting"
+	in := composecompare.Intended{}
+	for _, name := range []string{"API_PORT", "HAPROXY_IP", "HAPROXY_PORT", "HEALTHCHECK_ADDR", "LOG_MAX_FILES", "LOG_MAX_SIZE", "UPGRADE_SERVICE_URL"} {
+		in["cht-upgrade-service.env."+name] = why
+	}
+	if nodes > 1 {
+		in["cht-upgrade-service.env.COUCHDB_SYNC_ADMINS_NODE"] = why
+	}
+	return in
 }

@@ -1,8 +1,14 @@
 package compose
 
 import (
+	"context"
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/cht-gen/cht-gen/generator/files"
 	"github.com/cht-gen/cht-gen/generator/model"
@@ -10,7 +16,9 @@ import (
 
 // upgradeService is Medic's cht-upgrade-service compose file, with the
 // folder it manages and the per-node variables of an N-node cluster.
-func (r renderer) upgradeService() files.Map {
+// defaults holds every ${VAR:-default} of the rendered CHT files: the
+// upgrade service carries each as its own default (see settingDefaults).
+func (r renderer) upgradeService(defaults map[string]string) files.Map {
 	e := r.e
 	env := []string{
 		"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRET", "COUCHDB_UUID", "COUCHDB_DATA",
@@ -39,6 +47,7 @@ func (r renderer) upgradeService() files.Map {
 	if e.Nginx.TLS.Mode == model.TLSOwnCert {
 		env = append(env, "SSL_CERT_DIR")
 	}
+	env = withDefaults(env, defaults)
 	return files.Map{
 		{"services", files.Map{
 			{"cht-upgrade-service", files.Map{
@@ -55,6 +64,84 @@ func (r renderer) upgradeService() files.Map {
 		}},
 		{"networks", r.network()},
 	}
+}
+
+// settingDefaults reads the variables with a default (${VAR:-default},
+// the default as written, so still escaped for Compose) out of the
+// rendered CHT files of dir.
+//
+// Why: cht-gen's .env holds only the secrets; every setting is a default
+// in its files. An in-app "Upgrade" makes Medic's upgrade service
+// overwrite those files with Medic's and run them with the upgrade
+// service's environment, where Medic's defaults would apply: data in
+// ./srv (a new, empty folder inside its container), COUCHDB_SERVERS
+// "couchdb", ports 80/443, Medic's certificate name.
+func settingDefaults(set files.Set, dir string, names ...string) (map[string]string, error) {
+	defaults := map[string]string{}
+	for _, n := range names {
+		doc, err := rawModel(set[dir+"/"+n], n)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", dir, n, err)
+		}
+		for name, variable := range template.ExtractVariables(doc, nil) {
+			if variable.DefaultValue != "" {
+				defaults[name] = variable.DefaultValue
+			}
+		}
+	}
+	return defaults, nil
+}
+
+// rawModel is a compose file as written: not interpolated, normalized or
+// validated.
+func rawModel(b []byte, name string) (map[string]any, error) {
+	details := types.ConfigDetails{WorkingDir: "/", Environment: types.Mapping{}, ConfigFiles: []types.ConfigFile{{Filename: "/" + name, Content: b}}}
+	return loader.LoadModelWithContext(context.Background(), details, func(o *loader.Options) {
+		o.SkipInterpolation, o.SkipNormalization, o.SkipValidation = true, true, true
+		o.SkipConsistencyCheck, o.SkipResolveEnvironment, o.SkipInclude, o.SkipExtends = true, true, true, true
+		o.SetProjectName("raw", true)
+	})
+}
+
+// RunningImage is the image of the api service of a cht-core.yml as
+// written (Medic's or cht-gen's), or "" when it has none.
+func RunningImage(b []byte) string {
+	doc, err := rawModel(b, CoreFile)
+	if err != nil {
+		return ""
+	}
+	services, _ := doc["services"].(map[string]any)
+	api, _ := services["api"].(map[string]any)
+	image, _ := api["image"].(string)
+	return image
+}
+
+// withDefaults gives each passed-through variable of env that has a
+// default its default, and appends the other defaulted variables (sorted),
+// so the upgrade service's docker compose sees what cht-gen's files mean
+// whichever files it runs.
+func withDefaults(env []string, defaults map[string]string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(env)+len(defaults))
+	for _, item := range env {
+		name, _, set := strings.Cut(item, "=")
+		seen[name] = true
+		if def, ok := defaults[name]; ok && !set {
+			item = name + "=${" + name + ":-" + def + "}"
+		}
+		out = append(out, item)
+	}
+	var extra []string
+	for name := range defaults {
+		if !seen[name] {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		out = append(out, name+"=${"+name+":-"+defaults[name]+"}")
+	}
+	return out
 }
 
 // certbot is Medic's documented certbot project (cht-docs "Adding TLS
@@ -150,14 +237,21 @@ There is no reconciler on a VM. The upgrade path is a reviewed change in Git:
 
 `+"```"+`
 git -C <clone> pull --ff-only
-cd %s && docker compose -p %s %s up -d
+cd %s && docker compose -p %s %s up -d --remove-orphans
 `+"```"+`
+
+`+"`--remove-orphans`"+` stops the services a version no longer has, which a plain
+`+"`up -d`"+` leaves running on the old image (from 4.x to 5.x, a single node's
+healthcheck).
 
 A scheduled `+"`git pull`"+` plus that command (cron or a systemd timer) keeps the VM
 on what Git says. Upgrading from the CHT admin app instead makes the
-upgrade service rewrite these files with Medic's: the next `+"`git pull`"+` then
-conflicts or reverts it — upgrade through Git.
-`, e.Name, e.ComposePath, e.Project, fileArgs)
+upgrade service rewrite these files with Medic's (it keeps this folder's data
+folders and settings): the next `+"`git pull`"+` then conflicts, and `+"`cht-gen render`"+`
+refuses to put the older version back. Record the version the app installed:
+`+"`cht-gen bump %s --to <that version>`"+`, whose render restores these files.
+Better, upgrade through Git.
+`, e.Name, e.ComposePath, e.Project, fileArgs, e.Name)
 	return b.String()
 }
 

@@ -45,7 +45,11 @@ func Render(e *model.Environment, source string) (files.Set, error) {
 		return nil, err
 	}
 	if e.UpgradeService.Enabled {
-		if err := add(UpgradeFile, r.upgradeService()); err != nil {
+		defaults, err := settingDefaults(out, Dir(e), CoreFile, r.couchFile())
+		if err != nil {
+			return nil, err
+		}
+		if err := add(UpgradeFile, r.upgradeService(defaults)); err != nil {
 			return nil, err
 		}
 	}

@@ -101,7 +101,9 @@ func TestBuild_OneUnitPerEnvironmentAndReconcilerFolder(t *testing.T) {
 }
 
 // A 4.x -> 5.x move, built on both sides: nouveau appears on both
-// targets (in the CouchDB pod on Kubernetes, 5.1+), Compose's healthcheck
+// targets (in the CouchDB pod on Kubernetes, 5.1+), saying where it writes
+// (the data-affecting part a reviewer must see: CouchDB's claim and its
+// subPath; the host folder beside CouchDB's data), Compose's healthcheck
 // leaves cht-core.yml (5.x), every CHT image moves, and the reconciler
 // folder does not change.
 func TestCompare_FourToFiveOnRenderedTrees(t *testing.T) {
@@ -120,8 +122,9 @@ func TestCompare_FourToFiveOnRenderedTrees(t *testing.T) {
 	}
 	for name, want := range map[string][]string{
 		gitops.FluxDir + "/moh": {"unchanged"},
-		"prod":                  {"+ nouveau (Service nouveau); + container cht-couchdb-nouveau in Deployment cht-couchdb; ", "cht-api, cht-couchdb, ", "image 4.22.0 -> 5.2.0"},
-		"vm":                    {"+ service nouveau; - service healthcheck; ", "api, couchdb, ", "image 4.22.0 -> 5.2.0"},
+		"prod": {"+ nouveau (Service nouveau); + container cht-couchdb-nouveau in Deployment cht-couchdb (data: claim couchdb-claim0, subPath \"data\", at /data/nouveau); ",
+			"cht-api, cht-couchdb, ", "image 4.22.0 -> 5.2.0"},
+		"vm": {"+ service nouveau (data: /srv/cht/vm/srv/nouveau at /data/nouveau); - service healthcheck; ", "api, couchdb, ", "image 4.22.0 -> 5.2.0"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(summary[name].Summary, w) {

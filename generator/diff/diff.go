@@ -37,6 +37,10 @@ type Object struct {
 	Group  string
 	YAML   string
 	Images map[string]string // container or service name -> image
+	// Data is where a container or service keeps data that outlives it
+	// (Compose host folders; Kubernetes claims and subPaths), so a summary
+	// says where what appears writes: "claim couchdb-claim0, subPath data".
+	Data map[string]string
 }
 
 // Build builds every unit of a rendered tree.
@@ -149,7 +153,14 @@ func kubernetesUnit(name string, built []byte) (*Unit, error) {
 			Spec struct {
 				Template struct {
 					Spec struct {
-						Containers []struct{ Name, Image string }
+						Containers []struct {
+							Name, Image  string
+							VolumeMounts []struct{ Name, MountPath, SubPath string } `json:"volumeMounts"`
+						}
+						Volumes []struct {
+							Name                  string
+							PersistentVolumeClaim *struct{ ClaimName string } `json:"persistentVolumeClaim"`
+						}
 					}
 				}
 			}
@@ -161,8 +172,26 @@ func kubernetesUnit(name string, built []byte) (*Unit, error) {
 			continue
 		}
 		obj := Object{Kind: o.Kind, Name: o.Metadata.Name, Group: o.Metadata.Labels["cht.service"], YAML: string(d), Images: map[string]string{}}
+		claims := map[string]string{}
+		for _, v := range o.Spec.Template.Spec.Volumes {
+			if v.PersistentVolumeClaim != nil {
+				claims[v.Name] = v.PersistentVolumeClaim.ClaimName
+			}
+		}
 		for _, c := range o.Spec.Template.Spec.Containers {
 			obj.Images[c.Name] = c.Image
+			var data []string
+			for _, m := range c.VolumeMounts {
+				if claim, ok := claims[m.Name]; ok {
+					data = append(data, fmt.Sprintf("claim %s, subPath %q, at %s", claim, m.SubPath, m.MountPath))
+				}
+			}
+			if len(data) > 0 {
+				if obj.Data == nil {
+					obj.Data = map[string]string{}
+				}
+				obj.Data[c.Name] = strings.Join(data, "; ")
+			}
 		}
 		u.Objects[o.Kind+"/"+o.Metadata.Name] = obj
 	}
@@ -203,7 +232,17 @@ func composeUnit(ctx context.Context, set files.Set, env string) (*Unit, error) 
 			if p.sub != "." {
 				key, name = p.sub+"/"+key, p.sub+"/"+s.Name
 			}
-			u.Objects[key] = Object{Kind: "service", Name: name, YAML: string(b), Images: map[string]string{s.Name: s.Image}}
+			obj := Object{Kind: "service", Name: name, YAML: string(b), Images: map[string]string{s.Name: s.Image}}
+			var data []string
+			for _, v := range s.Volumes {
+				if v.Type == "bind" {
+					data = append(data, v.Source+" at "+v.Target)
+				}
+			}
+			if len(data) > 0 {
+				obj.Data = map[string]string{s.Name: strings.Join(data, "; ")}
+			}
+			u.Objects[key] = obj
 		}
 	}
 	return u, nil
@@ -314,6 +353,9 @@ type topology struct {
 func (t *topology) add(sign string, o Object) {
 	what := o.Kind + " " + o.Name
 	if o.Group == "" {
+		if d := o.Data[path.Base(o.Name)]; sign == "+" && o.Kind == "service" && d != "" {
+			what += " (data: " + d + ")"
+		}
 		t.single = append(t.single, sign+" "+what)
 		return
 	}
@@ -332,7 +374,11 @@ func (t *topology) containers(a, b Object) {
 	}
 	for _, c := range slices.Sorted(maps.Keys(b.Images)) {
 		if _, ok := a.Images[c]; !ok {
-			t.single = append(t.single, fmt.Sprintf("+ container %s in %s %s", c, b.Kind, b.Name))
+			line := fmt.Sprintf("+ container %s in %s %s", c, b.Kind, b.Name)
+			if d := b.Data[c]; d != "" {
+				line += " (data: " + d + ")"
+			}
+			t.single = append(t.single, line)
 		}
 	}
 	for _, c := range slices.Sorted(maps.Keys(a.Images)) {

@@ -2,8 +2,10 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/distribution/reference"
 )
 
 const (
@@ -167,4 +169,26 @@ func (e *Environment) ComposeLogLevel() string {
 		return e.Compose().DefaultLogLevel
 	}
 	return e.CouchDB.LogLevel
+}
+
+// ImageVersion is the CHT version an image of Medic's runs: its tag, <v>
+// (Medic's registry, from 4.2.0) or <v>-<v> (before). ok is false for an
+// image without such a tag.
+func ImageVersion(image string) (version string, ok bool) {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return "", false
+	}
+	tagged, isTagged := named.(reference.Tagged)
+	if !isTagged {
+		return "", false
+	}
+	tag := tagged.Tag()
+	if a, b, dup := strings.Cut(tag, "-"); dup && a == b {
+		tag = a
+	}
+	if _, err := ParseVersion(tag); err != nil {
+		return "", false
+	}
+	return tag, true
 }

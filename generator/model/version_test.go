@@ -243,3 +243,22 @@ func TestEnvironment_ComposeLogLevel(t *testing.T) {
 		}
 	}
 }
+
+// ImageVersion reads the CHT version off Medic's image tags, both forms.
+func TestImageVersion(t *testing.T) {
+	for image, want := range map[string]string{
+		"public.ecr.aws/medic/cht-api:5.2.0":           "5.2.0",
+		"public.ecr.aws/s5s3h4s7/cht-api:4.1.0-4.1.0":  "4.1.0",
+		"public.ecr.aws/medic/cht-api:5.1.0-beta.1":    "5.1.0-beta.1",
+		"mirror.example.org:5000/medic/cht-api:4.22.0": "4.22.0",
+		"public.ecr.aws/medic/cht-api":                 "",
+		"public.ecr.aws/medic/cht-api:latest":          "",
+		"public.ecr.aws/medic/cht-api:3.17.0":          "",
+		"":                                             "",
+	} {
+		got, ok := ImageVersion(image)
+		if got != want || ok != (want != "") {
+			t.Errorf("ImageVersion(%q) = %q, %v; want %q", image, got, ok, want)
+		}
+	}
+}
