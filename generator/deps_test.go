@@ -79,7 +79,7 @@ var policy = map[string]rule{
 	// Renderers: model -> files, each checked in memory.
 	"generator/compose": {
 		own:   []string{"generator/files", "generator/model"},
-		ext:   []string{composeGo, "github.com/sirupsen/logrus"},
+		ext:   []string{composeGo, "github.com/sirupsen/logrus", "go.yaml.in/yaml/v3"}, // yaml: the raw files, read for defaults
 		never: renderer,
 	},
 	"generator/kustomize": {
