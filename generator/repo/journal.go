@@ -360,8 +360,12 @@ func (w *writer) stillBefore(j *journal, path string, marked bool) []string {
 	if !recorded {
 		h = j.old[path].hash // a journal of an older cht-gen
 	}
-	if info.Mode().IsRegular() && h != "" && w.holds(path, h) && (!marked || w.isRendered(path)) {
-		return nil
+	// With marked, also cht-gen's header: a forged journal may give the
+	// hash of a user's file it can read.
+	if info.Mode().IsRegular() && h != "" {
+		if b, err := w.root.ReadFile(path); err == nil && hashOf(b) == h && (!marked || files.Marked(b)) {
+			return nil
+		}
 	}
 	return []string{fmt.Sprintf("%s is not the file the interrupted write was replacing (it is not the content the journal records)", w.show(path))}
 }
@@ -370,12 +374,4 @@ func (w *writer) stillBefore(j *journal, path string, marked bool) []string {
 func (w *writer) holds(path, h string) bool {
 	b, err := w.root.ReadFile(path)
 	return err == nil && hashOf(b) == h
-}
-
-// isRendered says whether the regular file path is one cht-gen renders
-// (its header): a forged journal may give the hash of a user's file it
-// can read.
-func (w *writer) isRendered(path string) bool {
-	b, err := w.root.ReadFile(path)
-	return err == nil && files.Marked(b)
 }
