@@ -17,6 +17,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"github.com/sirupsen/logrus"
@@ -643,10 +644,6 @@ func (m *composeMapper) settings() {
 	}
 }
 
-// upgradeProjectDefault is the project name Medic's upgrade service gives
-// CHT when CHT_COMPOSE_PROJECT_NAME is not set.
-var upgradeProjectDefault = regexp.MustCompile(`CHT_COMPOSE_PROJECT_NAME=\$\{CHT_COMPOSE_PROJECT_NAME:-([a-z0-9][a-z0-9_-]*)\}`)
-
 // runningProject is the compose project the VM's containers run under:
 // renaming it would start a second set of containers (and new named
 // volumes) beside the old ones. CHT_COMPOSE_PROJECT_NAME, else the
@@ -659,10 +656,9 @@ func (m *composeMapper) runningProject() (string, Pos) {
 	var name string
 	var from Pos
 	if f := find(m.dir, "docker-compose.yml"); f != "" {
-		b, _ := os.ReadFile(f)
 		name, from = "cht", Pos{File: f}
-		if g := upgradeProjectDefault.FindSubmatch(b); g != nil {
-			name = string(g[1])
+		if def := upgradeProjectDefault(f); def != "" {
+			name = def
 		}
 	} else if v, p, ok := m.get("COMPOSE_PROJECT_NAME"); ok {
 		return v, p
@@ -672,6 +668,18 @@ func (m *composeMapper) runningProject() (string, Pos) {
 	}
 	m.note(from, "CHT_COMPOSE_PROJECT_NAME", "not set: the containers run as compose project %q, which the environment keeps (project)", name)
 	return name, from
+}
+
+// upgradeProjectDefault is the default the upgrade service's compose file
+// gives CHT_COMPOSE_PROJECT_NAME (${CHT_COMPOSE_PROJECT_NAME:-cht} in
+// Medic's), or "" when it gives none or does not parse.
+func upgradeProjectDefault(file string) string {
+	b, err := os.ReadFile(file)
+	var doc map[string]any
+	if err != nil || yaml.Unmarshal(b, &doc) != nil {
+		return ""
+	}
+	return template.ExtractVariables(doc, nil)["CHT_COMPOSE_PROJECT_NAME"].DefaultValue
 }
 
 // couchdbLogLevel is COUCHDB_LOG_LEVEL as CouchDB ran with it: the .env's,
