@@ -110,7 +110,10 @@ func argoReadme(cluster string, envs []*model.Environment) string {
 		}
 		w("| %s | %s | %s | `%s` |\n", e.Name, ns, e.Version, OverlayPath(e))
 	}
-	w("\nApply this folder once (`kubectl apply -k %s/%s/%s`), or point an app-of-apps at it.\n", envs[0].PathPrefix, ArgoCDDir, cluster)
+	w("\nApply this folder once (`kubectl apply -k %s/%s/%s`), or point an app-of-apps at it,\n", envs[0].PathPrefix, ArgoCDDir, cluster)
+	w("in the Argo CD that runs on cluster %s: the Applications deploy to the cluster their\n", cluster)
+	w("Argo CD runs in (`%s`), so a central Argo CD managing several clusters\n", inCluster)
+	w("would put every cluster's environments on its own.\n")
 	w("Sync is automated with prune and self-heal. Create each environment's credentials\n")
 	w("Secret first (see the overlay's README). Namespaces, claims and volumes carry\n")
 	w("`argocd.argoproj.io/sync-options: Prune=false,Delete=false`: CouchDB's data outlives\nits Application.\n")
