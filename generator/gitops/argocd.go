@@ -56,7 +56,7 @@ func application(e *model.Environment) M {
 		{"spec", M{
 			{"project", "default"},
 			{"source", M{{"repoURL", e.RepoURL}, {"targetRevision", e.Branch}, {"path", OverlayPath(e)}}},
-			{"destination", M{{"server", inCluster}, {"namespace", e.Namespace}}},
+			{"destination", M{{"server", e.ArgoCDDestination()}, {"namespace", e.Namespace}}},
 			{"syncPolicy", syncPolicy(e.Suspended)},
 		}},
 	}
@@ -82,7 +82,7 @@ func applicationSet(cluster string, envs []*model.Environment) M {
 				{"spec", M{
 					{"project", "default"},
 					{"source", M{{"repoURL", e.RepoURL}, {"targetRevision", e.Branch}, {"path", "{{.path.path}}"}}},
-					{"destination", M{{"server", inCluster}, {"namespace", "cht-{{.path.basename}}"}}},
+					{"destination", M{{"server", e.ArgoCDDestination()}, {"namespace", "cht-{{.path.basename}}"}}},
 					{"syncPolicy", syncPolicy(false)}, // suspended is refused here (model.Validate)
 				}},
 			}},
@@ -111,9 +111,14 @@ func argoReadme(cluster string, envs []*model.Environment) string {
 		w("| %s | %s | %s | `%s` |\n", e.Name, ns, e.Version, OverlayPath(e))
 	}
 	w("\nApply this folder once (`kubectl apply -k %s/%s/%s`), or point an app-of-apps at it,\n", envs[0].PathPrefix, ArgoCDDir, cluster)
-	w("in the Argo CD that runs on cluster %s: the Applications deploy to the cluster their\n", cluster)
-	w("Argo CD runs in (`%s`), so a central Argo CD managing several clusters\n", inCluster)
-	w("would put every cluster's environments on its own.\n")
+	if server := envs[0].ArgoCDDestination(); server == model.ArgoCDInCluster {
+		w("in the Argo CD that runs on cluster %s: the Applications deploy to the cluster their\n", cluster)
+		w("Argo CD runs in (`%s`), so a central Argo CD managing several clusters\n", server)
+		w("would put every cluster's environments on its own (set `argocdServer` for that).\n")
+	} else {
+		w("in the Argo CD that manages cluster %s: the Applications deploy to `%s`\n", cluster, server)
+		w("(`argocdServer`), which must be registered in that Argo CD (`argocd cluster add`).\n")
+	}
 	w("Sync is automated with prune and self-heal. Create each environment's credentials\n")
 	w("Secret first (see the overlay's README). Namespaces, claims and volumes carry\n")
 	w("`argocd.argoproj.io/sync-options: Prune=false,Delete=false`: CouchDB's data outlives\nits Application.\n")

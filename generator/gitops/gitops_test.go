@@ -327,3 +327,77 @@ environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org"
 		}
 	}
 }
+
+// A hub Argo CD deploys each cluster's Applications to that cluster's API
+// server; without argocdServer they go to the cluster Argo CD runs in.
+func TestArgoCD_DestinationIsTheClustersServer(t *testing.T) {
+	const spoke = "https://ABC123.gr7.eu-west-1.eks.amazonaws.com"
+	src := strings.NewReplacer(`cluster: "k3s", gitops: "argocd"}`, `cluster: "k3s", gitops: "argocd", argocdServer: "`+spoke+`"}`).Replace(argoEnvs)
+	for _, mode := range []string{"application", "applicationset"} {
+		t.Run(mode, func(t *testing.T) {
+			set := render(t, loadEnvs(t, strings.Replace(src, `branch: "release"`, `branch: "release", argocdMode: "`+mode+`"`, 1)))
+			for cluster, want := range map[string]string{"k3s": spoke, "other": model.ArgoCDInCluster} {
+				built, err := kustomize.Build(set, gitops.ArgoCDDir+"/"+cluster)
+				if err != nil {
+					t.Fatal(err)
+				}
+				crd := map[string]string{"application": "argocd-application.yaml", "applicationset": "argocd-applicationset.yaml"}[mode]
+				for _, o := range docs(t, built) {
+					spec := o["spec"].(map[string]any)
+					if mode == "applicationset" {
+						spec = get(o, "spec", "template", "spec").(map[string]any)
+					}
+					if got := get(spec, "destination", "server"); got != want {
+						t.Errorf("%s %v: destination.server %v, want %s", cluster, get(o, "metadata", "name"), got, want)
+					}
+					if err := checkArgo(t, crdSchema(t, crd), o); err != nil {
+						t.Errorf("%s does not match Argo CD's CRD: %v", cluster, err)
+					}
+				}
+				readme := string(set[gitops.ArgoCDDir+"/"+cluster+"/README.md"])
+				if !strings.Contains(readme, "`"+want+"`") {
+					t.Errorf("%s README does not name %s:\n%s", cluster, want, readme)
+				}
+			}
+		})
+	}
+}
+
+func TestArgoCD_ServerRefusals(t *testing.T) {
+	for _, c := range []struct{ name, envs, want string }{
+		{"one cluster, two servers", `
+environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", cluster: "eks", gitops: "argocd", argocdServer: "https://one.example.org"}
+environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org", cluster: "eks", gitops: "argocd"}`,
+			`environments.b.argocdServer: is https://kubernetes.default.svc, but environment "a" of the same cluster "eks" deploys to https://one.example.org`},
+		{"one server, two cluster names", `
+environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", cluster: "eks", gitops: "argocd", argocdServer: "https://one.example.org"}
+environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org", cluster: "eks2", gitops: "argocd", argocdServer: "https://one.example.org"}`,
+			`environments.b.argocdServer: https://one.example.org is also where cluster "eks" deploys (environment "a")`},
+		{"credentials in the URL", `
+environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", gitops: "argocd", argocdServer: "https://admin:hunter2@one.example.org"}`,
+			`environments.a.argocdServer: carries credentials (https://<user info>@...)`},
+		{"not https", `
+environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", gitops: "argocd", argocdServer: "http://one.example.org"}`,
+			`environments.a.argocdServer`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte("package environments\ngitops: repoURL: \"https://github.com/partner/cht.git\"\n" + c.envs)}}, "envs")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error with %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error prints the password: %v", err)
+			}
+		})
+	}
+	res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte(`package environments
+gitops: {repoURL: "https://github.com/partner/cht.git", argocdServer: "https://one.example.org"}
+environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org"}
+`)}}, "envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].String(), `environments.a.argocdServer: has no effect: environment "a" is reconciled by flux`) {
+		t.Errorf("warnings %v: want argocdServer on a Flux environment named", res.Warnings)
+	}
+}

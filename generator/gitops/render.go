@@ -24,7 +24,6 @@ const (
 	ArgoCDNamespace = "argocd"
 	FluxDir         = "clusters"
 	ArgoCDDir       = "argocd"
-	inCluster       = "https://kubernetes.default.svc"
 )
 
 // Render renders the reconciler objects of every Kubernetes environment.

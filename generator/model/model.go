@@ -13,6 +13,18 @@ const (
 	Kubernetes Target = "kubernetes"
 )
 
+// ArgoCDInCluster is the API server of the cluster Argo CD runs in, where
+// its Applications deploy unless argocdServer names another.
+const ArgoCDInCluster = "https://kubernetes.default.svc"
+
+// ArgoCDDestination is the server e's Argo CD Application deploys to.
+func (e *Environment) ArgoCDDestination() string {
+	if e.ArgoCDServer == "" {
+		return ArgoCDInCluster
+	}
+	return e.ArgoCDServer
+}
+
 // Environment is one CHT instance, decoded from the CUE schema with all
 // defaults applied.
 type Environment struct {
@@ -46,6 +58,7 @@ type Environment struct {
 	Branch           string      `json:"branch,omitempty"`
 	PathPrefix       string      `json:"pathPrefix,omitempty"`
 	ArgoCDMode       string      `json:"argocdMode,omitempty"`
+	ArgoCDServer     string      `json:"argocdServer,omitempty"`
 	RepoSecret       string      `json:"repoSecret,omitempty"`
 	Flux             Flux        `json:"flux"`
 	AlwaysPullImages bool        `json:"alwaysPullImages,omitempty"`

@@ -180,6 +180,40 @@ func clashes(envs []Environment) []Problem {
 				Message: fmt.Sprintf("cluster %q has one ApplicationSet, over %s (branch %s, path %s) from environment %q: environments in it must share repoURL, branch and pathPrefix", e.Cluster, first.RepoURL, first.Branch, first.PathPrefix, first.Name)})
 		}
 	}
+	return append(out, argoDestinations(envs, names)...)
+}
+
+// argoDestinations checks that a cluster is one Argo CD destination: its
+// environments deploy to one server, and two cluster names never name one
+// server (their namespaces are checked per cluster name, so two tenants
+// could share a namespace there).
+func argoDestinations(envs []Environment, names []int) []Problem {
+	var out []Problem
+	byCluster := map[string]*Environment{}
+	byServer := map[string]*Environment{}
+	for _, i := range names {
+		e := &envs[i]
+		if e.Target != Kubernetes || e.GitOps != "argocd" {
+			continue
+		}
+		server := e.ArgoCDDestination()
+		if first, ok := byCluster[e.Cluster]; !ok {
+			byCluster[e.Cluster] = e
+		} else if first.ArgoCDDestination() != server {
+			out = append(out, Problem{Env: e.Name, Field: "argocdServer",
+				Message: fmt.Sprintf("is %s, but environment %q of the same cluster %q deploys to %s: a cluster is one Argo CD destination; give its environments one argocdServer, or put this one on another cluster", server, first.Name, e.Cluster, first.ArgoCDDestination())})
+			continue
+		}
+		if server == ArgoCDInCluster {
+			continue // each cluster's own Argo CD
+		}
+		if first, ok := byServer[server]; !ok {
+			byServer[server] = e
+		} else if first.Cluster != e.Cluster {
+			out = append(out, Problem{Env: e.Name, Field: "argocdServer",
+				Message: fmt.Sprintf("%s is also where cluster %q deploys (environment %q): name that cluster %q here too, so that their namespaces are checked together", server, first.Cluster, first.Name, first.Cluster)})
+		}
+	}
 	return out
 }
 
@@ -198,6 +232,10 @@ func gitopsProblems(e *Environment) []Problem {
 		add("credentials.sopsFile", "and credentials.externalSecret both make Secret %s: keep one", e.Credentials.SecretName)
 	case sops == "" && e.Flux.SOPSSecret != "":
 		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see README: SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
+	}
+	if e.GitOps != "argocd" && e.ArgoCDServer != "" && e.ArgoCDServer != ArgoCDInCluster {
+		out = append(out, Problem{Env: e.Name, Field: "argocdServer", Warning: true,
+			Message: fmt.Sprintf("has no effect: environment %q is reconciled by %s, which applies it in the cluster it runs in", e.Name, e.GitOps)})
 	}
 	if e.Suspended && e.GitOps == "argocd" && e.ArgoCDMode == "applicationset" {
 		add("suspended", "cannot park one environment of an ApplicationSet (its template is shared): use argocdMode \"application\"")

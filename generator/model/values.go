@@ -53,6 +53,7 @@ func checkValues(e *Environment, add func(field, format string, args ...any)) {
 		checkHostPath(e.Nginx.TLS.CertDir, "nginx.tls.certDir", add)
 	case Kubernetes:
 		checkURL(e.RepoURL, "repoURL", []string{"https", "ssh", "file"}, add)
+		checkURL(e.ArgoCDServer, "argocdServer", []string{"https"}, add)
 		if ex := e.CouchDB.Storage.Existing; ex != nil {
 			for i, p := range ex.HostPaths {
 				checkHostPath(p, fmt.Sprintf("couchdb.storage.existing.hostPaths.%d", i), add)
