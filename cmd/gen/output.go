@@ -48,7 +48,16 @@ type jsonError struct {
 }
 
 func diagnosticJSON(d load.Diagnostic) jsonError {
+	d = masked(d)
 	return jsonError{File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col, Path: d.Path, Message: d.Message, Warning: d.Warning}
+}
+
+// masked is d with the token and URL credentials masked in its message:
+// CUE's errors quote the value they refuse ("http://user:pass@..." out of
+// bound =~"^https://"), and a problem may name a URL it compares.
+func masked(d load.Diagnostic) load.Diagnostic {
+	d.Message = redact.String(d.Message, os.Getenv("GITHUB_TOKEN"))
+	return d
 }
 
 // errorsJSON turns any error of a command into the list it reports.

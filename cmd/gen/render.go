@@ -62,7 +62,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 				return err
 			}
 			for _, w := range res.Warnings {
-				fmt.Fprintln(s.stderr, w.String())
+				fmt.Fprintln(s.stderr, masked(w).String())
 			}
 			progress := func(format string, a ...any) { fmt.Fprintf(s.stderr, format+"\n", a...) }
 			if check {

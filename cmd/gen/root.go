@@ -83,7 +83,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var le load.Errors
 	if errors.As(err, &le) {
 		for _, d := range le {
-			fmt.Fprintln(stderr, d.String())
+			fmt.Fprintln(stderr, masked(d).String())
 		}
 		fmt.Fprintf(stderr, "cht-gen: %d error(s) in environments\n", len(le))
 		return 1

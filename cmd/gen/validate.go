@@ -50,7 +50,7 @@ file:line:col: path.to.field: message, and exits 1.`,
 				return writeJSON(s.stdout, validateJSON(res, envs))
 			}
 			for _, w := range res.Warnings {
-				fmt.Fprintln(s.stderr, w.String())
+				fmt.Fprintln(s.stderr, masked(w).String())
 			}
 			for i := range envs {
 				fmt.Fprintln(s.stdout, summary(&envs[i]))

@@ -376,6 +376,10 @@ environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org"
 		{"credentials in the URL", `
 environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", gitops: "argocd", argocdServer: "https://admin:hunter2@one.example.org"}`,
 			`environments.a.argocdServer: carries credentials (https://<user info>@...)`},
+		{"credentials in a URL another environment of its cluster is compared with", `
+environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", cluster: "eks", gitops: "argocd", argocdServer: "https://admin:hunter2@one.example.org"}
+environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org", cluster: "eks", gitops: "argocd"}`,
+			`environments.a.argocdServer: carries credentials`},
 		{"not https", `
 environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", gitops: "argocd", argocdServer: "http://one.example.org"}`,
 			`environments.a.argocdServer`},

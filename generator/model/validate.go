@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -197,6 +198,9 @@ func argoDestinations(envs []Environment, names []int) []Problem {
 			continue
 		}
 		server := e.ArgoCDDestination()
+		if u, err := url.Parse(server); err != nil || u.User != nil {
+			continue // refused by checkURL, which does not echo it
+		}
 		if first, ok := byCluster[e.Cluster]; !ok {
 			byCluster[e.Cluster] = e
 		} else if first.ArgoCDDestination() != server {
