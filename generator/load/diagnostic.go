@@ -62,11 +62,21 @@ func sortDiagnostics(ds []Diagnostic) []Diagnostic {
 		}
 		return a.Message < b.Message
 	})
+	// CUE reports an error in the top-level gitops block once more for
+	// each environment, at the schema's hidden copy of it
+	// (environments.prod._gitops.repoURL): the same position and message
+	// under a path the user never wrote. Keep the path they wrote.
+	visible := map[string]bool{}
+	for _, d := range ds {
+		if !hiddenPath(d.Path) {
+			visible[fmt.Sprint(d.Pos, d.Message)] = true
+		}
+	}
 	out := ds[:0]
 	seen := map[string]bool{}
 	for _, d := range ds {
 		k := d.String()
-		if seen[k] {
+		if seen[k] || (hiddenPath(d.Path) && visible[fmt.Sprint(d.Pos, d.Message)]) {
 			continue
 		}
 		seen[k] = true
@@ -74,6 +84,10 @@ func sortDiagnostics(ds []Diagnostic) []Diagnostic {
 	}
 	return out
 }
+
+// hiddenPath reports whether p passes through a hidden field (_name),
+// which only the schema writes.
+func hiddenPath(p string) bool { return strings.HasPrefix(p, "_") || strings.Contains(p, "._") }
 
 func errorf(pos model.Position, path, format string, args ...any) Diagnostic {
 	return Diagnostic{Pos: pos, Path: path, Message: fmt.Sprintf(format, args...)}
