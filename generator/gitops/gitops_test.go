@@ -375,7 +375,7 @@ environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org"
 			`environments.b.argocdServer: https://one.example.org is also where cluster "eks" deploys (environment "a")`},
 		{"credentials in the URL", `
 environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", gitops: "argocd", argocdServer: "https://admin:hunter2@one.example.org"}`,
-			`environments.a.argocdServer: carries credentials (https://<user info>@...)`},
+			`environments.a.argocdServer: carries credentials (https://<user info>@...): they would be committed in plain text; Argo CD keeps a cluster's credentials in its own cluster Secret`},
 		{"credentials in a URL another environment of its cluster is compared with", `
 environments: a: {target: "kubernetes", version: "4.22.0", host: "a.example.org", cluster: "eks", gitops: "argocd", argocdServer: "https://admin:hunter2@one.example.org"}
 environments: b: {target: "kubernetes", version: "4.22.0", host: "b.example.org", cluster: "eks", gitops: "argocd"}`,

@@ -195,10 +195,14 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 	// A Git or builds URL needs no query or fragment; one is where a
 	// token hides (?access_token=...), and in marketURL it would swallow
 	// the builds path appended to it.
-	const queryMsg = "has a query or fragment (?... or #...): remove it; a token there would be committed in plain text, use a deploy key or a Secret (gitops.secretRef) instead"
+	instead := "use a deploy key or a Secret (gitops.secretRef) instead"
+	if fieldPath == "argocdServer" {
+		instead = "Argo CD keeps a cluster's credentials in its own cluster Secret (argocd cluster add)"
+	}
+	queryMsg := "has a query or fragment (?... or #...): remove it; a token there would be committed in plain text; " + instead
 	if user, ok := scpUser(s); ok {
 		if strings.Contains(user, ":") {
-			add(fieldPath, "carries a password in its user part: it would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead")
+			add(fieldPath, "carries a password in its user part: it would be committed in plain text; %s", instead)
 		} else if strings.ContainsAny(s, "?#") {
 			add(fieldPath, queryMsg)
 		}
@@ -215,7 +219,7 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 	if u.User != nil {
 		_, hasPassword := u.User.Password()
 		if u.Scheme != "ssh" || hasPassword {
-			add(fieldPath, "carries credentials (%s://%s@...): they would be committed in plain text; use a deploy key or a Secret (gitops.secretRef) instead", u.Scheme, "<user info>")
+			add(fieldPath, "carries credentials (%s://%s@...): they would be committed in plain text; %s", u.Scheme, "<user info>", instead)
 			return
 		}
 	}
