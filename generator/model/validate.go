@@ -237,7 +237,7 @@ func gitopsProblems(e *Environment) []Problem {
 	case sops == "" && e.Flux.SOPSSecret != "":
 		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see README: SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
 	}
-	if e.GitOps != "argocd" && e.ArgoCDServer != "" && e.ArgoCDServer != ArgoCDInCluster {
+	if e.GitOps != "argocd" && e.ArgoCDDestination() != ArgoCDInCluster {
 		out = append(out, Problem{Env: e.Name, Field: "argocdServer", Warning: true,
 			Message: fmt.Sprintf("has no effect: environment %q is reconciled by %s, which applies it in the cluster it runs in", e.Name, e.GitOps)})
 	}

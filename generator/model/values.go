@@ -16,12 +16,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
+// useDeployKey is where credentials go instead of a Git or builds URL.
+const useDeployKey = "use a deploy key or a Secret (gitops.secretRef) instead"
+
 // checkValues checks each value for the context it lands in: a compose
 // file (interpolation), a container's arguments, a Kubernetes object, a
 // host path, or a URL committed to Git. A zero value is unknown (the
 // schema reported it) and is skipped.
 func checkValues(e *Environment, add func(field, format string, args ...any)) {
-	checkURL(e.Builds.MarketURL, "builds.marketURL", []string{"http", "https"}, add)
+	checkURL(e.Builds.MarketURL, "builds.marketURL", []string{"http", "https"}, useDeployKey, add)
 	if e.Registry != "" {
 		if named, err := reference.ParseNamed(e.Registry + "/cht-api"); err != nil {
 			add("registry", "%q is not an image registry with a repository prefix (e.g. \"mirror.example.org/medic\"): %v", e.Registry, err)
@@ -52,8 +55,8 @@ func checkValues(e *Environment, add func(field, format string, args ...any)) {
 		}
 		checkHostPath(e.Nginx.TLS.CertDir, "nginx.tls.certDir", add)
 	case Kubernetes:
-		checkURL(e.RepoURL, "repoURL", []string{"https", "ssh", "file"}, add)
-		checkURL(e.ArgoCDServer, "argocdServer", []string{"https"}, add)
+		checkURL(e.RepoURL, "repoURL", []string{"https", "ssh", "file"}, useDeployKey, add)
+		checkURL(e.ArgoCDServer, "argocdServer", []string{"https"}, "Argo CD keeps a cluster's credentials in its own cluster Secret (argocd cluster add)", add)
 		if ex := e.CouchDB.Storage.Existing; ex != nil {
 			for i, p := range ex.HostPaths {
 				checkHostPath(p, fmt.Sprintf("couchdb.storage.existing.hostPaths.%d", i), add)
@@ -182,9 +185,10 @@ func checkEmail(s, fieldPath string, add func(field, format string, args ...any)
 	}
 }
 
-// checkURL refuses URLs that would commit a credential, or that hold
+// checkURL refuses URLs that would commit a credential (instead says
+// where credentials go for this field), or that hold
 // characters compose cannot keep literal inside a ${VAR:-default}.
-func checkURL(s, fieldPath string, schemes []string, add func(field, format string, args ...any)) {
+func checkURL(s, fieldPath string, schemes []string, instead string, add func(field, format string, args ...any)) {
 	if s == "" {
 		return
 	}
@@ -195,10 +199,6 @@ func checkURL(s, fieldPath string, schemes []string, add func(field, format stri
 	// A Git or builds URL needs no query or fragment; one is where a
 	// token hides (?access_token=...), and in marketURL it would swallow
 	// the builds path appended to it.
-	instead := "use a deploy key or a Secret (gitops.secretRef) instead"
-	if fieldPath == "argocdServer" {
-		instead = "Argo CD keeps a cluster's credentials in its own cluster Secret (argocd cluster add)"
-	}
 	queryMsg := "has a query or fragment (?... or #...): remove it; a token there would be committed in plain text; " + instead
 	if user, ok := scpUser(s); ok {
 		if strings.Contains(user, ":") {
