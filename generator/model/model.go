@@ -42,6 +42,9 @@ type Environment struct {
 	HAProxy           HAProxy        `json:"haproxy"`
 	Healthcheck       Healthcheck    `json:"healthcheck"`
 	UpgradeService    UpgradeService `json:"upgradeService"`
+	// Existing: an instance with data already runs from these settings (set
+	// by import); its credentials are kept, never generated anew.
+	Existing bool `json:"existing,omitempty"`
 
 	// Compose only.
 	Project     string  `json:"project,omitempty"`
