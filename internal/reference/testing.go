@@ -57,10 +57,12 @@ func Path(t testing.TB, parts ...string) string {
 	m, err := Load()
 	if err != nil {
 		t.Fatal(err)
+		return ""
 	}
 	rel := path.Join(parts...)
 	if !local(rel) || !m.Covers(rel) {
 		t.Fatalf("%s is not pinned by %s: add it there (docs/reference.md) before a test reads it", rel, ManifestFile)
+		return ""
 	}
 	return filepath.Join(Dir(t), filepath.FromSlash(rel))
 }
@@ -72,12 +74,14 @@ func report(t testing.TB, err error, required bool) {
 		return
 	}
 	msg := fmt.Sprintf("Medic's reference files: %v", err)
-	if !Absent(err) {
+	switch {
+	case !Absent(err):
 		t.Fatal(msg)
+	case required:
+		t.Fatal(msg + hint + fmt.Sprintf("\n\t%s=1: a missing reference is a failure", EnvRequired))
+	default:
+		t.Skip(msg + hint)
 	}
-	msg += fmt.Sprintf("\n\trun `make reference` to fetch them into the cache, or set %s to a mirror folder (../shared/reference)", EnvDir)
-	if required {
-		t.Fatal(msg + fmt.Sprintf("\n\t%s=1: a missing reference is a failure", EnvRequired))
-	}
-	t.Skip(msg)
 }
+
+var hint = fmt.Sprintf("\n\trun `make reference` to fetch them into the cache, or set %s to a mirror folder (../shared/reference)", EnvDir)
