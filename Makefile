@@ -15,7 +15,7 @@ FLUX_E2E  ?= $(CURDIR)/../shared/tools/flux-e2e.sh
 LONG_FUZZTIME ?= 5m
 
 .DEFAULT_GOAL := test
-.PHONY: all build render validate test vet fmt fmt-check tools bench fuzz update e2e matrix help
+.PHONY: all build render validate test vet fmt fmt-check tools reference bench fuzz update e2e matrix help
 
 all: test build ## test, then build
 
@@ -49,7 +49,15 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# Medic's files the tests compare with (docs/reference.md): pinned by
+# internal/reference/manifest.yaml, never copied into the repository.
+reference: ## fetch Medic's reference files into the cache, each SHA-256 checked (CHT_REFERENCE_DIR=folder: copy from that mirror instead)
+	$(GO) run ./internal/reference/cmd/reference
+
+# CHT_REFERENCE_REQUIRED=1 (CI: .ci/run): the reference is fetched first and
+# a missing one fails, instead of skipping the tests that read it.
 test: tools fmt-check vet ## install test tools, gofmt check, go vet, go test, a short fuzz run
+	@if [ "$$CHT_REFERENCE_REQUIRED" = 1 ]; then $(MAKE) --no-print-directory reference; fi
 	PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz LONG_FUZZTIME=$(FUZZTIME)
 

@@ -31,7 +31,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			"%s pins, from their URLs, or from the mirror folder %s names.\n\n", reference.EnvCache, reference.ManifestFile, reference.EnvDir)
 		fs.PrintDefaults()
 	}
-	printDir := fs.Bool("print-dir", false, "print the folder tests read (CHT_REFERENCE_DIR, else the cache, else ../shared/reference) and exit")
+	printDir := fs.Bool("print-dir", false, "print the folder tests read (CHT_REFERENCE_DIR, else the cache, else ../shared/reference) once verified, and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,19 +40,22 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		fmt.Fprintln(stderr, "reference:", err)
 		return 1
 	}
-	if *printDir {
-		loc, err := reference.Locate(cwd, getenv)
-		if err != nil {
-			fmt.Fprintln(stderr, "reference:", err, "- run make reference")
-			return 1
-		}
-		fmt.Fprintln(stdout, loc.Dir)
-		return 0
-	}
 	m, err := reference.Load()
 	if err != nil {
 		fmt.Fprintln(stderr, "reference:", err)
 		return 1
+	}
+	if *printDir {
+		loc, err := reference.Locate(cwd, getenv)
+		if err == nil {
+			err = reference.Verify(loc.Dir, m)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "reference: %v\nreference: run make reference (or set %s to a mirror folder)\n", err, reference.EnvDir)
+			return 1
+		}
+		fmt.Fprintln(stdout, loc.Dir)
+		return 0
 	}
 	dest, err := reference.CacheDir(getenv)
 	if err != nil {
