@@ -180,6 +180,9 @@ func download(ctx context.Context, client *retryablehttp.Client, m *reference.Ma
 				}
 				g.Go(func() error {
 					b, err := get(gctx, client, e.Remote())
+					if unreachable(gctx, err) {
+						return err // no point asking for the other files
+					}
 					if err == nil {
 						err = check(e, b, e.Remote())
 					}
@@ -200,7 +203,10 @@ func download(ctx context.Context, client *retryablehttp.Client, m *reference.Ma
 			})
 		}
 	}
-	_ = g.Wait() // the goroutines report through fail
+	if err := g.Wait(); err != nil {
+		// Offline, or the host is down: one error, not one per file.
+		return fmt.Errorf("%w (offline? set %s to a mirror folder)", err, reference.EnvDir)
+	}
 	for _, e := range m.Entries() {
 		if e.Source.Derive == nil {
 			continue
@@ -218,6 +224,13 @@ func download(ctx context.Context, client *retryablehttp.Client, m *reference.Ma
 		got.put(e.Path, b)
 	}
 	return errors.Join(errs...)
+}
+
+// unreachable reports whether a download failed without an answer (after
+// the client's retries), as opposed to an answer that was refused.
+func unreachable(ctx context.Context, err error) bool {
+	var status *HTTPError
+	return err != nil && ctx.Err() == nil && !errors.As(err, &status)
 }
 
 // derive replaces each var's key, verbatim, with its value: the mustache

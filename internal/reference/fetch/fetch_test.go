@@ -354,3 +354,20 @@ func TestFill_ReplacesAStaleFolderWhole(t *testing.T) {
 		t.Errorf("temporary folders left: %v", leftovers)
 	}
 }
+
+// With the host unreachable, Fill stops at the first file that gets no
+// answer after retries and says so once, not once per file.
+func TestFill_StopsWhenTheHostIsUnreachable(t *testing.T) {
+	m, s, _ := fixture(t)
+	s.Close() // connection refused from now on
+	c := fastClient()
+	c.RetryMax = 1
+	dest := filepath.Join(t.TempDir(), "v1")
+	_, err := fetch.Fill(context.Background(), fetch.Options{Manifest: m, Dest: dest, Client: c})
+	if err == nil || !strings.Contains(err.Error(), "offline?") || strings.Count(err.Error(), "giving up") != 1 {
+		t.Fatalf("got %v, want one unreachable error", err)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Errorf("the cache was written: %v", err)
+	}
+}
