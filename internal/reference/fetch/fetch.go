@@ -170,11 +170,12 @@ func download(ctx context.Context, client *retryablehttp.Client, m *reference.Ma
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelGets)
+	entries := m.Entries()
 	for i := range m.Sources {
 		s := &m.Sources[i]
 		switch {
 		case s.URL != "":
-			for _, e := range m.Entries() {
+			for _, e := range entries {
 				if e.Source != s {
 					continue
 				}
@@ -207,7 +208,10 @@ func download(ctx context.Context, client *retryablehttp.Client, m *reference.Ma
 		// Offline, or the host is down: one error, not one per file.
 		return fmt.Errorf("%w (offline? set %s to a mirror folder)", err, reference.EnvDir)
 	}
-	for _, e := range m.Entries() {
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: not one "context canceled" per file
+	}
+	for _, e := range entries {
 		if e.Source.Derive == nil {
 			continue
 		}
