@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -36,8 +37,11 @@ func TestLoad_EmbeddedManifest(t *testing.T) {
 	if !m.Covers("cht/cht-core/5.1.0") || m.Covers("cht/cht-core/5.1") || m.Covers("cht/SOURCES.md") {
 		t.Error("Covers: a folder holding pinned files is covered, a name prefix or an unpinned file is not")
 	}
+	// Verbatim files come from a commit, never a branch or a tag that
+	// could move.
+	atCommit := regexp.MustCompile(`^https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/[^?#]+$`)
 	for _, e := range m.Entries() {
-		if e.Source.URL != "" && !strings.HasPrefix(e.Remote(), "https://raw.githubusercontent.com/") {
+		if e.Source.URL != "" && !atCommit.MatchString(e.Remote()) {
 			t.Errorf("%s: %s is not a raw GitHub URL at a commit", e.Path, e.Remote())
 		}
 	}
