@@ -111,9 +111,10 @@ func Parse(b []byte) (*Manifest, error) {
 	}
 	var errs []error
 	seen := map[string]bool{}
+	srcLine, fileLine := lines(b)
 	for i := range m.Sources {
 		s := &m.Sources[i]
-		where := fmt.Sprintf("%s: source %q", ManifestFile, s.Name)
+		where := fmt.Sprintf("%s:%d: source %q", ManifestFile, srcLine[i], s.Name)
 		kinds := 0
 		for _, set := range []bool{s.URL != "", s.Archive != nil, s.Derive != nil} {
 			if set {
@@ -135,6 +136,7 @@ func Parse(b []byte) (*Manifest, error) {
 		for _, name := range sortedNames(s.Files) {
 			f := s.Files[name]
 			p := s.Dir + name
+			where := fmt.Sprintf("%s:%d: source %q", ManifestFile, fileLine[[2]any{i, name}], s.Name)
 			switch {
 			case !local(name) || !local(p):
 				errs = append(errs, fmt.Errorf("%s: file %q is not a relative path inside the reference", where, name))
@@ -154,6 +156,42 @@ func Parse(b []byte) (*Manifest, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &m, nil
+}
+
+// lines finds where each source, and each file of a source, is written,
+// for messages.
+func lines(b []byte) (sources map[int]int, files map[[2]any]int) {
+	sources, files = map[int]int{}, map[[2]any]int{}
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
+		return
+	}
+	seq := value(doc.Content[0], "sources")
+	if seq == nil {
+		return
+	}
+	for i, src := range seq.Content {
+		sources[i] = src.Line
+		if fm := value(src, "files"); fm != nil {
+			for j := 0; j+1 < len(fm.Content); j += 2 {
+				files[[2]any{i, fm.Content[j].Value}] = fm.Content[j].Line
+			}
+		}
+	}
+	return
+}
+
+// value is the node of key in a mapping node, or nil.
+func value(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			return m.Content[j+1]
+		}
+	}
+	return nil
 }
 
 // local reports whether p is a clean, relative, slash-separated path that
