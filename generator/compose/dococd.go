@@ -27,6 +27,8 @@ const (
 	// hand on the VM; the agent never deploys it (it is not in
 	// DocoCDConfig's compose_files).
 	DocoCDAgentFile = "doco-cd/docker-compose.yml"
+	// DocoCDAgentName names the agent in diffs and pull requests.
+	DocoCDAgentName = model.GitOpsDocoCD
 	// DocoCDImage is doco-cd's published image.
 	DocoCDImage = "ghcr.io/kimdre/doco-cd"
 	// docoCDLocal is the agent's folder on the VM below composePath: its
