@@ -190,7 +190,10 @@ func (r renderer) dococdReadme() string {
 	e := r.e
 	local := DocoCDLocalDir(e)
 	var b strings.Builder
-	fmt.Fprintf(&b, `4. Start the doco-cd agent once; from then on it deploys this folder:
+	fmt.Fprintf(&b, `4. A VM already running CHT: stop Medic's upgrade service first, removing nothing:
+   `+"`docker compose -f upgrade-service/docker-compose.yml down`"+` (never `+"`-v`"+`). The agent's
+   first deploy keeps the project, data folders and volumes, recreating each container once.
+5. Start the doco-cd agent once; from then on it deploys this folder:
 
    `+"```"+`
    install -d -m 700 %[1]s %[1]s/data
@@ -210,8 +213,9 @@ secrets come from `+"`%[3]s/.env`"+`, which never enters Git; the token is read 
 `+"`%[1]s/%[2]s`"+` (GIT_ACCESS_TOKEN_FILE), never from Git or the URL.
 
 - Upgrading: `+"`cht-gen bump %[13]s --to <version>`"+` opens a pull request; once merged, the
-  agent deploys it within %[9]d s. Medic's upgrade service is off under doco-cd: the
-  agent owns the compose files, so the admin app's Upgrade cannot run (it changes nothing).
+  agent deploys it within %[9]d s. Medic's upgrade service is off under doco-cd (the
+  agent owns the compose files): the admin app's Upgrade reaches no upgrade service and
+  leaves the containers as they are; the version changes when a bump is merged.
 - What it did: `+"`docker compose -f %[3]s/%[4]s logs doco-cd`"+` (each poll ends with
   "job completed"), and `+"`docker ps --filter label=com.docker.compose.project=%[12]s`"+`.
 - Pausing it: set `+"`suspended: true`"+` (or remove the environment): `+"`.doco-cd.yaml`"+` is no longer
