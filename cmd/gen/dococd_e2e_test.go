@@ -129,6 +129,14 @@ func (h *docoHosting) publish(t *testing.T, envs map[string]string, msg string) 
 	for name, src := range envs {
 		os.WriteFile(filepath.Join(h.envs, name+".cue"), []byte("package environments\n"+src), 0o644)
 	}
+	// The harness's own edits go first, so render finds its files as it
+	// wrote them (it keeps a file changed by hand).
+	for _, pattern := range []string{docoOverride, compose.DocoCDConfig} {
+		edited, _ := filepath.Glob(filepath.Join(h.out, compose.Root, "*", pattern))
+		for _, f := range edited {
+			os.Remove(f)
+		}
+	}
 	if code, _, errs := runCLI(t, "render", "--environments", h.envs, "--out", h.out); code != 0 {
 		t.Fatalf("render: %s", errs)
 	}
@@ -453,10 +461,19 @@ func TestDocoCD_OnADockerEngine(t *testing.T) {
 	// VM a's environment removed, VM b suspended.
 	beforeA = docoContainers(t, d, docoVMA)
 	pollsA, pollsB := agents[docoVMA].polls(), agents[docoVMB].polls()
+	errsA, _ := agents[docoVMA].sample("doco_cd_poll_errors_total")
+	errsB, _ := agents[docoVMB].sample("doco_cd_poll_errors_total")
 	h.publish(t, map[string]string{docoVMB: b.env("4.22.0", true)}, "remove hdoco-a, suspend hdoco-b")
 	agents[docoVMA].waitJobs(t, pollsA, 2)
 	agents[docoVMB].waitJobs(t, pollsB, 2)
 	t.Run("removing or suspending stops the agent; data stays", func(t *testing.T) {
+		// Each agent reports that it found no deploy file (docs: "logs an
+		// error on each poll").
+		for ag, before := range map[*docoAgent]float64{agents[docoVMA]: errsA, agents[docoVMB]: errsB} {
+			if n, _ := ag.sample("doco_cd_poll_errors_total"); n <= before {
+				t.Errorf("%s: no poll error after its deploy file went (%v, was %v)", ag.vm, n, before)
+			}
+		}
 		if got := docoContainers(t, d, docoVMA); !maps2Equal(got, beforeA) {
 			t.Errorf("the agent changed hdoco-a after its environment was removed:\nbefore %v\nafter  %v", beforeA, got)
 		}
