@@ -15,7 +15,7 @@ FLUX_E2E  ?= $(CURDIR)/../shared/tools/flux-e2e.sh
 LONG_FUZZTIME ?= 5m
 
 .DEFAULT_GOAL := test
-.PHONY: all build render validate test vet fmt fmt-check tools reference bench fuzz update e2e matrix help
+.PHONY: all build render validate test vet fmt fmt-check tools reference bench fuzz update e2e e2e-compose matrix help
 
 all: test build ## test, then build
 
@@ -73,7 +73,7 @@ bench: ## the CLI timed against helm template on 100 and 1000 environments (READ
 
 # Not part of make test: needs tools that take ~1 h to build once. Skips (exit 0)
 # with the install command when they are absent.
-e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
+e2e: e2e-compose ## doco-cd on a Docker engine (e2e-compose), the first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
 	@missing=""; \
 	for t in kube-apiserver kubectl source-controller kustomize-controller; do \
 	  [ -x "$(CHT_TOOLS)/$$t" ] || missing="$$missing $$t"; done; \
@@ -87,6 +87,11 @@ e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flu
 	CGO_ENABLED=0 $(GO) build -trimpath -o "$$gen" ./cmd/gen && \
 	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -run '^(TestFirstTimeFlow|TestMoveTo5x)_OnAKubeAPIServer$$' ./cmd/gen/ && \
 	TOOLS="$(CHT_TOOLS)" "$(FLUX_E2E)" "$$gen" "$(CURDIR)"
+
+# Not part of make test: a real Docker engine (start-docker.sh, DOCKER_CONFIG)
+# and doco-cd (install.sh doco-cd); the test skips with a message without them.
+e2e-compose: ## doco-cd on a real Docker engine: two VMs, a bump of one, a hand-removed container, a removal and a suspension (~5 min)
+	CHT_E2E=1 DOCO_CD="$${DOCO_CD:-$(CHT_TOOLS)/doco-cd}" PATH="$(CHT_TOOLS):$$PATH" $(GO) test -count=1 -v -timeout 30m -run '^TestDocoCD_OnADockerEngine$$' ./cmd/gen/
 
 # Not part of make test: starts etcd + kube-apiserver (~20 s). Skips (exit 0)
 # when the tools (../shared/tools/install.sh) are absent.

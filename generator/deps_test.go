@@ -180,6 +180,7 @@ var policy = map[string]rule{
 		ext:   []string{"github.com/compose-spec/compose-go/v2/"},
 		never: []string{cueMod, goGit, goGitHub},
 	},
+	"internal/dockertest": {never: renderer},
 	"internal/fakegithub": {never: renderer},
 	"internal/helmcompare": {
 		own:   []string{"internal/reference"},

@@ -174,6 +174,7 @@ anything is written; existing files are never replaced unless --force.`,
 	}
 	ef.register(cmd)
 	cmd.Flags().StringVar(&opts.Name, "name", "", "environment name (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
+	cmd.Flags().StringVar(&opts.GitOps, "gitops", "", "doco-cd: an agent on the VM deploys it from Git (default: the fleet's gitops.compose)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing <name>.cue files")
 	return cmd
 }

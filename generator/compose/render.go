@@ -58,9 +58,12 @@ func Render(e *model.Environment, source string) (files.Set, error) {
 			return nil, err
 		}
 	}
+	if err := r.dococd(out); err != nil {
+		return nil, err
+	}
 	for name, body := range map[string]string{
 		EnvExample: r.envExample(),
-		GitIgnore:  r.header + "# Secrets stay on the VM, never in Git.\n.env\n*.env\n!.env.example\nsrv*/\n",
+		GitIgnore:  r.header + "# Secrets stay on the VM, never in Git.\n.env\n*.env\n!.env.example\nsrv*/\n" + r.dococdIgnore(),
 		Readme:     r.readme(),
 	} {
 		if err := out.Add(Dir(e)+"/"+name, []byte(body)); err != nil {

@@ -31,6 +31,9 @@ type ComposeOptions struct {
 	// Name of the environment; default: CHT_COMPOSE_PROJECT_NAME, else the
 	// folder name, whichever is a valid environment name.
 	Name string
+	// GitOps is the environment's gitops: "" (the fleet's choice, by
+	// default the manual flow) or "doco-cd" (import --gitops doco-cd).
+	GitOps string
 }
 
 // Medic's file names (the upgrade service only rewrites these).
@@ -164,6 +167,7 @@ func (m *composeMapper) run() *Env {
 	m.logging(project)
 	m.settings()
 	m.upgradeService()
+	m.dococd()
 	m.leftovers(project)
 	e.Comment = []string{
 		"Imported from a Compose folder by `cht-gen import compose`. Passwords, secrets",
