@@ -288,6 +288,36 @@ func fiveNodeCluster5x(t *testing.T, version string) {
 	}
 }
 
+// A 4.x VM's README points at Medic's 4.x -> 5.x checklist and at the
+// bump that prints it offline; 4.0-4.4 go to 4.5 first; 5.x has none.
+func TestCompose_ReadmeMoveTo5(t *testing.T) {
+	for _, tc := range []struct {
+		version   string
+		want, not []string
+	}{
+		{"4.22.0", []string{"## Moving to CHT 5.x", "`cht-gen bump vm --to 5.3.1` without `--push`", "preparing-for-5"}, []string{"4.5 or later first"}},
+		{"4.3.0", []string{"## Moving to CHT 5.x", "4.5 or later first"}, nil},
+		{"5.2.0", nil, []string{"Moving to CHT 5.x"}},
+	} {
+		e := loadEnv(t, fmt.Sprintf(`environments: vm: {target: "compose", version: %q, host: "vm.example.org"}`, tc.version))
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme := string(set["compose/vm/README.md"])
+		for _, w := range tc.want {
+			if !strings.Contains(readme, w) {
+				t.Errorf("%s README lacks %q:\n%s", tc.version, w, readme)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(readme, w) {
+				t.Errorf("%s README has %q", tc.version, w)
+			}
+		}
+	}
+}
+
 // The 4.x README is unchanged: the nouveau data section is 5.x only.
 func TestCompose_ReadmeNouveauOnly5x(t *testing.T) {
 	for version, want := range map[string]bool{"4.22.0": false, "5.0.0": true} {

@@ -224,7 +224,9 @@ environments: v53: {target: "kubernetes", version: "5.3.0", host: "d.example.org
 		{"v50", []string{"no upgrade service on Kubernetes", `"Stage"`, "own Deployment `cht-couchdb-nouveau`", "CouchDB node 1's volume", "which is also CouchDB's data folder", "5 times the disk", "`nouveau.yaml`", "`../../base-5`"}, []string{"patches Deployments"}},
 		{"v52", []string{"no upgrade service on Kubernetes", "second container of the CouchDB pod `cht-couchdb`", "beside CouchDB's data (subPath `couch`)"}, nil},
 		{"v53", []string{"every CouchDB pod `cht-couchdb-N`", "Service `nouveau-N`", "`NOUVEAU_URL=http://nouveau-N:5987`", "its own volume (`couchdb-N-claim0`)"}, []string{"node 1's volume"}},
-		{"old", []string{"`../../base`"}, []string{"ouveau", "Stage"}},
+		{"old", []string{"`../../base`", "## Moving to CHT 5.x", "runs CHT 4.22.0", "`cht-gen bump old --to 5.3.1` without `--push` prints the items",
+			"preparing-for-5", "docs/versions.md"}, []string{"ouveau", "Stage", "4.5 or later first"}},
+		{"v52", nil, []string{"Moving to CHT 5.x"}},
 	} {
 		r := readme(tc.env)
 		for _, s := range tc.want {

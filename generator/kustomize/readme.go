@@ -85,6 +85,7 @@ func readme(e *model.Environment, source string) string {
 	if e.Has(model.Nouveau) {
 		nouveauSection(w, e)
 	}
+	b.WriteString(model.MoveTo5Readme(e))
 
 	w("\n## Files\n\n")
 	base := "base"
