@@ -439,7 +439,7 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 
 // target decides e's next version: to, or the latest release it may take.
 func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
-	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote()}
+	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote(), CouchDBNodes: e.CouchDB.Nodes}
 	if latest {
 		rel, ok, err := pol.Latest(e, releases)
 		if err != nil || !ok {
