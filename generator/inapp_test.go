@@ -37,7 +37,7 @@ func TestInAppUpgrades_RefusesToDowngradeARewrittenVM(t *testing.T) {
 		{"4.22.0 VM upgraded to 5.2.0 in the app", "4.22.0", medic52, "deploy/compose/vm/cht-core.yml runs CHT 5.2.0, written by Medic's upgrade service"},
 		{"5.1.0 VM upgraded to 5.2.0 in the app", "5.1.0", medic52, "cht-gen bump vm --to 5.2.0"},
 		{"bumped to what the app installed", "5.2.0", medic52, ""},
-		{"bumped past it", "5.2.1", medic52, ""},
+		{"bumped past it", "5.3.0", medic52, ""},
 		{"rewritten with the same version", "4.22.0", medic422, ""},
 		{"cht-gen's own newer file (a reverted bump)", "4.22.0", ours, ""},
 	} {

@@ -32,6 +32,10 @@ newest first, with their release notes. The stable channel leaves pre-releases
 out: versions with a pre-release part (5.1.0-beta.1) and releases GitHub marks
 as pre-releases whatever their tag.
 
+When GitHub cannot be read (offline, refused), it lists the releases this
+cht-gen knows instead, with a warning (JSON: "source": "cht-gen"): the same
+list validate accepts versions from (docs/versions.md).
+
 GITHUB_API_URL points at GitHub Enterprise (https://HOST/api/v3); GITHUB_TOKEN
 raises the rate limit (unauthenticated works within 60 requests an hour).`,
 		Example: `  cht-gen releases
@@ -46,16 +50,13 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 				return err
 			}
 			c, err := githubClient()
-			if err == nil {
-				var rels []github.Release
-				if rels, err = c.Releases(cmd.Context(), channel == "beta"); err == nil {
-					return printReleases(s, &of, channel, rels)
+			if err != nil {
+				if of.json() {
+					return failJSON(s, err)
 				}
+				return err
 			}
-			if of.json() {
-				return failJSON(s, err)
-			}
-			return err
+			return printReleases(s, &of, channel, c.ReleasesOrKnown(cmd.Context(), channel == "beta"))
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "stable", "stable or beta (beta includes pre-releases)")
@@ -63,16 +64,36 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 	return cmd
 }
 
-// printReleases prints the list as text or as releasesJSON.
-func printReleases(s *shared, of *outputFlag, channel string, rels []github.Release) error {
+// listingWarnings say that a list is cht-gen's own (GitHub could not be
+// read) or that GitHub lists releases this cht-gen does not know.
+func listingWarnings(l github.Listing) []string {
+	var out []string
+	if l.Offline != nil {
+		out = append(out, fmt.Sprintf("GitHub's list of CHT releases could not be read (%v): using the releases this cht-gen knows, up to %s; a newer release needs a newer cht-gen (docs/versions.md)",
+			l.Offline, model.KnownReleases()[0].Version))
+	}
+	if len(l.Unknown) > 0 {
+		out = append(out, fmt.Sprintf("GitHub lists %s, newer than every release this cht-gen knows: validate refuses it until cht-gen is upgraded, or an environment sets allowUnlistedVersion: true (docs/versions.md)",
+			strings.Join(l.Unknown, ", ")))
+	}
+	return out
+}
+
+// printReleases prints the list as text or as releasesJSON; warnings go
+// to stderr (text) or into the document (JSON).
+func printReleases(s *shared, of *outputFlag, channel string, l github.Listing) error {
+	warnings := listingWarnings(l)
 	if of.json() {
-		r := releasesJSON{OK: true, Channel: channel, Releases: []releaseJSON{}, Errors: []jsonError{}}
-		for _, rel := range rels {
+		r := releasesJSON{OK: true, Channel: channel, Source: l.Source(), Releases: []releaseJSON{}, Warnings: warnings, Errors: []jsonError{}}
+		for _, rel := range l.Releases {
 			r.Releases = append(r.Releases, releaseAsJSON(rel))
 		}
 		return writeJSON(s.stdout, r)
 	}
-	for _, r := range rels {
+	for _, w := range warnings {
+		fmt.Fprintln(s.stderr, "warning: "+w)
+	}
+	for _, r := range l.Releases {
 		pre := ""
 		if r.Prerelease {
 			pre = " (pre-release)"
@@ -153,6 +174,32 @@ func (b *bumpOut) current(e *model.Environment, text string) {
 	b.json.Current = append(b.json.Current, currentJSON{Name: e.Name, Version: e.Version})
 }
 
+// printChecklist prints Medic's 4.x -> 5.x checklist of a local bump (a
+// pushed one puts it in the pull request): the advice needs no GitHub.
+func printChecklist(s *shared, items []bump.ChecklistItem) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(s.stdout, "\nMoving to CHT 5.x: before merging, from Medic's %s\n", bump.Preparing5)
+	for _, it := range items {
+		scope := ""
+		if it.Partial {
+			scope = "(" + strings.Join(it.Environments, ", ") + ") "
+		}
+		fmt.Fprintf(s.stdout, "- [ ] %s%s\n      %s\n", scope, it.Text, it.URL)
+	}
+}
+
+// warn reports something the run goes on despite: stderr in text, the
+// document's warnings in JSON.
+func (b *bumpOut) warn(text string) {
+	if b.json == nil {
+		fmt.Fprintln(b.s.stderr, "warning: "+text)
+		return
+	}
+	b.json.Warnings = append(b.json.Warnings, text)
+}
+
 // applied adds the environments a local run edited to the JSON document.
 func (b *bumpOut) applied(res *bump.Result) {
 	for _, t := range res.Proposal.Targets {
@@ -167,6 +214,9 @@ func (b *bumpOut) applied(res *bump.Result) {
 			}
 		}
 		b.json.Environments = append(b.json.Environments, e)
+	}
+	for _, it := range bump.MajorChecklist(res.Proposal.Targets) {
+		b.json.Checklist = append(b.json.Checklist, checklistJSON{Environments: it.Environments, Text: it.Text, URL: it.URL})
 	}
 }
 
@@ -214,6 +264,7 @@ func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, 
 	}
 	switch {
 	case !o.Push:
+		printChecklist(s, bump.MajorChecklist(res.Proposal.Targets))
 		fmt.Fprintf(s.stderr, "edited %s and re-rendered %s: review with git diff, then commit\n", o.EnvDir, o.OutDir)
 	case res.Skipped != nil:
 		fmt.Fprintf(s.stdout, "skipped %s: pull request #%d %s proposing it into %s was closed without merging; pass --reopen to propose it again\n",
@@ -332,9 +383,12 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 	}
 	if latest {
 		// One listing with pre-releases serves every channel: the
-		// policy refuses pre-releases to stable environments.
-		if releases, err = gh.Releases(ctx, true); err != nil {
-			return err
+		// policy refuses pre-releases to stable environments. Offline,
+		// the releases this cht-gen knows (a --push fails later anyway).
+		l := gh.ReleasesOrKnown(ctx, true)
+		releases = l.Releases
+		for _, w := range listingWarnings(l) {
+			out.warn(w)
 		}
 	}
 	names := make([]string, len(envs))
@@ -385,7 +439,7 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 
 // target decides e's next version: to, or the latest release it may take.
 func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
-	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote()}
+	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote(), CouchDBNodes: e.CouchDB.Nodes}
 	if latest {
 		rel, ok, err := pol.Latest(e, releases)
 		if err != nil || !ok {

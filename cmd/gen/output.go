@@ -298,7 +298,9 @@ func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, s
 type releasesJSON struct {
 	OK       bool          `json:"ok"`
 	Channel  string        `json:"channel"`
+	Source   string        `json:"source"` // github, or cht-gen: the list built in (GitHub could not be read)
 	Releases []releaseJSON `json:"releases"`
+	Warnings []string      `json:"warnings,omitempty"`
 	Errors   []jsonError   `json:"errors"`
 }
 
@@ -327,7 +329,11 @@ type bumpJSON struct {
 	OK           bool          `json:"ok"`
 	Environments []bumpEnvJSON `json:"environments"` // edited and re-rendered
 	Current      []currentJSON `json:"current"`      // already at the version: nothing done
-	Errors       []jsonError   `json:"errors"`       // refusals and failures: nothing changed for them
+	Warnings     []string      `json:"warnings,omitempty"`
+	// Medic's 4.x -> 5.x checklist when an environment crosses to 5.x
+	// (empty otherwise): what to do before merging.
+	Checklist []checklistJSON `json:"checklist"`
+	Errors    []jsonError     `json:"errors"` // refusals and failures: nothing changed for them
 }
 
 type bumpEnvJSON struct {
@@ -341,6 +347,13 @@ type bumpEnvJSON struct {
 	Added    int           `json:"added"`
 	Removed  int           `json:"removed"`
 	Images   []imageChange `json:"images"`
+}
+
+// checklistJSON is one item of Medic's 4.x -> 5.x checklist.
+type checklistJSON struct {
+	Environments []string `json:"environments"` // the environments it concerns
+	Text         string   `json:"text"`
+	URL          string   `json:"url"` // the section of Medic's page that says it
 }
 
 type currentJSON struct {

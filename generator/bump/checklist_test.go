@@ -2,6 +2,7 @@ package bump
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -144,5 +145,35 @@ func TestChecklistNouveauDataWhereMedicPutsIt(t *testing.T) {
 	}
 	if !strings.Contains(vm, "`<CouchDB data>/nouveau` (`COUCHDB_DATA`") || strings.Contains(vm, "claim") {
 		t.Errorf("Compose checklist does not say ${COUCHDB_DATA}/nouveau:\n%s", vm)
+	}
+}
+
+// 5.2 -> 5.3 on a Kubernetes cluster: the body says what appears on every
+// node and where its indexes live; not for a single node, Compose, or a
+// move within 5.3.
+func TestBodyNouveauPerNode(t *testing.T) {
+	const section = "### A nouveau per CouchDB node (CHT 5.3)"
+	for _, tc := range []struct {
+		target Target
+		want   bool
+	}{
+		{Target{Env: "prod", From: "5.2.0", To: "5.3.1", Platform: model.Kubernetes, CouchDBNodes: 3}, true},
+		{Target{Env: "prod", From: "4.22.0", To: "5.3.0", Platform: model.Kubernetes, CouchDBNodes: 5}, true},
+		{Target{Env: "prod", From: "5.2.0", To: "5.3.0", Platform: model.Kubernetes, CouchDBNodes: 1}, false},
+		{Target{Env: "vm", From: "5.2.0", To: "5.3.0", Platform: model.Compose, CouchDBNodes: 3}, false},
+		{Target{Env: "prod", From: "5.3.0", To: "5.3.1", Platform: model.Kubernetes, CouchDBNodes: 3}, false},
+	} {
+		body := Body("", []Target{tc.target}, nil)
+		if got := strings.Contains(body, section); got != tc.want {
+			t.Errorf("%+v: section %v, want %v:\n%s", tc.target, got, tc.want, body)
+		}
+		if tc.want {
+			last := fmt.Sprintf("`couchdb-%d-claim0`", tc.target.CouchDBNodes)
+			for _, w := range []string{"**prod**", "`nouveau-N`", "`NOUVEAU_URL=http://nouveau-N:5987`", last, "room on every node's volume"} {
+				if !strings.Contains(body, w) {
+					t.Errorf("%+v: body lacks %q", tc.target, w)
+				}
+			}
+		}
 	}
 }

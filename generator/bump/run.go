@@ -26,6 +26,7 @@ type Target struct {
 	Platform      model.Target // kubernetes or compose: which checklist items apply
 	NotesURL      string       // release notes, when known
 	Suspended     string       // what the parked reconciler does (model.Environment.SuspendedNote), or ""
+	CouchDBNodes  int          // the environment's CouchDB nodes (0: unknown)
 }
 
 // Proposal is what one run proposes: the targets and how the change is

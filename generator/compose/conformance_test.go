@@ -133,14 +133,35 @@ func intendedCompose(e *model.Environment, published bool) composecompare.Intend
 	return intended
 }
 
+// composeSameAs are releases whose Compose files the reference does not
+// hold but which are Medic's files of another release with their own image
+// tag: SOURCES.md ("CHT 5.3.0") diffed the 5.2.0 templates against master at
+// 4bc9cacc, which matches the 5.3.0 chart, and found them unchanged; 5.3.1
+// changed no hosting file cht-gen knows of.
+var composeSameAs = map[string]string{"5.3.0": "5.2.0", "5.3.1": "5.2.0"}
+
+// medicAs is Medic's files of filesVersion with the image tags of version.
+func medicAs(t *testing.T, filesVersion, version string, clustered bool) files.Set {
+	set := medic(t, filesVersion, clustered)
+	for n, b := range set {
+		set[n] = []byte(strings.ReplaceAll(string(b), ":"+filesVersion+"\n", ":"+version+"\n"))
+	}
+	return set
+}
+
 func TestCompose_MatchesMedic(t *testing.T) {
 	ctx := context.Background()
 	env := compose.DummySecrets()
-	for _, version := range composeVersions(t) {
+	versions := append(composeVersions(t), slices.Sorted(maps.Keys(composeSameAs))...)
+	for _, version := range versions {
+		filesVersion := version
+		if v, ok := composeSameAs[version]; ok {
+			filesVersion = v
+		}
 		for _, nodes := range []int{1, 3} {
 			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
-				ref := medic(t, version, nodes > 1)
-				_, err := os.Stat(filepath.Join(referenceDir(t), version, "rendered-docker-compose"))
+				ref := medicAs(t, filesVersion, version, nodes > 1)
+				_, err := os.Stat(filepath.Join(referenceDir(t), filesVersion, "rendered-docker-compose"))
 				published := err == nil
 				// Medic's defaults, expressed through the schema: none. The
 				// folder sits at composePath (/srv/cht/cht for an environment
@@ -216,9 +237,17 @@ func TestCompose_FiveNodeCluster(t *testing.T) {
 
 // A 5.x cluster larger than Medic's three nodes: one nouveau serves all
 // nodes and keeps its indexes in node 1's data folder; every node waits for
-// it; the healthcheck, in the clustered file, watches every node.
+// it; the healthcheck, in the clustered file, watches every node. 5.3
+// changed this on Kubernetes only: Medic's Compose cluster file still has
+// one nouveau on node 1.
 func TestCompose_FiveNodeCluster5x(t *testing.T) {
-	e := loadEnv(t, `environments: big: {target: "compose", version: "5.2.0", host: "big.example.org", couchdb: {nodes: 5, dataPaths: ["/d/1", "/d/2", "/d/3", "/d/4", "/d/5"]}}`)
+	for _, version := range []string{"5.2.0", "5.3.0", "5.3.1"} {
+		t.Run(version, func(t *testing.T) { fiveNodeCluster5x(t, version) })
+	}
+}
+
+func fiveNodeCluster5x(t *testing.T, version string) {
+	e := loadEnv(t, `environments: big: {target: "compose", version: "`+version+`", host: "big.example.org", couchdb: {nodes: 5, dataPaths: ["/d/1", "/d/2", "/d/3", "/d/4", "/d/5"]}}`)
 	set, err := compose.Render(e, "envs/a.cue")
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +263,12 @@ func TestCompose_FiveNodeCluster5x(t *testing.T) {
 		t.Fatal(err)
 	}
 	nv := p.Services["nouveau"]
-	if nv.Image != "public.ecr.aws/medic/cht-couchdb-nouveau:5.2.0" || len(nv.Volumes) != 1 || nv.Volumes[0].Source != "/d/1/nouveau" || nv.Volumes[0].Target != "/data/nouveau" {
+	for name := range p.Services {
+		if name != "nouveau" && strings.Contains(p.Services[name].Image, "nouveau") {
+			t.Errorf("%s runs nouveau; Medic's Compose cluster has one, on node 1", name)
+		}
+	}
+	if nv.Image != "public.ecr.aws/medic/cht-couchdb-nouveau:"+version || len(nv.Volumes) != 1 || nv.Volumes[0].Source != "/d/1/nouveau" || nv.Volumes[0].Target != "/data/nouveau" {
 		t.Errorf("nouveau = %s %+v", nv.Image, nv.Volumes)
 	}
 	for _, n := range e.CouchDBServices() {
@@ -249,6 +283,36 @@ func TestCompose_FiveNodeCluster5x(t *testing.T) {
 	for _, want := range []string{"`/d/1/nouveau`", "`/d/5`: couchdb-5.local data (`DB5_DATA`)", "Leave disk room for the nouveau indexes", "preparing-for-5"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README does not say %q", want)
+		}
+	}
+}
+
+// A 4.x VM's README points at Medic's 4.x -> 5.x checklist and at the
+// bump that prints it offline; 4.0-4.4 go to 4.5 first; 5.x has none.
+func TestCompose_ReadmeMoveTo5(t *testing.T) {
+	for _, tc := range []struct {
+		version   string
+		want, not []string
+	}{
+		{"4.22.0", []string{"## Moving to CHT 5.x", "`cht-gen bump vm --to 5.3.1` without `--push`", "preparing-for-5"}, []string{"4.5 or later first"}},
+		{"4.3.0", []string{"## Moving to CHT 5.x", "4.5 or later first"}, nil},
+		{"5.2.0", nil, []string{"Moving to CHT 5.x"}},
+	} {
+		e := loadEnv(t, fmt.Sprintf(`environments: vm: {target: "compose", version: %q, host: "vm.example.org"}`, tc.version))
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme := string(set["compose/vm/README.md"])
+		for _, w := range tc.want {
+			if !strings.Contains(readme, w) {
+				t.Errorf("%s README lacks %q:\n%s", tc.version, w, readme)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(readme, w) {
+				t.Errorf("%s README has %q", tc.version, w)
+			}
 		}
 	}
 }

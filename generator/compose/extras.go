@@ -237,6 +237,9 @@ func (r renderer) readme() string {
 	if e.Has(model.Nouveau) {
 		b.WriteString(r.nouveauReadme())
 	}
+	if s := model.MoveTo5Readme(e); s != "" {
+		b.WriteString(strings.TrimPrefix(s, "\n") + "\n")
+	}
 	fmt.Fprintf(&b, `## Following the repository
 
 There is no reconciler on a VM. The upgrade path is a reviewed change in Git:

@@ -28,20 +28,23 @@ func (e *Environment) ArgoCDDestination() string {
 // Environment is one CHT instance, decoded from the CUE schema with all
 // defaults applied.
 type Environment struct {
-	Name              string         `json:"name"`
-	Target            Target         `json:"target"`
-	Version           string         `json:"version"`
-	Host              string         `json:"host"`
-	Channel           string         `json:"channel"`
-	VersionConstraint string         `json:"versionConstraint,omitempty"`
-	Registry          string         `json:"registry"`
-	Builds            Builds         `json:"builds"`
-	CouchDB           CouchDB        `json:"couchdb"`
-	API               Component      `json:"api"`
-	Sentinel          Component      `json:"sentinel"`
-	HAProxy           HAProxy        `json:"haproxy"`
-	Healthcheck       Healthcheck    `json:"healthcheck"`
-	UpgradeService    UpgradeService `json:"upgradeService"`
+	Name              string `json:"name"`
+	Target            Target `json:"target"`
+	Version           string `json:"version"`
+	Host              string `json:"host"`
+	Channel           string `json:"channel"`
+	VersionConstraint string `json:"versionConstraint,omitempty"`
+	// AllowUnlistedVersion: render a version that is not in KnownReleases
+	// (a release newer than this cht-gen), with a warning.
+	AllowUnlistedVersion bool           `json:"allowUnlistedVersion,omitempty"`
+	Registry             string         `json:"registry"`
+	Builds               Builds         `json:"builds"`
+	CouchDB              CouchDB        `json:"couchdb"`
+	API                  Component      `json:"api"`
+	Sentinel             Component      `json:"sentinel"`
+	HAProxy              HAProxy        `json:"haproxy"`
+	Healthcheck          Healthcheck    `json:"healthcheck"`
+	UpgradeService       UpgradeService `json:"upgradeService"`
 	// Existing: an instance with data already runs from these settings (set
 	// by import); its credentials are kept, never generated anew.
 	Existing bool `json:"existing,omitempty"`

@@ -50,13 +50,18 @@ func Validate(envs []Environment) []Problem {
 		if e.Version == "" {
 			v = nil
 		} else if err != nil {
-			add(e, "version", "%v", err)
+			add(e, "version", "%v%s", err, newMajorHint(e.Version))
 		} else if e.VersionConstraint != "" {
 			c, err := semver.NewConstraint(e.VersionConstraint)
 			if err != nil {
 				add(e, "versionConstraint", "%q is not a semver range (e.g. \"~4.22\", \">=4.5 <5\"): %v", e.VersionConstraint, err)
 			} else if ok, _ := c.Validate(v); !ok {
 				add(e, "version", "%s does not satisfy versionConstraint %q", e.Version, e.VersionConstraint)
+			}
+		}
+		if v != nil {
+			if p := UnlistedVersion(e, v); p != nil {
+				out = append(out, *p)
 			}
 		}
 		if v != nil && v.Prerelease() != "" && e.Channel != "beta" {
