@@ -290,7 +290,7 @@ func TestImportCompose_Folders(t *testing.T) {
 		relative            bool      // the folder given as a relative path
 		noEnv               bool      // the folder copied without its .env
 		opts                importer.ComposeOptions
-		want                string    // in the error; "" for success
+		want                string // in the error; "" for success
 		check               func(t *testing.T, src string, notes []importer.Note)
 	}{{
 		// A host edited the compose file's default: CouchDB ran with it.
