@@ -82,6 +82,13 @@ var policy = map[string]rule{
 		ext:   []string{composeGo, "github.com/sirupsen/logrus", "go.yaml.in/yaml/v3"}, // yaml: the raw files, read for defaults
 		never: renderer,
 	},
+	// Handover: the steps that move a running instance under the
+	// reconciler in place, as a POSIX sh script (values quoted by mvdan.cc/sh).
+	"generator/handover": {
+		own:   []string{"generator/files", "generator/model"},
+		ext:   []string{"mvdan.cc/sh/v3/syntax"},
+		never: append([]string{composeGo, kustomizeAPI}, renderer...),
+	},
 	"generator/kustomize": {
 		own:   []string{"generator/files", "generator/model"},
 		ext:   []string{"k8s.io/api/", "k8s.io/apimachinery/", kustomizeAPI, "sigs.k8s.io/yaml"},
