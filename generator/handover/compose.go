@@ -190,7 +190,7 @@ func (c composePlan) envFile() Step {
 	}
 	check("CHT_NETWORK", e.Network)
 	return Step{Name: "env-file", Kind: Check,
-		Why: "The VM's .env stays where it is and is passed to docker compose as is; a setting in it that differs from the environment would win over the rendered files, so it must agree.",
+		Why:    "The VM's .env stays where it is and is passed to docker compose as is; a setting in it that differs from the environment would win over the rendered files, so it must agree.",
 		Script: b.String(),
 	}
 }
@@ -205,7 +205,7 @@ func (c composePlan) envCandidates() string {
 func (c composePlan) project() Step {
 	p := c.q.s(c.e.Project)
 	return Step{Name: "project", Kind: Check,
-		Why: "The rendered files must replace the containers of the compose project that runs (Medic's default: cht), not start a second set beside it.",
+		Why:    "The rendered files must replace the containers of the compose project that runs (Medic's default: cht), not start a second set beside it.",
 		Script: fail + "[ -n \"$(" + c.projectIDs("") + ")\" ] || fail \"no containers of compose project \"" + p + "\" here (docker compose ls lists the projects): set project to the one the VM runs\"\n",
 	}
 }
@@ -221,7 +221,7 @@ func (c composePlan) dataFolders() Step {
 		fmt.Fprintf(&b, "[ -d %s ] || fail \"the data folder \"%s\" is not on this VM\"\n", want, want)
 	}
 	return Step{Name: "data-folders", Kind: Check,
-		Why: "CouchDB's data stays in the folders it is in: each node's container must mount the folder the environment names at " + dataMount + ".",
+		Why:    "CouchDB's data stays in the folders it is in: each node's container must mount the folder the environment names at " + dataMount + ".",
 		Script: b.String(),
 	}
 }
@@ -241,7 +241,7 @@ func (c composePlan) volumes() Step {
 			name, c.q.s(tls.CertDir), name, c.q.s(tls.CertDir))
 	}
 	return Step{Name: "named-volumes", Kind: Check,
-		Why: "The rendered files use the VM's named volumes as they are (cht-credentials: CouchDB's admin credentials; cht-ssl: nginx's certificate); nothing recreates them.",
+		Why:    "The rendered files use the VM's named volumes as they are (cht-credentials: CouchDB's admin credentials; cht-ssl: nginx's certificate); nothing recreates them.",
 		Script: b.String(),
 	}
 }
@@ -299,7 +299,7 @@ func (c composePlan) up() Step {
 	}
 	fmt.Fprintf(&b, "echo \"handover: \"%s\" runs from \"%s\n", c.q.s(e.Name), c.q.s(c.dir))
 	return Step{Name: "compose-up", Kind: Change,
-		Why: "docker compose up -d --remove-orphans on the rendered folder, as project " + e.Project + " with the VM's .env: it replaces the containers whose settings differ and keeps the data folders and named volumes; run again, it changes nothing. Then each CouchDB node is checked to run once, on its folder.",
+		Why:    "docker compose up -d --remove-orphans on the rendered folder, as project " + e.Project + " with the VM's .env: it replaces the containers whose settings differ and keeps the data folders and named volumes; run again, it changes nothing. Then each CouchDB node is checked to run once, on its folder.",
 		Script: b.String(),
 	}
 }

@@ -21,8 +21,8 @@ const (
 
 // Step is one commented step of a handover.
 type Step struct {
-	Name   string `json:"name"`   // short id, e.g. "claims-bound"
-	Why    string `json:"why"`    // one or two sentences, printed as the step's comment
+	Name   string `json:"name"` // short id, e.g. "claims-bound"
+	Why    string `json:"why"`  // one or two sentences, printed as the step's comment
 	Kind   Kind   `json:"kind"`
 	Script string `json:"script"` // POSIX sh lines; every value from an environment quoted with syntax.Quote
 }
