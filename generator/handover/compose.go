@@ -277,7 +277,7 @@ func (c composePlan) stopUpgradeService() Step {
 			"  serves_project \"$id\" || continue\n" +
 			"  docker update --restart=no \"$id\" >/dev/null\n" +
 			"  docker stop \"$id\" >/dev/null\n" +
-			"  echo \"handover: stopped Medic's upgrade service $id (not removed)\"\ndone\n",
+			"  echo \"handover: Medic's upgrade service $id is stopped and does not restart (not removed)\"\ndone\n",
 	}
 }
 
