@@ -491,7 +491,7 @@ func (m *composeMapper) host(p *types.Project) {
 		return
 	}
 	if h == "" || h == "test-nginx.dev.medicmobile.org" {
-		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours, set host", h)
+		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours: pass --host, or set host", h)
 	}
 	m.env.Set("host", str(h), pos)
 }
