@@ -55,12 +55,14 @@ func Compose(e *model.Environment, o ComposeOptions) (Plan, error) {
 	steps := []Step{
 		c.tools(), c.renderedFolder(), c.envFile(), c.project(), c.dataFolders(), c.volumes(),
 	}
+	// compose up comes first: if it fails, the VM runs as before, its
+	// upgrade service included.
+	steps = append(steps, c.up())
 	if e.UpgradeService.Enabled {
 		steps = append(steps, c.keepUpgradeService())
 	} else {
 		steps = append(steps, c.stopUpgradeService())
 	}
-	steps = append(steps, c.up())
 	if q.err != nil {
 		return Plan{}, fmt.Errorf("environment %s: %w", e.Name, q.err)
 	}
@@ -291,6 +293,7 @@ func (c composePlan) up() Step {
 	b.WriteString(fail + c.findEnvFile())
 	fmt.Fprintf(&b, "(\n  cd %s\n", c.q.s(c.dir))
 	b.WriteString("  env -i PATH=\"$PATH\" HOME=\"${HOME:-/}\" ${DOCKER_HOST+\"DOCKER_HOST=$DOCKER_HOST\"} ${DOCKER_CONFIG+\"DOCKER_CONFIG=$DOCKER_CONFIG\"} ${DOCKER_CONTEXT+\"DOCKER_CONTEXT=$DOCKER_CONTEXT\"} \\\n")
+	b.WriteString("    ${DOCKER_CERT_PATH+\"DOCKER_CERT_PATH=$DOCKER_CERT_PATH\"} ${DOCKER_TLS_VERIFY+\"DOCKER_TLS_VERIFY=$DOCKER_TLS_VERIFY\"} \\\n")
 	fmt.Fprintf(&b, "    docker compose --project-name %s --env-file \"$env_file\" -f %s -f %s up -d --remove-orphans\n)\n", p, coreFile, c.couchFile())
 	for _, sd := range c.dataPaths() {
 		svc, want := c.q.s(sd[0]), c.q.s(sd[1])

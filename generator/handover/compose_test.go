@@ -2,6 +2,7 @@ package handover_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,9 +122,9 @@ func TestCompose_HandsOverInPlace(t *testing.T) {
 	}
 	envFile := filepath.Join(f.root, "home", "cht", "upgrade-service", ".env")
 	want := []string{
+		"compose --project-name cht --env-file " + envFile + " -f cht-core.yml -f cht-couchdb.yml up -d --remove-orphans",
 		"update --restart=no 5e41ce01",
 		"stop 5e41ce01",
-		"compose --project-name cht --env-file " + envFile + " -f cht-core.yml -f cht-couchdb.yml up -d --remove-orphans",
 	}
 	if got := changed(calls); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("changes:\n%s\nwant (the other project's upgrade service untouched):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -240,5 +241,34 @@ func TestCompose_ChecksFirst(t *testing.T) {
 	}
 	if lastCheck > firstChange || !strings.HasPrefix(s, "#!/bin/sh\n") || !strings.Contains(s, "\nset -eu\n") {
 		t.Errorf("checks after a change, or no sh header:\n%s", s)
+	}
+}
+
+// A cluster: each node's container on its own folder, the clustered file.
+func TestCompose_Cluster(t *testing.T) {
+	f := newVM(t)
+	vm := f.root + "/home/cht"
+	write(t, vm+"/upgrade-service/.env", "COUCHDB_PASSWORD=x\nDB1_DATA="+vm+"/srv1\n")
+	for i, n := range []string{"couchdb-1.local", "couchdb-2.local", "couchdb-3.local"} {
+		id := fmt.Sprintf("c1u5te%d", i+1)
+		write(t, filepath.Join(f.state, "ps", "cht", n), id+"\n")
+		write(t, filepath.Join(f.state, "mounts", id), fmt.Sprintf("%s/srv%d", vm, i+1))
+		must(t, os.MkdirAll(fmt.Sprintf("%s/srv%d", vm, i+1), 0o755))
+	}
+	os.Remove(filepath.Join(f.state, "ps", "cht", "couchdb"))
+	write(t, filepath.Join(f.checkout, "deploy", "compose", "district", "cht-couchdb-clustered.yml"), "services: {}\n")
+	f.env.CouchDB = model.CouchDB{Nodes: 3, DataPaths: []string{vm + "/srv1", vm + "/srv2", vm + "/srv3"}}
+	code, stderr, calls := f.run(t, handover.ComposeOptions{})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(calls, "-f cht-core.yml -f cht-couchdb-clustered.yml up -d --remove-orphans") {
+		t.Errorf("not the clustered file: %s", calls)
+	}
+	// Node 2 on another folder: refused before any change.
+	write(t, filepath.Join(f.state, "mounts", "c1u5te2"), vm+"/elsewhere")
+	code, stderr, calls = f.run(t, handover.ComposeOptions{})
+	if code != 1 || !strings.Contains(stderr, "couchdb-2.local keeps CouchDB's data in "+vm+"/elsewhere") || len(changed(calls)) > 0 {
+		t.Errorf("exit %d, changes %q, stderr %s", code, changed(calls), stderr)
 	}
 }
