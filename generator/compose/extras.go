@@ -213,12 +213,9 @@ func (r renderer) readme() string {
 	b.WriteString(files.MarkdownHeader(r.source))
 	fmt.Fprintf(&b, "# %s: CHT %s on Docker Compose\n\n", e.Name, e.Version)
 	fmt.Fprintf(&b, "Host `%s`, CouchDB %s, TLS `%s`. Rendered by cht-gen from Git; change the\nenvironment file, not these files.\n\n", e.Host, nodes(e), e.Nginx.TLS.Mode)
-	if e.Existing {
-		fmt.Fprintf(&b, "## A VM that already runs (`existing`)\n\nThis instance has data: keep the VM's .env where it is (its COUCHDB_PASSWORD,\nCOUCHDB_SECRET and COUCHDB_UUID are what CouchDB's data uses; never generate new\nones), its data folders and its named volumes. `cht-gen handover %s`, run from the\nroot of the VM's checkout, moves it to this folder in place (docs/adopt-compose.md).\n\n", e.Name)
-	}
 	fmt.Fprintf(&b, "## First start on the VM\n\n1. Put this folder at `%s` (clone the repository and link or copy it):\n   the upgrade service and the data paths expect that absolute path.\n", e.ComposePath)
 	if e.Existing {
-		b.WriteString("2. Keep the VM's .env (see above).\n")
+		b.WriteString("2. This instance has data (`existing`): keep the VM's `.env` where it is. Its\n   COUCHDB_PASSWORD, COUCHDB_SECRET and COUCHDB_UUID are what CouchDB's data uses;\n   never generate new ones. Moving it here: docs/adopt-compose.md (`cht-gen handover`).\n")
 	} else {
 		fmt.Fprintf(&b, "2. Create the secrets once, kept only on the VM: `cht-gen secrets %s --out %s/.env`\n   (or copy `.env.example` to `.env` and fill it).\n", e.Name, e.ComposePath)
 	}

@@ -89,7 +89,7 @@ func TestCompose_ExistingKeepsTheVMsEnv(t *testing.T) {
 	}
 	for _, n := range []string{compose.Readme, compose.EnvExample} {
 		b := string(set[compose.Dir(e)+"/"+n])
-		if strings.Contains(b, "cht-gen secrets") || !strings.Contains(b, "keep the VM's") {
+		if strings.Contains(b, "cht-gen secrets") || !strings.Contains(b, "keep the VM's .env") {
 			t.Errorf("%s of an existing environment:\n%s", n, b)
 		}
 	}
