@@ -65,7 +65,7 @@ bench: ## the CLI timed against helm template on 100 and 1000 environments (READ
 
 # Not part of make test: needs tools that take ~1 h to build once. Skips (exit 0)
 # with the install command when they are absent.
-e2e: e2e-compose ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
+e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
 	@missing=""; \
 	for t in kube-apiserver kubectl source-controller kustomize-controller; do \
 	  [ -x "$(CHT_TOOLS)/$$t" ] || missing="$$missing $$t"; done; \
@@ -82,6 +82,7 @@ e2e: e2e-compose ## first-time flow on a real kube-apiserver, then flux-e2e.sh w
 
 # Not part of make test: a VM laid out by Medic's guide, on a real Docker
 # engine with stub images, moved to the rendered folder (docs/adopt-compose.md).
+e2e: e2e-compose
 e2e-compose: ## import compose, render and the handover on a real Docker engine (start-docker.sh); skips without one
 	@if ! docker info >/dev/null 2>&1; then \
 	  echo "make e2e-compose: SKIPPED, no Docker engine answers"; \

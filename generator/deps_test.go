@@ -82,13 +82,6 @@ var policy = map[string]rule{
 		ext:   []string{composeGo, "github.com/sirupsen/logrus", "go.yaml.in/yaml/v3"}, // yaml: the raw files, read for defaults
 		never: renderer,
 	},
-	// Handover: the steps that move a running instance under the
-	// reconciler in place, as a POSIX sh script (values quoted by mvdan.cc/sh).
-	"generator/handover": {
-		own:   []string{"generator/files", "generator/model"},
-		ext:   []string{"mvdan.cc/sh/v3/syntax"},
-		never: append([]string{composeGo, kustomizeAPI}, renderer...),
-	},
 	"generator/kustomize": {
 		own:   []string{"generator/files", "generator/model"},
 		ext:   []string{"k8s.io/api/", "k8s.io/apimachinery/", kustomizeAPI, "sigs.k8s.io/yaml"},
@@ -119,6 +112,13 @@ var policy = map[string]rule{
 			"generator/verified",
 		},
 		never: renderer,
+	},
+	// The steps that move a running instance under the reconciler in
+	// place, as a sh script or data; renders nothing, reads no CUE.
+	"generator/handover": {
+		own:   []string{"generator/model"},
+		ext:   []string{"k8s.io/apimachinery/pkg/api/resource", "k8s.io/apimachinery/pkg/util/validation", "mvdan.cc/sh/v3/syntax"},
+		never: []string{cueMod, goGit, goGitHub, composeGo, kustomizeAPI},
 	},
 	// The record of inputs already checked (user cache, HMAC'd entries):
 	// the standard library only.

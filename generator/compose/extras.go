@@ -219,10 +219,12 @@ func (r renderer) readme() string {
 	} else {
 		fmt.Fprintf(&b, "2. Create the secrets once, kept only on the VM: `cht-gen secrets %s --out %s/.env`\n   (or copy `.env.example` to `.env` and fill it).\n", e.Name, e.ComposePath)
 	}
-	if e.Nginx.TLS.Mode == model.TLSOwnCert && e.Nginx.TLS.CertVolume {
-		fmt.Fprintf(&b, "3. The certificate (cert.pem, key.pem) is in the `%s_cht-ssl` volume, where Medic's\n   guide puts it with `docker cp`; nothing to do for a VM that has it.\n", e.Project)
-	} else if e.Nginx.TLS.Mode == model.TLSOwnCert {
-		fmt.Fprintf(&b, "3. Put the certificate chain at `%s/cert.pem` and its key at `%s/key.pem`\n   (PEM; the folder backs nginx's `cht-ssl` volume, mounted at /etc/nginx/private/).\n", e.Nginx.TLS.CertDir, e.Nginx.TLS.CertDir)
+	if e.Nginx.TLS.Mode == model.TLSOwnCert {
+		if e.Nginx.TLS.CertVolume {
+			fmt.Fprintf(&b, "3. The certificate (cert.pem, key.pem) is in the `%s_cht-ssl` volume, where Medic's\n   guide puts it with `docker cp`; nothing to do for a VM that has it.\n", e.Project)
+		} else {
+			fmt.Fprintf(&b, "3. Put the certificate chain at `%s/cert.pem` and its key at `%s/key.pem`\n   (PEM; the folder backs nginx's `cht-ssl` volume, mounted at /etc/nginx/private/).\n", e.Nginx.TLS.CertDir, e.Nginx.TLS.CertDir)
+		}
 	} else {
 		fmt.Fprintf(&b, "3. TLS: `%s` needs no files.\n", e.Nginx.TLS.Mode)
 	}

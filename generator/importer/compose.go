@@ -179,9 +179,10 @@ func (m *composeMapper) run() *Env {
 	name := m.name()
 	e := newEnv(name)
 	m.env = e
-	e.Set("target", str("compose"), Pos{})
 	// The VM has data: its credentials are kept (the .env stays on the VM).
+	// (h-k8s's newEnv sets it for every import; the same field, first.)
 	e.Set("existing", boolean(true), Pos{})
+	e.Set("target", str("compose"), Pos{})
 	m.images(project)
 	m.host(project)
 	nodes := m.nodes(project, couch)
