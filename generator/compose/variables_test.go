@@ -78,19 +78,3 @@ func TestCompose_ReadsOnlyMedicsVariables(t *testing.T) {
 		}
 	}
 }
-
-// A running instance keeps its credentials: the rendered folder of an
-// existing environment never tells the host to generate new ones.
-func TestCompose_ExistingKeepsTheVMsEnv(t *testing.T) {
-	e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", existing: true}`)
-	set, err := compose.Render(e, "a.cue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{compose.Readme, compose.EnvExample} {
-		b := string(set[compose.Dir(e)+"/"+n])
-		if strings.Contains(b, "cht-gen secrets") || !strings.Contains(b, "keep the VM's .env") {
-			t.Errorf("%s of an existing environment:\n%s", n, b)
-		}
-	}
-}
