@@ -187,6 +187,8 @@ var policy = map[string]rule{
 		ext:   []string{"github.com/compose-spec/compose-go/v2/"},
 		never: []string{cueMod, goGit, goGitHub},
 	},
+	// A real Docker engine and stub images under Medic's names: the docker CLI only.
+	"internal/dockertest": {never: renderer},
 	"internal/fakegithub": {never: renderer},
 	"internal/helmcompare": {
 		ext:   []string{"github.com/google/go-cmp", "k8s.io/api/", "k8s.io/apimachinery/"},
