@@ -91,6 +91,13 @@ func TestComposeHandover_OnADockerEngine(t *testing.T) {
 	if code, out, errs := runCLI(t, "import", "compose", "--name", "district", "--environments", envs, vm); code != 0 {
 		t.Fatalf("import compose: exit %d\n%s%s", code, out, errs)
 	}
+	// This host follows Git only: the environment leaves Medic's upgrade
+	// service out, so the rendered folder has none and the handover stops it.
+	f, err := os.OpenFile(filepath.Join(envs, "district.cue"), os.O_APPEND|os.O_WRONLY, 0)
+	mustDo(t, err)
+	_, err = f.WriteString("\nenvironments: district: upgradeService: enabled: false\n")
+	mustDo(t, err)
+	mustDo(t, f.Close())
 	if code, _, errs := runCLI(t, "render", "--environments", envs, "--out", filepath.Join(checkout, "deploy")); code != 0 {
 		t.Fatalf("render: %s", errs)
 	}
@@ -102,7 +109,12 @@ func TestComposeHandover_OnADockerEngine(t *testing.T) {
 	if e.Project != project || e.ComposePath != vm+"/compose" || !e.Nginx.TLS.CertVolume || !e.Existing {
 		t.Fatalf("imported project %q composePath %q certVolume %v existing %v", e.Project, e.ComposePath, e.Nginx.TLS.CertVolume, e.Existing)
 	}
-	e.UpgradeService.Enabled = false // this host follows Git only: Medic's upgrade service is stopped
+	if e.UpgradeService.Enabled {
+		t.Fatal("upgradeService.enabled: false not loaded")
+	}
+	if _, err := os.Stat(filepath.Join(checkout, "deploy", "compose", "district", "upgrade-service")); err == nil {
+		t.Error("the rendered folder has an upgrade service though the environment leaves it out")
+	}
 	plan, err := handover.Compose(e, handover.ComposeOptions{})
 	if err != nil {
 		t.Fatal(err)
