@@ -187,12 +187,20 @@ var policy = map[string]rule{
 		ext:   []string{"github.com/compose-spec/compose-go/v2/"},
 		never: []string{cueMod, goGit, goGitHub},
 	},
-	// A real Docker engine and stub images under Medic's names: the docker CLI only.
 	"internal/dockertest": {never: renderer},
 	"internal/fakegithub": {never: renderer},
 	"internal/helmcompare": {
+		own:   []string{"internal/reference"},
 		ext:   []string{"github.com/google/go-cmp", "k8s.io/api/", "k8s.io/apimachinery/"},
 		never: []string{cueMod, goGit, goGitHub},
+	},
+	// Medic's reference files, pinned (manifest.yaml), located and
+	// verified for tests; fetch fills the cache (make reference).
+	"internal/reference":       {ext: []string{"go.yaml.in/yaml/v3"}, never: renderer},
+	"internal/reference/fetch": {own: []string{"internal/reference"}, ext: []string{"github.com/hashicorp/go-retryablehttp", "golang.org/x/sync/"}, never: renderer},
+	"internal/reference/cmd/reference": {
+		own:   []string{"internal/reference", "internal/reference/fetch"},
+		never: renderer,
 	},
 	"internal/release": {},
 	"internal/synth":   {own: []string{"generator/model"}, never: []string{cueMod}},

@@ -25,11 +25,11 @@ import (
 // the .env unchanged, Medic's upgrade service stopped as the environment
 // says; the handover run again changes nothing.
 //
-// make e2e runs it (CHT_DOCKER_E2E=1); the engine is shared, so names are
+// make e2e-compose runs it (CHT_E2E=1); the engine is shared, so names are
 // prefixed hvm: project hvmcht, network hvm-cht-net, nginx on 18080/18443.
 func TestComposeHandover_OnADockerEngine(t *testing.T) {
-	if os.Getenv("CHT_DOCKER_E2E") == "" {
-		t.Skip("SKIPPED: make e2e runs it (CHT_DOCKER_E2E=1) on a Docker engine (../shared/tools/start-docker.sh)")
+	if os.Getenv("CHT_E2E") == "" {
+		t.Skip("SKIPPED: make e2e-compose runs it (CHT_E2E=1) on a Docker engine (../shared/tools/start-docker.sh)")
 	}
 	eng := dockertest.RequireEngine(t)
 	const version, project, upgradeProject = "4.22.0", "hvmcht", "hvm-upgrade-service"

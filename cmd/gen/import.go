@@ -117,6 +117,7 @@ func newImportComposeCmd(s *shared) *cobra.Command {
 	var (
 		ef                        envFlags
 		names, hosts, composePath []string
+		gitops                    string
 		force                     bool
 	)
 	cmd := &cobra.Command{
@@ -157,6 +158,9 @@ anything is written; existing files are never replaced unless --force.`,
 			if err != nil {
 				return err
 			}
+			for i := range perDir {
+				perDir[i].GitOps = gitops
+			}
 			newFiles := map[string]*importer.EnvFile{}
 			from := map[string]string{}
 			var failed importer.Errors
@@ -193,6 +197,7 @@ anything is written; existing files are never replaced unless --force.`,
 	cmd.Flags().StringArrayVar(&names, "name", nil, "environment name: NAME with one folder, or NAME=DIR, once per folder (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
 	cmd.Flags().StringArrayVar(&hosts, "host", nil, "host name (COMMON_NAME): HOST with one folder, or NAME=HOST for the folder named NAME by --name (default: the .env's COMMON_NAME)")
 	cmd.Flags().StringArrayVar(&composePath, "compose-path", nil, "the compose folder's absolute path on the VM when its .env has no CHT_COMPOSE_PATH: PATH with one folder, or NAME=PATH")
+	cmd.Flags().StringVar(&gitops, "gitops", "", "doco-cd: an agent on the VM deploys it from Git (default: the fleet's gitops.compose)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing <name>.cue files")
 	return cmd
 }

@@ -147,6 +147,7 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
 	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
 	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")
+	cmd.Flags().StringVar(&opts.ComposeGitOps, "compose-gitops", "none", "what deploys Compose VMs: none (git pull and docker compose up by hand) or doco-cd (an agent per VM; gitops.compose)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed); README.md, .gitignore and the examples are kept all the same")
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/diff"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 // anchor is the id Hugo (GitHub style) gives a heading.
@@ -27,16 +28,16 @@ func anchor(heading string) string {
 }
 
 // TestChecklistLinksMedicsSections checks every item's link against the
-// headings of Medic's pages in ../shared/reference: an item names a
+// headings of Medic's pages in the reference (cht-docs/): an item names a
 // section that exists, on the page it came from.
 func TestChecklistLinksMedicsSections(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-docs")
+	dir := reference.Path(t, "cht", "cht-docs")
 	pages := map[string]string{Preparing5: "migration-preparing-for-5.md", HelmTo5: "migration-helm-charts-4x-to-5x-migration.md"}
 	anchors := map[string]bool{}
 	for url, name := range pages {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
-			t.Skipf("Medic's docs are not at %s (../shared/reference beside the repository): %v", dir, err)
+			t.Fatal(err)
 		}
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
@@ -121,14 +122,14 @@ func TestBodySaysWhenAnEnvironmentIsSuspended(t *testing.T) {
 // Compose ${COUCHDB_DATA}/nouveau, Kubernetes the claim's `data` folder
 // (the 5.x chart's nouveau mount). Each move's checklist names its own.
 func TestChecklistNouveauDataWhereMedicPutsIt(t *testing.T) {
-	ref := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core", "5.2.0")
+	ref := reference.Path(t, "cht", "cht-core", "5.2.0")
 	chart, err := os.ReadFile(filepath.Join(ref, "scripts", "build", "helm", "templates", "couchdb", "deployment.yaml"))
 	if err != nil {
-		t.Skipf("Medic's reference files: %v", err)
+		t.Fatal(err)
 	}
 	single, err := os.ReadFile(filepath.Join(ref, "rendered-docker-compose", "cht-couchdb.yml"))
 	if err != nil {
-		t.Skipf("Medic's reference files: %v", err)
+		t.Fatal(err)
 	}
 	if !regexp.MustCompile(`mountPath: /data/nouveau\s+name: couchdb-claim0\s+subPath: data\b`).Match(chart) {
 		t.Fatal("Medic's chart no longer mounts the claim's data folder at /data/nouveau: review the Kubernetes item")

@@ -100,6 +100,7 @@ func Body(intro string, targets []Target, changes []diff.Change) string {
 		fmt.Fprintf(&b, "%s: %s\n", c.Name, c.Summary)
 	}
 	b.WriteString("```\n\n")
+	b.WriteString(onMerge(changes))
 	b.WriteString(majorChecklist(targets))
 	b.WriteString("### Before merging\n\n")
 	b.WriteString("- [ ] CouchDB data backed up (volume snapshot or replication) and restore tested\n")

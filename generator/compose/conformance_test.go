@@ -20,16 +20,14 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/secrets"
 	"github.com/cht-gen/cht-gen/internal/composecompare"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
-// referenceDir is Medic's published files, beside the repository.
+// referenceDir is Medic's cht-core files (internal/reference: make
+// reference, or CHT_REFERENCE_DIR).
 func referenceDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("Medic's reference files are not at %s (../shared/reference beside the repository): %v", dir, err)
-	}
-	return dir
+	return reference.Path(t, "cht", "cht-core")
 }
 
 func loadEnv(t *testing.T, src string) *model.Environment {
@@ -90,7 +88,8 @@ func medic(t *testing.T, version string, clustered bool) files.Set {
 
 // composeVersions are the CHT versions whose Compose files the reference
 // holds (published files or release templates), oldest first: every one is
-// compared, so a version added to ../shared/reference is checked too.
+// compared, so a version added to the reference (and its manifest) is
+// checked too.
 func composeVersions(t *testing.T) []string {
 	dir := referenceDir(t)
 	ents, err := os.ReadDir(dir)
@@ -543,9 +542,9 @@ func TestCompose_UpgradeService5x(t *testing.T) {
 			t.Errorf("Medic's %s compose files are %v, cht-gen renders %v", version, names, want)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "cht-upgrade-service", "docker-compose.yml"))
+	b, err := os.ReadFile(reference.Path(t, "cht", "cht-upgrade-service", "docker-compose.yml"))
 	if err != nil {
-		t.Skipf("Medic's cht-upgrade-service compose file: %v", err)
+		t.Fatal(err)
 	}
 	p, err := compose.LoadProject(context.Background(), files.Set{"m/docker-compose.yml": b}, "m", "/srv/up", "up", []string{"docker-compose.yml"},
 		map[string]string{"DOCKER_CONFIG_PATH": "/c", "CHT_COMPOSE_PATH": "/p"})
@@ -737,9 +736,9 @@ func TestCompose_SettingsMatchMedicDotEnv(t *testing.T) {
 // files' other defaults (so Medic's files, written by an in-app upgrade,
 // keep them: TestCompose_InAppUpgradeTo5xKeepsData).
 func TestCompose_UpgradeServiceMatchesMedic(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(referenceDir(t), "..", "cht-upgrade-service", "docker-compose.yml"))
+	b, err := os.ReadFile(reference.Path(t, "cht", "cht-upgrade-service", "docker-compose.yml"))
 	if err != nil {
-		t.Skipf("Medic's cht-upgrade-service compose file: %v", err)
+		t.Fatal(err)
 	}
 	ctx := context.Background()
 	for _, version := range []string{"4.22.0", "5.2.0"} {

@@ -218,6 +218,13 @@ func (r renderer) readme() string {
 	} else {
 		fmt.Fprintf(&b, "3. TLS: `%s` needs no files.\n", e.Nginx.TLS.Mode)
 	}
+	if e.UsesDocoCD() {
+		b.WriteString(r.dococdReadme())
+		if e.Has(model.Nouveau) {
+			b.WriteString("\n" + r.nouveauReadme())
+		}
+		return b.String()
+	}
 	if e.UpgradeService.Enabled {
 		fmt.Fprintf(&b, "4. Start the upgrade service, which starts CHT:\n\n   ```\n   cd %s\n   docker compose --env-file .env -f upgrade-service/docker-compose.yml up -d\n   ```\n\n", e.ComposePath)
 	}

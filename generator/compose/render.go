@@ -58,9 +58,12 @@ func Render(e *model.Environment, source string) (files.Set, error) {
 			return nil, err
 		}
 	}
+	if err := r.dococd(out); err != nil {
+		return nil, err
+	}
 	for name, body := range map[string]string{
 		EnvExample: r.envExample(),
-		GitIgnore:  r.gitignore(),
+		GitIgnore:  r.gitignore() + r.dococdIgnore(),
 		Readme:     r.readme(),
 	} {
 		if err := out.Add(Dir(e)+"/"+name, []byte(body)); err != nil {

@@ -37,6 +37,9 @@ type ComposeOptions struct {
 	// ComposePath is the compose folder's absolute path on the VM, for a
 	// .env without CHT_COMPOSE_PATH. Never the path of the copy imported.
 	ComposePath string
+	// GitOps is the environment's gitops: "" (the fleet's choice, by
+	// default the manual flow) or "doco-cd" (import --gitops doco-cd).
+	GitOps string
 }
 
 // workDirMark stands for the folder docker compose ran in while the files
@@ -191,6 +194,7 @@ func (m *composeMapper) run() *Env {
 	m.logging(project)
 	m.settings()
 	m.upgradeService()
+	m.dococd()
 	m.leftovers(project)
 	e.Comment = []string{
 		"Imported from a Compose folder by `cht-gen import compose`. Passwords, secrets",

@@ -1,13 +1,13 @@
 package kustomize_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	hc "github.com/cht-gen/cht-gen/internal/helmcompare"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 // chart5 is Medic's chart of CHT version v (cht-core scripts/build/helm).
@@ -17,11 +17,7 @@ func chart5(t *testing.T, v string) (helm, chart string) {
 	if err != nil {
 		t.Skip("helm not on PATH (make test installs v3.22.0 into ./bin)")
 	}
-	chart = filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core", v, "scripts", "build", "helm")
-	if _, err := os.Stat(filepath.Join(chart, "Chart.yaml")); err != nil {
-		t.Skipf("Medic's %s chart is not at %s (../shared/reference beside the repository): %v", v, chart, err)
-	}
-	return helm, chart
+	return helm, reference.Path(t, "cht", "cht-core", v, "scripts", "build", "helm")
 }
 
 // TestKustomize_MatchesHelmTemplate5 builds 5.x overlays and compares them,

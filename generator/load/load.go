@@ -701,7 +701,7 @@ func nameHint(d Diagnostic) Diagnostic {
 	case field == "target" && missing:
 		d.Message = "required field is missing: target: \"compose\" or \"kubernetes\""
 	case field == "repoURL" && missing:
-		d.Message = "required field is missing: Kubernetes environments are reconciled from Git; set `gitops: repoURL: \"https://...\"` once at the top level, or repoURL in the environment"
+		d.Message = "required field is missing: Kubernetes environments and Compose VMs under doco-cd are deployed from Git; set `gitops: repoURL: \"https://...\"` once at the top level, or repoURL in the environment"
 	}
 	return d
 }

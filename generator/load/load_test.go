@@ -84,7 +84,7 @@ func TestLoad_BadInputs(t *testing.T) {
 		{"host of another environment", map[string]string{"a.cue": head + "environments: a: {target: \"compose\", version: \"4.22.0\", host: \"cht.example.org\"}\nenvironments: b: {target: \"compose\", version: \"4.22.0\", host: \"cht.example.org\"}\n"},
 			[]string{"envs/a.cue:3:57: environments.b.host: \"cht.example.org\" is already the host of environment \"a\""}},
 		{"missing repoURL", map[string]string{"a.cue": head + k8s("prod", "")},
-			[]string{"envs/a.cue:2:15: environments.prod.repoURL: required field is missing: Kubernetes environments are reconciled from Git"}},
+			[]string{"envs/a.cue:2:15: environments.prod.repoURL: required field is missing: Kubernetes environments and Compose VMs under doco-cd are deployed from Git"}},
 		{"port out of range", map[string]string{"a.cue": env("\tnginx: httpPort: 70000\n")},
 			[]string{"environments.dev.nginx.httpPort: invalid value 70000 (out of bound <=65535)"}},
 		{"same http and https port", map[string]string{"a.cue": env("\tnginx: {httpPort: 8443, httpsPort: 8443}\n")},

@@ -52,6 +52,10 @@ type Environment struct {
 	Network     string  `json:"network,omitempty"`
 	Logging     Logging `json:"logging"`
 	Nginx       Nginx   `json:"nginx"`
+	// DocoCD is the agent of a Compose environment whose gitops is
+	// "doco-cd" (GitOps, RepoURL, Branch, PathPrefix and Suspended are
+	// shared with Kubernetes); nil otherwise.
+	DocoCD *DocoCD `json:"dococd,omitempty"`
 
 	// Kubernetes only.
 	Namespace        string      `json:"namespace,omitempty"`
@@ -76,6 +80,22 @@ type Environment struct {
 	// Defaults are the schema's defaults (set by load, shared by every
 	// environment of a load).
 	Defaults *Defaults `json:"-"`
+}
+
+// DocoCD is the doco-cd agent of a Compose VM (cue/schema.cue, gitops.dococd).
+type DocoCD struct {
+	Version     string `json:"version"`
+	ImageDigest string `json:"imageDigest,omitempty"`
+	Interval    int    `json:"interval"` // seconds between polls
+}
+
+// GitOpsDocoCD is the gitops value of a Compose environment deployed by a
+// doco-cd agent on its VM.
+const GitOpsDocoCD = "doco-cd"
+
+// UsesDocoCD reports whether a doco-cd agent on the VM deploys e.
+func (e *Environment) UsesDocoCD() bool {
+	return e.Target == Compose && e.GitOps == GitOpsDocoCD
 }
 
 // SourceFile names the file e is declared in, for headers: the loader's
@@ -287,6 +307,9 @@ var CredentialKeys = []string{"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRE
 // SuspendedNote says what a suspended environment's reconciler does, for
 // diff summaries and bump pull-request bodies; "" when e is not suspended.
 func (e *Environment) SuspendedNote() string {
+	if e.Suspended && e.UsesDocoCD() {
+		return fmt.Sprintf("suspended: compose/%s has no .doco-cd.yaml; the doco-cd agent on the VM deploys, changes and deletes nothing in project %s until suspended is removed", e.Name, e.Project)
+	}
 	if !e.Suspended || e.Target != Kubernetes {
 		return ""
 	}

@@ -69,6 +69,7 @@ func Validate(envs []Environment) []Problem {
 		}
 		out = append(out, ulimitProblems(e, v != nil)...)
 		if e.Target == Compose {
+			out = append(out, docoCDProblems(e)...)
 			if l := len(e.CouchDB.DataPaths); l != 0 && n != 0 && l != n {
 				add(e, "couchdb.dataPaths", "has %d entries for %d CouchDB node(s): give one host folder per node, or none for Medic's defaults", l, n)
 			}
