@@ -89,9 +89,11 @@ e2e: e2e-compose ## doco-cd on a Docker engine (e2e-compose), the first-time flo
 	TOOLS="$(CHT_TOOLS)" "$(FLUX_E2E)" "$$gen" "$(CURDIR)"
 
 # Not part of make test: a real Docker engine (start-docker.sh, DOCKER_CONFIG)
-# and doco-cd (install.sh doco-cd); the test skips with a message without them.
-e2e-compose: ## doco-cd on a real Docker engine: two VMs, a bump of one, a hand-removed container, a removal and a suspension (~5 min)
-	CHT_E2E=1 DOCO_CD="$${DOCO_CD:-$(CHT_TOOLS)/doco-cd}" PATH="$(CHT_TOOLS):$$PATH" $(GO) test -count=1 -v -timeout 30m -run '^TestDocoCD_OnADockerEngine$$' ./cmd/gen/
+# and doco-cd (install.sh doco-cd); the tests skip with a message without them.
+# TestComposeHandover: a VM laid out by Medic's guide moved to the rendered
+# folder in place (docs/adopt-compose.md).
+e2e-compose: ## doco-cd on a real Docker engine: two VMs, a bump of one, a hand-removed container, a removal and a suspension (~5 min); a Medic VM's handover
+	CHT_E2E=1 DOCO_CD="$${DOCO_CD:-$(CHT_TOOLS)/doco-cd}" PATH="$(CHT_TOOLS):$$PATH" $(GO) test -count=1 -v -timeout 30m -run '^(TestDocoCD|TestComposeHandover)_OnADockerEngine$$' ./cmd/gen/
 
 # Not part of make test: starts etcd + kube-apiserver (~20 s). Skips (exit 0)
 # when the tools (../shared/tools/install.sh) are absent.

@@ -113,6 +113,13 @@ var policy = map[string]rule{
 		},
 		never: renderer,
 	},
+	// The steps that move a running instance under the reconciler in
+	// place, as a sh script or data; renders nothing, reads no CUE.
+	"generator/handover": {
+		own:   []string{"generator/model"},
+		ext:   []string{"k8s.io/apimachinery/pkg/api/resource", "k8s.io/apimachinery/pkg/util/validation", "mvdan.cc/sh/v3/syntax"},
+		never: []string{cueMod, goGit, goGitHub, composeGo, kustomizeAPI},
+	},
 	// The record of inputs already checked (user cache, HMAC'd entries):
 	// the standard library only.
 	"generator/verified": {never: renderer},

@@ -362,8 +362,11 @@ func TestCompose_Traps(t *testing.T) {
 			if nv, ok := p.Services["nouveau"]; ok && (nv.Ulimits != nil || nv.Environment["DEFAULT_ULIMIT"] != nil) {
 				t.Errorf("%s nouveau got CouchDB's ulimit", version)
 			}
-			if !strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "- DEFAULT_ULIMIT=${DEFAULT_ULIMIT:-true}\n") {
-				t.Errorf("%s upgrade service does not pass DEFAULT_ULIMIT", version)
+			// A fixed value: ${DEFAULT_ULIMIT:-true} would let the VM's
+			// shell change it, and Medic's files have no such variable.
+			if !strings.Contains(string(set["compose/vm/"+compose.ClusteredFile]), "- DEFAULT_ULIMIT=true\n") ||
+				strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "DEFAULT_ULIMIT") {
+				t.Errorf("%s DEFAULT_ULIMIT is not a fixed value in the CouchDB file only", version)
 			}
 		}
 	})
@@ -407,6 +410,23 @@ func TestCompose_Traps(t *testing.T) {
 			t.Error("README does not say where the certificate goes")
 		}
 	})
+	// A VM set up by Medic's guide docker cp'd its certificate into the
+	// plain cht-ssl volume: a volume with driver options under that name is
+	// one docker compose refuses to reuse ("Recreate (data will be lost)?").
+	t.Run("OWN_CERT with certVolume keeps Medic's plain cht-ssl volume", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", nginx: tls: {mode: "OWN_CERT", certVolume: true}}`)
+		set, _ := compose.Render(e, "a.cue")
+		p, err := compose.LoadProject(ctx, set, compose.Dir(e), e.ComposePath, "vm", []string{compose.CoreFile, compose.SingleFile}, compose.DummySecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vol, ok := p.Volumes["cht-ssl"]; !ok || vol.Driver != "" || len(vol.DriverOpts) != 0 {
+			t.Errorf("cht-ssl = %+v, want Medic's plain named volume", vol)
+		}
+		if e.Nginx.TLS.CertDir != "" {
+			t.Errorf("certDir %q set with certVolume", e.Nginx.TLS.CertDir)
+		}
+	})
 	t.Run("AUTO_GENERATE renders the optional certbot project", func(t *testing.T) {
 		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", nginx: tls: mode: "AUTO_GENERATE"}`)
 		set, _ := compose.Render(e, "a.cue")
@@ -427,6 +447,18 @@ func TestCompose_Traps(t *testing.T) {
 		}
 		if !strings.Contains(string(set["compose/vm/.gitignore"]), "\n.env\n") {
 			t.Error(".gitignore does not keep .env out")
+		}
+	})
+	// The rendered folder is composePath on the VM, a Git checkout: every
+	// place a key, a registry login or CouchDB's data can land is ignored.
+	t.Run("gitignore keeps keys and data out of Git", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", composePath: "/srv/cht", couchdb: dataPaths: ["/srv/cht/couchdb"], nginx: tls: {mode: "OWN_CERT", certDir: "/srv/cht/tls/own"}}`)
+		set, _ := compose.Render(e, "a.cue")
+		ignore := string(set["compose/vm/.gitignore"])
+		for _, want := range []string{"\ncerts/\n", "\n*.pem\n", "\n*.key\n", "\ndocker-config/\n", "\n/couchdb/\n", "\n/tls/own/\n", "\nsrv*/\n"} {
+			if !strings.Contains(ignore, want) {
+				t.Errorf(".gitignore lacks %q:\n%s", strings.Trim(want, "\n"), ignore)
+			}
 		}
 	})
 	t.Run("legacy registry and tag before 4.2.0", func(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 // project its containers run as (no second set), the upgrade service is
 // left out, and the notes say to stop it on the VM first.
 func TestImportCompose_DocoCD(t *testing.T) {
-	dir := vm(t, "4.22.0", "cht-couchdb.yml", "CHT_COMPOSE_PATH=/srv/cht/district\nCHT_COMPOSE_PROJECT_NAME=moh\n")
+	dir := vm(t, "4.22.0", "cht-couchdb.yml", "CHT_COMPOSE_PATH=/srv/cht/district\nCHT_COMPOSE_PROJECT_NAME=moh\nCOUCHDB_DATA=/srv/cht/district/srv\n")
 	env, notes, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "district", GitOps: "doco-cd"})
 	if err != nil {
 		t.Fatal(err)

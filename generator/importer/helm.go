@@ -416,6 +416,17 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 	}
 	class, classOK := v.str("couchdb", "storage_class")
 	classOK = classOK && class.text != "" // the 5.x chart: storage_class | default ...
+	// Read above for every chart: listed here when it did not become
+	// couchdb.storage.class, so it is not dropped silently.
+	defer func() {
+		applied := five && m.env.body.has("couchdb.storage.class")
+		if class.set && class.text != "" && !applied {
+			m.note(class.pos, "couchdb.storage_class", "%q not expressed: %s", class.text, map[bool]string{
+				true:  "the 5.x chart reads it only for new volumes, and these are pre-existing",
+				false: "cht-chart-4x never reads it (its claims use ebs-gp2 on eks, local-storage on k3s-k3d)",
+			}[five])
+		}
+	}()
 	switch cluster.text {
 	case "eks":
 		if pre {

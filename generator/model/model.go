@@ -253,6 +253,9 @@ type TLS struct {
 	Organisation string `json:"organisation"`
 	Department   string `json:"department"`
 	CertDir      string `json:"certDir,omitempty"`
+	// CertVolume (OWN_CERT): the certificate is in Medic's cht-ssl named
+	// volume, put there by docker cp; no folder is mounted.
+	CertVolume bool `json:"certVolume,omitempty"`
 }
 
 type Flux struct {
