@@ -22,7 +22,7 @@ func githubClient() (*github.Client, error) {
 }
 
 func newReleasesCmd(s *shared) *cobra.Command {
-	var channel string
+	var channel channelFlag
 	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "releases",
@@ -39,17 +39,11 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
   cht-gen releases --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if channel != "stable" && channel != "beta" {
-				return usage(fmt.Sprintf("invalid argument %q for --channel: want stable or beta", channel))
-			}
-			if err := of.check(s, cmd); err != nil {
-				return err
-			}
 			c, err := githubClient()
 			if err == nil {
 				var rels []github.Release
-				if rels, err = c.Releases(cmd.Context(), channel == "beta"); err == nil {
-					return printReleases(s, &of, channel, rels)
+				if rels, err = c.Releases(cmd.Context(), channel.value == "beta"); err == nil {
+					return printReleases(s, &of, channel.value, rels)
 				}
 			}
 			if of.json() {
@@ -58,7 +52,7 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&channel, "channel", "stable", "stable or beta (beta includes pre-releases)")
+	channel.register(cmd)
 	of.register(cmd)
 	return cmd
 }
@@ -93,7 +87,7 @@ type pushFlags struct {
 
 func (f *pushFlags) register(cmd *cobra.Command) {
 	f.envFlags.register(cmd)
-	cmd.Flags().StringVarP(&f.out, "out", "o", "deploy", "rendered output directory")
+	registerOut(cmd, &f.out, "rendered output directory")
 	cmd.Flags().BoolVar(&f.push, "push", false, "commit on a branch of a temporary clone of the base branch, push it and open or update the pull request")
 	cmd.Flags().StringVar(&f.remote, "remote", "origin", "Git remote to push to (with --push)")
 	cmd.Flags().StringVar(&f.base, "base", "", "base branch of the pull request (default: the remote's default branch)")
@@ -131,9 +125,6 @@ type bumpOut struct {
 }
 
 func newBumpOut(s *shared, of *outputFlag, push bool) (*bumpOut, error) {
-	if err := of.check(s, nil); err != nil {
-		return nil, err
-	}
 	if !of.json() {
 		return &bumpOut{s: s}, nil
 	}
@@ -244,8 +235,9 @@ func newBumpCmd(s *shared) *cobra.Command {
 	var to string
 	var latest, all bool
 	cmd := &cobra.Command{
-		Use:   "bump [ENV...] (--to VERSION | --latest [--major])",
-		Short: "Move environments to another CHT version, as a pull request with --push",
+		Use:               "bump [ENV...] (--to VERSION | --latest [--major])",
+		ValidArgsFunction: completeEnvironments(0),
+		Short:             "Move environments to another CHT version, as a pull request with --push",
 		Long: `bump sets each environment's version in its CUE file (only that literal
 changes; comments and formatting stay), re-renders, and prints what changes per
 environment, naming objects, services and containers that appear or go (e.g.
@@ -409,8 +401,9 @@ func newPromoteCmd(s *shared) *cobra.Command {
 	var f pushFlags
 	var of outputFlag
 	cmd := &cobra.Command{
-		Use:   "promote FROM TO",
-		Short: "Set TO's CHT version to FROM's (e.g. staging -> prod), as a pull request with --push",
+		Use:               "promote FROM TO",
+		ValidArgsFunction: completeEnvironments(2),
+		Short:             "Set TO's CHT version to FROM's (e.g. staging -> prod), as a pull request with --push",
 		Long: `promote is bump with the version taken from another environment: after a
 release has run on staging, promote staging prod opens the pull request that
 moves prod to the same version, with the same policy checks, diff summary and

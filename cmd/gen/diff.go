@@ -35,9 +35,6 @@ Secrets never appear: the output holds none.`,
   cht-gen diff --stat --exit-code`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(s, cmd); err != nil {
-				return err
-			}
 			if of.json() {
 				return diffAsJSON(cmd, s, &ef, out, base, stat, exitCode)
 			}
@@ -77,7 +74,7 @@ Secrets never appear: the output holds none.`,
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, inside a Git work tree")
+	registerOut(cmd, &out, "rendered output directory, inside a Git work tree")
 	cmd.Flags().StringVar(&base, "base", "HEAD", "Git revision to compare with (branch, tag, commit, HEAD~1, origin/main)")
 	cmd.Flags().BoolVar(&stat, "stat", false, "print only the summary lines")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything differs")

@@ -60,7 +60,7 @@ func tuneGC() {
 	}
 }
 
-// startProfile writes a CPU profile to path (README, Performance) when set.
+// startProfile writes a CPU profile to path (docs/performance.md) when set.
 func startProfile(path string) (stop func()) {
 	if path == "" {
 		return func() {}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path"
@@ -19,23 +18,6 @@ import (
 	"github.com/cht-gen/cht-gen/generator/verified"
 	"github.com/cht-gen/cht-gen/internal/redact"
 )
-
-// outputFlag is --output text|json, for the commands other tools read
-// (README: "Output for machines" documents the shapes).
-type outputFlag struct{ format string }
-
-func (o *outputFlag) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.format, "output", "text", "text, or json for other tools (shape: README, Output for machines)")
-}
-
-func (o *outputFlag) json() bool { return o.format == "json" }
-
-func (o *outputFlag) check(s *shared, cmd *cobra.Command) error {
-	if o.format != "text" && o.format != "json" {
-		return usage(fmt.Sprintf("--output %q: want text or json", o.format))
-	}
-	return nil
-}
 
 // jsonError is one problem: where (when known), the field path and what.
 type jsonError struct {

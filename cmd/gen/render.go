@@ -29,7 +29,7 @@ files, folders, a CouchDB data folder or a mounted disk) is never moved,
 copied or deleted, and a file of yours where cht-gen would render is an error
 (a credentials.sopsFile is read and checked, never written).
 A render that was killed is finished or rolled back by the next one, which
-says so. See README, "Writing the output".
+says so. See docs/operations.md, "Writing the output".
 
 An overlay or Compose folder this cht-gen binary has already checked, byte
 for byte, is not checked again: the record is kept in the user cache
@@ -43,9 +43,6 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
   cht-gen render --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(s, cmd); err != nil {
-				return err
-			}
 			if of.json() && !check {
 				return usage("--output json needs --check (render itself reports on stderr)")
 			}
@@ -101,7 +98,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "output directory")
+	registerOut(cmd, &out, "output directory")
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is out of date")
 	of.register(cmd)
 	return cmd

@@ -18,8 +18,9 @@ func newSecretsCmd(s *shared) *cobra.Command {
 	var out, renderOut string
 	var opts secrets.Options
 	cmd := &cobra.Command{
-		Use:   "secrets ENV",
-		Short: "Generate fresh CouchDB credentials for an environment",
+		Use:               "secrets ENV",
+		ValidArgsFunction: completeEnvironments(1),
+		Short:             "Generate fresh CouchDB credentials for an environment",
 		Long: `secrets prints new, strong, URL-safe CouchDB credentials for ENV: a .env
 body for Compose environments; for Kubernetes ones, the environment's
 Namespace exactly as its overlay renders it (labels and annotations), then
@@ -106,7 +107,7 @@ or anywhere else in the Git repository holding the environments.`,
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
 	cmd.Flags().BoolVar(&opts.SecretOnly, "secret-only", false, "Kubernetes: print only the Secret, without the Namespace (to encrypt with SOPS)")
 	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	return cmd

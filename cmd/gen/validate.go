@@ -14,8 +14,9 @@ func newValidateCmd(s *shared) *cobra.Command {
 	var out string
 	var of outputFlag
 	cmd := &cobra.Command{
-		Use:   "validate [ENV...]",
-		Short: "Check environment files against the schema",
+		Use:               "validate [ENV...]",
+		ValidArgsFunction: completeEnvironments(0),
+		Short:             "Check environment files against the schema",
 		Long: `validate unifies the environment files with cht-gen's schema and checks
 what spans environments (namespaces on a shared cluster, versions), and the
 files environments name in the output directory --out (credentials.sopsFile:
@@ -25,9 +26,6 @@ file:line:col: path.to.field: message, and exits 1.`,
 		Example: `  cht-gen validate
   cht-gen validate --environments ./envs prod staging`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(s, cmd); err != nil {
-				return err
-			}
 			res, envs, err := ef.load(args)
 			if err != nil && of.json() {
 				return failJSON(s, err)
@@ -59,7 +57,7 @@ file:line:col: path.to.field: message, and exits 1.`,
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, where credentials.sopsFile files live")
+	registerOut(cmd, &out, "rendered output directory, where credentials.sopsFile files live")
 	of.register(cmd)
 	return cmd
 }
