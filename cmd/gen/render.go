@@ -93,7 +93,7 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.stderr, "%s: %d files rendered, %d changed\n", out, len(set), len(changes))
+			fmt.Fprintln(s.stderr, renderSummary(out, len(set), changes))
 			return nil
 		},
 	}
@@ -102,4 +102,19 @@ missing or extra, 0 when the output is up to date (run it in CI).`,
 	cmd.Flags().BoolVar(&check, "check", false, "write nothing; exit 1 if the output directory is out of date")
 	of.register(cmd)
 	return cmd
+}
+
+// renderSummary is render's last line: the files rendered, by what the
+// write did to each, and the files removed (no longer rendered). The
+// manifest is cht-gen's bookkeeping, not a rendered file.
+func renderSummary(out string, rendered int, changes []repo.Change) string {
+	count := map[string]int{}
+	for _, c := range changes {
+		if c.Path != repo.ManifestName {
+			count[c.Kind]++
+		}
+	}
+	unchanged := rendered - count["missing"] - count["stale"]
+	return fmt.Sprintf("%s: %d files rendered (%d created, %d updated, %d unchanged), %d removed",
+		out, rendered, count["missing"], count["stale"], unchanged, count["extra"])
 }

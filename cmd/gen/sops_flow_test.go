@@ -24,7 +24,9 @@ func encryptLikeSOPS(manifest string) string {
 func TestCLI_SOPSFileIsTheUsers(t *testing.T) {
 	dir, commit := hostingRepo(t)
 	envs, out := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
-	cli := func(args ...string) (int, string, string) { return runCLI(t, append(args, "-e", envs, "--out", out)...) }
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(t, append(args, "-e", envs, "--out", out)...)
+	}
 	cue := filepath.Join(envs, "cluster.cue")
 	src, _ := os.ReadFile(cue)
 	const hint = `// credentials: sopsFile: "secrets/prod.enc.yaml"`
