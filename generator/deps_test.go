@@ -125,7 +125,7 @@ var policy = map[string]rule{
 
 	// Writing and publishing.
 	"generator/repo": {
-		own:   []string{"generator/files", "internal/redact"},
+		own:   []string{"generator/files", "internal/atomicfile", "internal/redact"},
 		ext:   []string{goGit, "github.com/rogpeppe/go-internal/lockedfile", "golang.org/x/sync/"},
 		never: []string{cueMod, goGitHub, composeGo, kustomizeAPI + "/api"},
 	},
