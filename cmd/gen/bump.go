@@ -187,9 +187,11 @@ func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, 
 	s := out.s
 	// Edits, renders, the temporary clone and the push: a signal waits
 	// for them (ctx, cancelled by it, cuts network retries short).
-	writing.Lock()
-	res, err := newBumper(gh).Run(ctx, plan, o)
-	writing.Unlock()
+	var res *bump.Result
+	err := whileWriting(func() (err error) {
+		res, err = newBumper(gh).Run(ctx, plan, o)
+		return err
+	})
 	if err != nil {
 		return err
 	}

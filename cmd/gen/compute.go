@@ -40,15 +40,19 @@ func inAppUpgrades(res *load.Result, out string) error {
 // writing lock (a signal waits for it), through the journaled writer, with
 // what it repairs or restores said on stderr.
 func writeOutput(ctx context.Context, s *shared, out string, set files.Set) ([]repo.Change, error) {
-	writing.Lock()
-	defer writing.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("interrupted before writing: %s is unchanged", out)
-	}
-	return repo.WriteContext(ctx, out, set, repo.Options{
-		Log:  func(msg string) { fmt.Fprintln(s.stderr, "cht-gen: "+msg) },
-		Hook: writeHook,
+	var changes []repo.Change
+	err := whileWriting(func() error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted before writing: %s is unchanged", out)
+		}
+		var err error
+		changes, err = repo.WriteContext(ctx, out, set, repo.Options{
+			Log:  func(msg string) { fmt.Fprintln(s.stderr, "cht-gen: "+msg) },
+			Hook: writeHook,
+		})
+		return err
 	})
+	return changes, err
 }
 
 // diffChanges renders the environments and compares the built result,

@@ -117,9 +117,11 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 			if err := scaffold.Inside(dir, filepath.Join(dir, "deploy", repo.LockName)); err != nil {
 				return err
 			}
-			writing.Lock()
-			plan, err := scaffold.Apply(dir, files, force)
-			writing.Unlock()
+			var plan *scaffold.Plan
+			err = whileWriting(func() (err error) {
+				plan, err = scaffold.Apply(dir, files, force)
+				return err
+			})
 			if err != nil {
 				return err
 			}

@@ -85,21 +85,7 @@ or anywhere else in the Git repository holding the environments.`,
 			if root, in := inRepository(out, ef.dir); in {
 				return fmt.Errorf("--out %s is inside the Git repository %s, which holds the environments: one git add -A would commit the credentials; keep them outside the repository, e.g. ~/cht-secrets/%s.env", out, root, args[0])
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("--out %s: folder %s does not exist: create it first (mode 0700)", out, filepath.Dir(out))
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := f.Write(body); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := whileWriting(func() error { return writeNew(out, body) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.stderr, "wrote %s (mode 0600)\n", out)
@@ -127,4 +113,30 @@ func inRepository(out, envDir string) (root string, in bool) {
 	}
 	o, err := realPath(out)
 	return root, err == nil && within(o, root)
+}
+
+// writeNew creates out with mode 0600 and writes body, never over an
+// existing file: credentials are never overwritten.
+func writeNew(out string, body []byte) error {
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--out %s: folder %s does not exist: create it first (mode 0700)", out, filepath.Dir(out))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out) // a partial credentials file would be mistaken for a good one
+	}
+	return err
 }
