@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -367,8 +366,8 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 	var errs []error
 	for _, n := range names {
 		err := runBump(ctx, out, plan([]string{n}), o, gh)
-		if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
-			err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
+		if err != nil && !namesEnv(err, n) {
+			err = fmt.Errorf("%s: %w", n, err)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -476,4 +475,11 @@ func runPromote(ctx context.Context, out *bumpOut, f *pushFlags, args []string) 
 		}
 	}
 	return runBump(ctx, out, plan, f.options(out.s), gh)
+}
+
+// namesEnv reports whether err already names environment env: the
+// version policy's refusals (*refusal) start with it.
+func namesEnv(err error, env string) bool {
+	var rf *refusal
+	return errors.As(err, &rf) && rf.env == env
 }

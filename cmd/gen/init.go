@@ -166,15 +166,15 @@ func initRender(cmd *cobra.Command, s *shared, dir string) error {
 		return err
 	}
 	out := filepath.Join(dir, "deploy")
-	set, err := renderInto(cmd.Context(), res, out, generator.Options{})
+	r, err := renderFor(cmd.Context(), res.Environments, out, generator.Options{})
 	if err != nil {
 		return err
 	}
-	changes, err := writeOutput(cmd.Context(), s, out, set)
+	changes, err := writeOutput(cmd.Context(), s, out, r)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(set), len(changes))
+	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(r.Files), len(changes))
 	return nil
 }
 

@@ -5,17 +5,11 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path"
-	"path/filepath"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
-	"github.com/cht-gen/cht-gen/generator/repo"
-	"github.com/cht-gen/cht-gen/generator/verified"
 	"github.com/cht-gen/cht-gen/internal/redact"
 )
 
@@ -198,81 +192,6 @@ type imageChange struct {
 	Container string `json:"container"`
 	From      string `json:"from"`
 	To        string `json:"to"`
-}
-
-// renderCheckJSON is `render --check --output json`: the same checks,
-// every result as one JSON document on stdout.
-func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) error {
-	if err := ef.checkOut(out); err != nil {
-		return failJSON(s, err)
-	}
-	record := verified.Open() // as render --check does
-	res, _, err := ef.load(nil)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	set, err := renderInto(cmd.Context(), res, out, generator.Options{Verified: record})
-	if err != nil {
-		return failJSON(s, err)
-	}
-	if err := inAppUpgrades(res, out); err != nil {
-		return failJSON(s, err)
-	}
-	changes, err := repo.Diff(out, set)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	r := checkJSON{OK: len(changes) == 0, Out: out, Files: len(set), Changes: []fileChange{}, Errors: []jsonError{}}
-	for _, c := range changes {
-		r.Changes = append(r.Changes, fileChange{Path: path.Join(filepath.ToSlash(out), c.Path), Kind: c.Kind})
-	}
-	if err := writeJSON(s.stdout, r); err != nil {
-		return err
-	}
-	if !r.OK {
-		return exitError{1}
-	}
-	return nil
-}
-
-// diffAsJSON is `diff --output json`.
-func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, stat, exitCode bool) error {
-	ctx := cmd.Context()
-	if err := ef.checkOut(out); err != nil {
-		return failJSON(s, err)
-	}
-	res, _, err := ef.load(nil)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	changes, err := diffChanges(ctx, res, out, base)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	r := diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Suspended: []suspendedJSON{}, Errors: []jsonError{}}
-	for i := range res.Environments {
-		if note := res.Environments[i].SuspendedNote(); note != "" {
-			r.Suspended = append(r.Suspended, suspendedJSON{Name: res.Environments[i].Name, Note: note})
-		}
-	}
-	for _, c := range changes {
-		u := diffUnitJSON{Name: c.Name, Summary: c.Summary, Changed: c.Changed, Added: c.Added, Removed: c.Removed, Images: []imageChange{}}
-		for _, i := range c.Images {
-			u.Images = append(u.Images, imageChange(i))
-		}
-		if !stat {
-			u.Diff = c.Diff
-		}
-		r.Differ = r.Differ || c.Diff != ""
-		r.Environments = append(r.Environments, u)
-	}
-	if err := writeJSON(s.stdout, r); err != nil {
-		return err
-	}
-	if exitCode && r.Differ {
-		return exitError{1}
-	}
-	return nil
 }
 
 // releasesJSON is releases' --output json: the list in the order printed
