@@ -220,16 +220,6 @@ func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, 
 	return nil
 }
 
-// lookup finds name among the environments of the tree being changed.
-func lookup(envs []model.Environment, name string) (*model.Environment, error) {
-	for i := range envs {
-		if envs[i].Name == name {
-			return &envs[i], nil
-		}
-	}
-	return nil, fmt.Errorf("no environment %q on the branch being changed", name)
-}
-
 func newBumpCmd(s *shared) *cobra.Command {
 	var f pushFlags
 	var of outputFlag
@@ -335,27 +325,7 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 		names[i] = e.Name
 	}
 	plan := func(names []string) bump.Plan {
-		return func(envs []model.Environment) (bump.Proposal, error) {
-			var p bump.Proposal
-			var errs []error
-			for _, n := range names {
-				e, err := lookup(envs, n)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				t, ok, err := target(e, to, latest, releases, pol)
-				switch {
-				case err != nil:
-					errs = append(errs, refuse(e, err))
-				case !ok:
-					out.current(e, fmt.Sprintf("%s: already at %s, nothing to do", e.Name, e.Version))
-				default:
-					p.Targets = append(p.Targets, t)
-				}
-			}
-			return p, errors.Join(errs...)
-		}
+		return bump.PlanVersions(names, to, latest, releases, pol, out.current)
 	}
 	o := f.options(out.s)
 	if !all {
@@ -366,7 +336,7 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 	var errs []error
 	for _, n := range names {
 		err := runBump(ctx, out, plan([]string{n}), o, gh)
-		if err != nil && !namesEnv(err, n) {
+		if err != nil && !bump.NamesEnv(err, n) {
 			err = fmt.Errorf("%s: %w", n, err)
 		}
 		if err != nil {
@@ -374,28 +344,6 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// target decides e's next version: to, or the latest release it may take.
-func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
-	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote()}
-	if latest {
-		rel, ok, err := pol.Latest(e, releases)
-		if err != nil || !ok {
-			return t, false, err
-		}
-		t.To, t.NotesURL = rel.Version, rel.URL
-		return t, true, nil
-	}
-	v, err := model.ParseVersion(to)
-	if err != nil {
-		return t, false, fmt.Errorf("--to %s: %w", to, err)
-	}
-	t.To = v.String()
-	if t.To == e.Version {
-		return t, false, nil
-	}
-	return t, true, pol.Check(e, t.To)
 }
 
 func newPromoteCmd(s *shared) *cobra.Command {
@@ -444,30 +392,7 @@ func runPromote(ctx context.Context, out *bumpOut, f *pushFlags, args []string) 
 	if err != nil {
 		return err
 	}
-	plan := func(envs []model.Environment) (bump.Proposal, error) {
-		from, errFrom := lookup(envs, args[0])
-		to, errTo := lookup(envs, args[1])
-		if err := errors.Join(errFrom, errTo); err != nil {
-			return bump.Proposal{}, err
-		}
-		if bump.CrossesMajor(to.Version, from.Version) && !f.major {
-			return bump.Proposal{}, refuse(to, fmt.Errorf("%s runs %s and %s %s: promoting crosses a major line; pass --major to propose it", from.Name, from.Version, to.Name, to.Version))
-		}
-		t, ok, err := target(to, from.Version, false, nil, pol)
-		if err != nil {
-			return bump.Proposal{}, refuse(to, err)
-		}
-		if !ok {
-			out.current(to, fmt.Sprintf("%s: already at %s like %s, nothing to do", to.Name, to.Version, from.Name))
-			return bump.Proposal{}, nil
-		}
-		return bump.Proposal{
-			Targets: []bump.Target{t},
-			Topic:   fmt.Sprintf("promote-%s-to-%s-%s", from.Name, to.Name, t.To),
-			Title:   fmt.Sprintf("Promote CHT %s from %s to %s", t.To, from.Name, to.Name),
-			Intro:   fmt.Sprintf("Promotes **%s** to the version **%s** runs.", to.Name, from.Name),
-		}, nil
-	}
+	plan := bump.PlanPromote(args[0], args[1], f.major, pol, out.current)
 	var gh *github.Client
 	if f.push {
 		if gh, err = githubClient(); err != nil {
@@ -475,11 +400,4 @@ func runPromote(ctx context.Context, out *bumpOut, f *pushFlags, args []string) 
 		}
 	}
 	return runBump(ctx, out, plan, f.options(out.s), gh)
-}
-
-// namesEnv reports whether err already names environment env: the
-// version policy's refusals (*refusal) start with it.
-func namesEnv(err error, env string) bool {
-	var rf *refusal
-	return errors.As(err, &rf) && rf.env == env
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/bump"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/internal/redact"
@@ -62,9 +63,9 @@ func errorsOf(err error) []jsonError {
 		}
 		return out
 	}
-	var rf *refusal
+	var rf *bump.RefusalError
 	if errors.As(err, &rf) {
-		return []jsonError{{File: rf.source.File, Line: rf.source.Line, Column: rf.source.Col, Path: "environments." + rf.env + ".version", Message: rf.err.Error()}}
+		return []jsonError{{File: rf.Source.File, Line: rf.Source.Line, Column: rf.Source.Col, Path: "environments." + rf.Env + ".version", Message: rf.Err.Error()}}
 	}
 	var ue *generator.UserFileError
 	if errors.As(err, &ue) {
@@ -247,22 +248,4 @@ type bumpEnvJSON struct {
 type currentJSON struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
-}
-
-// refusal is a bump the version policy refuses for one environment: the
-// JSON error names the environment's file and line and its version field.
-type refusal struct {
-	env    string
-	source model.Position
-	err    error
-}
-
-func (r *refusal) Error() string { return r.err.Error() }
-func (r *refusal) Unwrap() error { return r.err }
-
-func refuse(e *model.Environment, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &refusal{env: e.Name, source: e.Source, err: err}
 }
