@@ -26,7 +26,7 @@ func TestWriteLock_OneHelper(t *testing.T) {
 	}
 	// Each command that writes goes through it.
 	for name, call := range map[string]string{
-		"outputfs.go": "repo.WriteContext", "bump.go": "newBumper(gh).Run", "init.go": "scaffold.Apply",
+		"outputfs.go": "repo.WriteContext", "bump.go": "newBumper(gh).Run", "init.go": "prepared.Apply()",
 		"import.go": "importer.WriteFiles", "secrets.go": "writeNew(out, body)",
 	} {
 		b, _ := os.ReadFile(name)
