@@ -58,7 +58,7 @@ or anywhere else in the Git repository holding the environments.`,
 			e := &envs[0]
 			switch {
 			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
-				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (README: SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
+				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (cht-gen docs/kubernetes.md, SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
 			case e.Credentials.ExternalSecret != nil:
 				fmt.Fprintf(s.stderr, "note: %s renders an ExternalSecret that fills Secret %s from %s; put these values in the store (key %s), or the operator overwrites what you apply\n", e.Name, e.Credentials.SecretName, e.Credentials.ExternalSecret.StoreName, e.Credentials.ExternalSecret.RemoteKey)
 			}
