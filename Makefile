@@ -1,6 +1,7 @@
 # cht-gen: `make render` renders the bundled examples into ./deploy;
 # `make test` installs what tests need (pinned, from the Go module proxy)
-# and runs gofmt, go vet and every test.
+# and runs gofmt, go vet, staticcheck (pinned in go.mod's tool block) and
+# every test.
 GO        ?= go
 BIN       := $(CURDIR)/bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -15,7 +16,7 @@ FLUX_E2E  ?= $(CURDIR)/../shared/tools/flux-e2e.sh
 LONG_FUZZTIME ?= 5m
 
 .DEFAULT_GOAL := test
-.PHONY: all build render validate test vet fmt fmt-check tools reference bench fuzz update e2e e2e-compose matrix help
+.PHONY: all build render validate test vet lint fmt fmt-check tools reference bench fuzz update e2e e2e-compose matrix help
 
 all: test build ## test, then build
 
@@ -54,9 +55,12 @@ vet:
 reference: ## fetch Medic's reference files into the cache, each SHA-256 checked (CHT_REFERENCE_DIR=folder: copy from that mirror instead)
 	$(GO) run ./internal/reference/cmd/reference
 
+lint: ## staticcheck, the version pinned in go.mod (tool block)
+	$(GO) tool staticcheck ./...
+
 # CHT_REFERENCE_REQUIRED=1 (CI: .ci/run): the reference is fetched first and
 # a missing one fails, instead of skipping the tests that read it.
-test: tools fmt-check vet ## install test tools, gofmt check, go vet, go test, a short fuzz run
+test: tools fmt-check vet lint ## install test tools, gofmt check, go vet, staticcheck, go test, a short fuzz run
 	@if [ "$$CHT_REFERENCE_REQUIRED" = 1 ]; then $(MAKE) --no-print-directory reference; fi
 	PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz LONG_FUZZTIME=$(FUZZTIME)
@@ -65,7 +69,7 @@ fuzz: ## fuzz loading and rendering (LONG_FUZZTIME each, default 5m; make test r
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(LONG_FUZZTIME) ./generator/load/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(LONG_FUZZTIME) ./generator/
 
-update: ## CHT_UPDATE=1: rewrite deploy/ from environments/ (the golden test) and every other golden file; review with git diff
+update: ## CHT_UPDATE=1: rewrite deploy/ from environments/ (the golden test), docs/cli/, docs/schema.md and every other golden file; review with git diff
 	CHT_UPDATE=1 PATH=$(BIN):$$PATH $(GO) test -count=1 ./...
 
 bench: ## the CLI timed against helm template on 100 and 1000 environments (README, Performance; SIZES, ROUNDS, HELM)

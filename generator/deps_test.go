@@ -103,11 +103,12 @@ var policy = map[string]rule{
 		ext:   []string{"github.com/google/uuid", "k8s.io/apimachinery/", "sigs.k8s.io/yaml"},
 		never: renderer,
 	},
-	// Render: renderers per environment -> one Set. Takes model
-	// environments, so rendering never depends on CUE.
+	// Render: renderers per environment -> one Result; Diff of a render
+	// with a committed Set. Takes model environments, so rendering never
+	// depends on CUE.
 	"generator": {
 		own: []string{
-			"generator/compose", "generator/files", "generator/gitops",
+			"generator/compose", "generator/diff", "generator/files", "generator/gitops",
 			"generator/kustomize", "generator/model", "generator/secrets",
 			"generator/verified",
 		},
@@ -132,7 +133,7 @@ var policy = map[string]rule{
 
 	// Writing and publishing.
 	"generator/repo": {
-		own:   []string{"generator/files", "internal/redact"},
+		own:   []string{"generator/files", "internal/atomicfile", "internal/redact"},
 		ext:   []string{goGit, "github.com/rogpeppe/go-internal/lockedfile", "golang.org/x/sync/"},
 		never: []string{cueMod, goGitHub, composeGo, kustomizeAPI + "/api"},
 	},

@@ -58,7 +58,7 @@ func remoteSetup(t *testing.T) (work, bare string) {
 	t.Helper()
 	work, commit := hostingRepo(t)
 	setVersions(t, filepath.Join(work, "environments"), pinnedVersions)
-	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy")); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy")); code != 0 {
 		t.Fatalf("render: %s", errs)
 	}
 	if r, _ := git.PlainOpen(work); r != nil {
@@ -115,7 +115,7 @@ func TestCLI_BumpOpensThenUpdatesAPullRequest(t *testing.T) {
 	t.Setenv("GITHUB_API_URL", gh.URL)
 	t.Setenv("GITHUB_TOKEN", testToken)
 	cli := func(args ...string) (int, string, string) {
-		code, out, errs := runCLI(t, append(args, "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy"))...)
+		code, out, errs := runCLI(t, append(args, "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy"))...)
 		if strings.Contains(out+errs, testToken) {
 			t.Errorf("token printed:\n%s%s", out, errs)
 		}
@@ -206,7 +206,7 @@ func TestCLI_BumpRefusesWithReasons(t *testing.T) {
 		{[]string{"promote", "prod", "staging"}, "older than its current 4.22.0"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, _, errs := runCLI(t, append(tc.args, "-e", envs, "-o", filepath.Join(work, "deploy"))...)
+			code, _, errs := runCLI(t, append(tc.args, "-e", envs, "--out", filepath.Join(work, "deploy"))...)
 			if code == 0 || !strings.Contains(errs, tc.want) {
 				t.Errorf("exit %d, want an error about %q:\n%s", code, tc.want, errs)
 			}
@@ -231,7 +231,7 @@ func TestCLI_BumpUpgradePathFromTheSchema(t *testing.T) {
 	// Medic: 4.0-4.4 must reach 4.5 or later before 5.x; within 4.x any step.
 	at43()
 	snap := snapshot(t, work)
-	code, _, errs := runCLI(t, "bump", "dev", "--to", "5.2.0", "-e", envs, "-o", deploy)
+	code, _, errs := runCLI(t, "bump", "dev", "--to", "5.2.0", "-e", envs, "--out", deploy)
 	if code == 0 || !strings.Contains(errs, "4.3.0 -> 5.2.0 is not a supported upgrade: CHT 4.0 to 4.4 must be upgraded to 4.5 or later before 5.x") ||
 		!strings.Contains(errs, "preparing-for-5") {
 		t.Errorf("4.3.0 -> 5.2.0: exit %d: %s", code, errs)
@@ -239,7 +239,7 @@ func TestCLI_BumpUpgradePathFromTheSchema(t *testing.T) {
 	if snapshot(t, work) != snap {
 		t.Error("a refused bump changed the work tree")
 	}
-	if code, _, errs := runCLI(t, "bump", "dev", "--to", "4.22.0", "-e", envs, "-o", deploy); code != 0 || devVersion() != "4.22.0" {
+	if code, _, errs := runCLI(t, "bump", "dev", "--to", "4.22.0", "-e", envs, "--out", deploy); code != 0 || devVersion() != "4.22.0" {
 		t.Errorf("4.3.0 -> 4.22.0 refused: exit %d: %s", code, errs)
 	}
 
@@ -258,7 +258,7 @@ func TestCLI_BumpUpgradePathFromTheSchema(t *testing.T) {
 		{[]string{"--latest", "--major"}, "4.22.0"},
 	} {
 		at43()
-		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "-o", deploy}, tc.args...)...)
+		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "--out", deploy}, tc.args...)...)
 		if code != 0 || devVersion() != tc.want {
 			t.Errorf("%v from 4.3.0: exit %d, at %s, want %s\n%s%s", tc.args, code, devVersion(), tc.want, out, errs)
 		}
@@ -268,7 +268,7 @@ func TestCLI_BumpUpgradePathFromTheSchema(t *testing.T) {
 		want string
 	}{{[]string{"--latest"}, "4.22.0"}, {[]string{"--latest", "--major"}, "5.2.0"}} {
 		setVersions(t, envs, map[string]string{"dev": "4.21.1"})
-		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "-o", deploy}, tc.args...)...)
+		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "--out", deploy}, tc.args...)...)
 		if code != 0 || devVersion() != tc.want {
 			t.Errorf("%v from 4.21.1: exit %d, at %s, want %s\n%s%s", tc.args, code, devVersion(), tc.want, out, errs)
 		}
@@ -284,7 +284,7 @@ func TestCLI_BumpLatestSkipsReleasesGitHubMarksPreRelease(t *testing.T) {
 	t.Setenv("GITHUB_API_URL", gh.URL)
 	t.Setenv("GITHUB_TOKEN", "")
 	setVersions(t, filepath.Join(work, "environments"), map[string]string{"prod": "4.21.0"})
-	code, out, errs := runCLI(t, "bump", "prod", "--latest", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy"))
+	code, out, errs := runCLI(t, "bump", "prod", "--latest", "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy"))
 	b, _ := os.ReadFile(filepath.Join(work, "environments", "cluster.cue"))
 	if code != 0 || !strings.Contains(string(b), "environments: prod: _eks & {\n\tversion: \"4.21.1\"") {
 		t.Errorf("exit %d\n%s%s\n%s", code, out, errs, b)
@@ -378,7 +378,7 @@ func pushEnv(t *testing.T, tok string) *fakegithub.Server {
 
 func pushCLI(t *testing.T, work string) func(args ...string) (int, string, string) {
 	return func(args ...string) (int, string, string) {
-		args = append(args, "--push", "--repo", "moh/cht-hosting", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy"))
+		args = append(args, "--push", "--repo", "moh/cht-hosting", "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy"))
 		code, out, errs := runCLI(t, args...)
 		if strings.Contains(out+errs, testToken) {
 			t.Errorf("token printed:\n%s%s", out, errs)
@@ -545,14 +545,14 @@ func TestCLI_PromoteAcrossAMajorNeedsMajor(t *testing.T) {
 	envs := filepath.Join(work, "environments")
 	setVersions(t, envs, map[string]string{"staging": "5.2.0"})
 	snap := snapshot(t, work)
-	code, _, errs := runCLI(t, "promote", "staging", "prod", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	code, _, errs := runCLI(t, "promote", "staging", "prod", "-e", envs, "--out", filepath.Join(work, "deploy"))
 	if code == 0 || !strings.Contains(errs, "staging runs 5.2.0 and prod 4.21.1: promoting crosses a major line; pass --major") {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 	if snapshot(t, work) != snap {
 		t.Error("a refused promote changed the work tree")
 	}
-	code, out, errs := runCLI(t, "promote", "staging", "prod", "--major", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	code, out, errs := runCLI(t, "promote", "staging", "prod", "--major", "-e", envs, "--out", filepath.Join(work, "deploy"))
 	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
 	if code != 0 || strings.Count(string(b), `version: "5.2.0"`) != 2 {
 		t.Errorf("--major: exit %d\n%s%s\n%s", code, out, errs, b)
@@ -565,7 +565,7 @@ func TestCLI_BumpAllReportsEveryRefusal(t *testing.T) {
 	work, _ := remoteSetup(t)
 	envs := filepath.Join(work, "environments")
 	setVersions(t, envs, map[string]string{"prod": "4.21.0"})
-	code, out, errs := runCLI(t, "bump", "--all", "--to", "4.21.1", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	code, out, errs := runCLI(t, "bump", "--all", "--to", "4.21.1", "-e", envs, "--out", filepath.Join(work, "deploy"))
 	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
 	if code == 0 || !strings.Contains(string(b), `version: "4.21.1"`) || strings.Contains(errs, "staging: staging:") {
 		t.Errorf("exit %d, prod not bumped\n%s%s", code, out, errs)
@@ -586,7 +586,7 @@ func TestCLI_BumpRefusedByTheOutputChangesNothing(t *testing.T) {
 	os.RemoveAll(overlay)
 	os.WriteFile(overlay, []byte("mine"), 0o644)
 	before, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
-	code, _, errs := runCLI(t, "bump", "prod", "--to", "4.22.0", "-e", envs, "-o", out)
+	code, _, errs := runCLI(t, "bump", "prod", "--to", "4.22.0", "-e", envs, "--out", out)
 	if code != 1 || !strings.Contains(errs, "is a file where cht-gen needs a folder") {
 		t.Errorf("exit %d, want 1 naming the file:\n%s", code, errs)
 	}

@@ -268,7 +268,11 @@ func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile,
 		}
 	}
 	if len(failed) == 0 {
-		written, err := importer.WriteFiles(dir, newFiles, force)
+		var written []*importer.Written
+		err := whileWriting(func() (err error) {
+			written, err = importer.WriteFiles(dir, newFiles, force)
+			return err
+		})
 		if err == nil {
 			for _, w := range written {
 				if len(w.Replaced) > 0 {

@@ -44,7 +44,7 @@ func TestCLI_BumpLatestOffline(t *testing.T) {
 	work, _ := hostingRepo(t)
 	setVersions(t, filepath.Join(work, "environments"), pinnedVersions)
 	envs, deploy := filepath.Join(work, "environments"), filepath.Join(work, "deploy")
-	code, out, errs := runCLI(t, "bump", "prod", "--latest", "-e", envs, "-o", deploy)
+	code, out, errs := runCLI(t, "bump", "prod", "--latest", "-e", envs, "--out", deploy)
 	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
 	if code != 0 || !strings.Contains(string(b), `version: "4.22.0"`) || !strings.Contains(errs, "warning: GitHub's list of CHT releases could not be read") {
 		t.Errorf("exit %d\n%s%s", code, out, errs)
@@ -64,7 +64,7 @@ func TestCLI_BumpPrintsTheChecklistWithoutGitHub(t *testing.T) {
 	work, _ := hostingRepo(t)
 	envs, deploy := filepath.Join(work, "environments"), filepath.Join(work, "deploy")
 	setVersions(t, envs, pinnedVersions)
-	code, out, errs := runCLI(t, "bump", "prod", "dev", "--to", "5.3.1", "-e", envs, "-o", deploy)
+	code, out, errs := runCLI(t, "bump", "prod", "dev", "--to", "5.3.1", "-e", envs, "--out", deploy)
 	for _, want := range []string{"Moving to CHT 5.x: before merging", "- [ ] (prod) Stage CHT 5.3.1 in the admin app",
 		"- [ ] (dev) CouchDB's disk has room", "#token-login-requires-app_url", "- [ ] Users' Chrome"} {
 		if !strings.Contains(out, want) {

@@ -415,23 +415,22 @@ func (m *composeMapper) get(k string) (string, Pos, bool) {
 	return v, m.varPos(k), ok && v != ""
 }
 
+// name is CHT_COMPOSE_PROJECT_NAME, else the folder's name (chooseName).
 func (m *composeMapper) name() string {
-	if m.opts.Name != "" {
-		if !ValidName(m.opts.Name) {
-			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
-			return "imported"
+	var candidates []string
+	if m.opts.Name == "" {
+		if p, _, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok {
+			candidates = append(candidates, p)
 		}
-		return m.opts.Name
+		abs, _ := filepath.Abs(m.dir)
+		candidates = append(candidates, filepath.Base(abs))
 	}
-	if p, _, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && ValidName(p) {
-		return p
+	name, refused := chooseName(m.opts.Name, candidates, nameRefusal{Pos: Pos{File: m.dir}, Key: "name",
+		Message: "neither CHT_COMPOSE_PROJECT_NAME nor the folder name is a valid environment name (lower-case DNS label): pass --name"})
+	if refused != nil {
+		m.errs = append(m.errs, *refused)
 	}
-	abs, _ := filepath.Abs(m.dir)
-	if b := filepath.Base(abs); ValidName(b) {
-		return b
-	}
-	m.fail(Pos{File: m.dir}, "name", "neither CHT_COMPOSE_PROJECT_NAME nor the folder name is a valid environment name (lower-case DNS label): pass --name")
-	return "imported"
+	return name
 }
 
 // images reads the version (and a mirror registry) off the api image.

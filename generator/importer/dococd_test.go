@@ -44,7 +44,7 @@ func TestImportCompose_DocoCD(t *testing.T) {
 	if !e.UsesDocoCD() || e.UpgradeService.Enabled {
 		t.Fatalf("gitops %q, upgrade service %v", e.GitOps, e.UpgradeService.Enabled)
 	}
-	set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
+	set, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -289,25 +289,23 @@ func (m *helmMapper) version() (scalar, bool) {
 	return found, ranFive
 }
 
+// name is project_name, else namespace, else the file's name (chooseName).
 func (m *helmMapper) name() string {
-	if m.opts.Name != "" {
-		if !ValidName(m.opts.Name) {
-			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
-			return "imported"
+	var candidates []string
+	if m.opts.Name == "" {
+		for _, key := range []string{"project_name", "namespace"} {
+			if s, ok := m.v.str(key); ok {
+				candidates = append(candidates, s.text)
+			}
 		}
-		return m.opts.Name
+		candidates = append(candidates, strings.TrimSuffix(filepath.Base(m.v.file), filepath.Ext(m.v.file)))
 	}
-	for _, key := range []string{"project_name", "namespace"} {
-		if s, ok := m.v.str(key); ok && ValidName(s.text) {
-			return s.text
-		}
+	name, refused := chooseName(m.opts.Name, candidates, nameRefusal{Pos: Pos{File: m.v.file}, Key: "project_name",
+		Message: "neither project_name, namespace nor the file name is a valid environment name (lower-case DNS label): pass --name"})
+	if refused != nil {
+		m.errs = append(m.errs, *refused)
 	}
-	base := strings.TrimSuffix(filepath.Base(m.v.file), filepath.Ext(m.v.file))
-	if ValidName(base) {
-		return base
-	}
-	m.fail(Pos{File: m.v.file}, "project_name", "neither project_name, namespace nor the file name is a valid environment name (lower-case DNS label): pass --name")
-	return "imported"
+	return name
 }
 
 func (m *helmMapper) namespace(name string) string {

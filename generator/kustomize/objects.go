@@ -21,10 +21,6 @@ func secretEnv(name, secret string) M {
 	return M{{"name", name}, {"valueFrom", M{{"secretKeyRef", M{{"name", secret}, {"key", name}}}}}}
 }
 
-func secretEnvKey(name, secret, key string) M {
-	return M{{"name", name}, {"valueFrom", M{{"secretKeyRef", M{{"name", secret}, {"key", key}}}}}}
-}
-
 func configEnv(name string) M {
 	return M{{"name", name}, {"valueFrom", M{{"configMapKeyRef", M{{"name", "couchdb-servers-configmap"}, {"key", name}}}}}}
 }

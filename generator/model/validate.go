@@ -241,7 +241,7 @@ func gitopsProblems(e *Environment) []Problem {
 	case sops != "" && e.Credentials.ExternalSecret != nil:
 		add("credentials.sopsFile", "and credentials.externalSecret both make Secret %s: keep one", e.Credentials.SecretName)
 	case sops == "" && e.Flux.SOPSSecret != "":
-		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see README: SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
+		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see cht-gen docs/kubernetes.md, SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
 	}
 	if e.GitOps != "argocd" && e.ArgoCDDestination() != ArgoCDInCluster {
 		out = append(out, Problem{Env: e.Name, Field: "argocdServer", Warning: true,
