@@ -49,7 +49,7 @@ func TestCLI_BumpLatestOffline(t *testing.T) {
 	if code != 0 || !strings.Contains(string(b), `version: "4.22.0"`) || !strings.Contains(errs, "warning: GitHub's list of CHT releases could not be read") {
 		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
-	code, out, _ = runCLI(t, "bump", "prod", "--latest", "--major", "-e", envs, "-o", deploy, "--output", "json")
+	code, out, _ = runCLI(t, "bump", "prod", "--latest", "--major", "-e", envs, "--out", deploy, "--output", "json")
 	var r bumpJSON
 	decodeJSON(t, out, &r)
 	if code != 0 || len(r.Environments) != 1 || r.Environments[0].To != model.KnownReleases()[0].Version || len(r.Warnings) != 1 {
@@ -76,7 +76,7 @@ func TestCLI_BumpPrintsTheChecklistWithoutGitHub(t *testing.T) {
 	}
 
 	// Within 5.x: no checklist.
-	code, out, _ = runCLI(t, "bump", "uat", "--to", "5.3.1", "-e", envs, "-o", deploy, "--output", "json")
+	code, out, _ = runCLI(t, "bump", "uat", "--to", "5.3.1", "-e", envs, "--out", deploy, "--output", "json")
 	var r bumpJSON
 	decodeJSON(t, out, &r)
 	if code != 0 || r.Checklist == nil || len(r.Checklist) != 0 && !strings.HasPrefix(r.Environments[0].From, "4.") {
@@ -85,7 +85,7 @@ func TestCLI_BumpPrintsTheChecklistWithoutGitHub(t *testing.T) {
 	work2, _ := hostingRepo(t)
 	envs2 := filepath.Join(work2, "environments")
 	setVersions(t, envs2, pinnedVersions)
-	code, out, _ = runCLI(t, "bump", "prod", "--to", "5.3.1", "-e", envs2, "-o", filepath.Join(work2, "deploy"), "--output", "json")
+	code, out, _ = runCLI(t, "bump", "prod", "--to", "5.3.1", "-e", envs2, "--out", filepath.Join(work2, "deploy"), "--output", "json")
 	decodeJSON(t, out, &r)
 	if code != 0 || len(r.Checklist) < 8 || strings.Join(r.Checklist[0].Environments, ",") != "prod" || !strings.Contains(r.Checklist[0].URL, "preparing-for-5") {
 		t.Errorf("prod JSON checklist: exit %d\n%s", code, out)
