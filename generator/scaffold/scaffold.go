@@ -23,8 +23,9 @@ import (
 //go:embed templates
 var templates embed.FS
 
-// CHTVersion is the CHT release the examples run: the newest supported line.
-const CHTVersion = "5.2.0"
+// CHTVersion is the CHT release init's examples run: the newest release
+// cht-gen knows (TestCHTVersion_IsTheNewestKnown keeps them together).
+const CHTVersion = "5.3.1"
 
 // ActionRepo is the GitHub repository of cht-gen's releases and action.
 const ActionRepo = "cht-gen/cht-gen"

@@ -1,6 +1,7 @@
 package scaffold_test
 
 import (
+	"github.com/cht-gen/cht-gen/generator/model"
 	"os"
 	"path/filepath"
 	"slices"
@@ -279,5 +280,13 @@ func TestApply_RefusesLinksOutOfTheRepository(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "config", "envs", "gitops.cue")); err != nil {
 		t.Error(err)
+	}
+}
+
+// init writes new hosts' examples on the newest release cht-gen knows, so a
+// release added to generator/model/releases.txt moves them too.
+func TestCHTVersion_IsTheNewestKnown(t *testing.T) {
+	if want := model.NewestKnownIn(5); scaffold.CHTVersion != want {
+		t.Errorf("scaffold.CHTVersion = %s, the newest known release is %s", scaffold.CHTVersion, want)
 	}
 }
