@@ -104,7 +104,7 @@ func TestOutputJSON_RenderCheckAndDiff(t *testing.T) {
 	}
 	k8s := filepath.Join(envs, "example-k8s.cue")
 	src, _ := os.ReadFile(k8s)
-	os.WriteFile(k8s, []byte(strings.Replace(string(src), `version: "5.2.0"`, `version: "5.1.0"`, 1)), 0o644)
+	os.WriteFile(k8s, []byte(strings.Replace(string(src), `version: "5.3.1"`, `version: "5.3.0"`, 1)), 0o644)
 	code, out, errs := runCLI(t, "diff", "--output", "json", "--stat", "--exit-code", "-e", envs, "--out", deploy)
 	var d diffJSON
 	decodeJSON(t, out, &d)
@@ -123,7 +123,7 @@ func TestOutputJSON_RenderCheckAndDiff(t *testing.T) {
 			continue
 		}
 		for _, i := range u.Images {
-			if i.Object == "Deployment/cht-api" && i.Container == "cht-api" && i.From == "public.ecr.aws/medic/cht-api:5.2.0" && i.To == "public.ecr.aws/medic/cht-api:5.1.0" {
+			if i.Object == "Deployment/cht-api" && i.Container == "cht-api" && i.From == "public.ecr.aws/medic/cht-api:5.3.1" && i.To == "public.ecr.aws/medic/cht-api:5.3.0" {
 				found = true
 			}
 		}
@@ -132,6 +132,6 @@ func TestOutputJSON_RenderCheckAndDiff(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("no cht-api image change 5.2.0 -> 5.1.0: %+v", d.Environments)
+		t.Errorf("no cht-api image change 5.3.1 -> 5.3.0: %+v", d.Environments)
 	}
 }
