@@ -108,10 +108,17 @@ var policy = map[string]rule{
 	"generator": {
 		own: []string{
 			"generator/compose", "generator/files", "generator/gitops",
-			"generator/kustomize", "generator/model", "generator/secrets",
-			"generator/verified",
+			"generator/handover", "generator/kustomize", "generator/model",
+			"generator/secrets", "generator/verified",
 		},
 		never: renderer,
+	},
+	// The steps that move a running instance under the reconciler in
+	// place, as a sh script or data; renders nothing, reads no CUE.
+	"generator/handover": {
+		own:   []string{"generator/model"},
+		ext:   []string{"k8s.io/apimachinery/pkg/api/resource", "k8s.io/apimachinery/pkg/util/validation", "mvdan.cc/sh/v3/syntax"},
+		never: []string{cueMod, goGit, goGitHub, composeGo, kustomizeAPI},
 	},
 	// The record of inputs already checked (user cache, HMAC'd entries):
 	// the standard library only.
@@ -165,7 +172,7 @@ var policy = map[string]rule{
 	"cmd/gen": {
 		own: []string{
 			"cue", "generator", "generator/bump", "generator/diff", "generator/files", "generator/github",
-			"generator/importer", "generator/load", "generator/model", "generator/repo",
+			"generator/handover", "generator/importer", "generator/load", "generator/model", "generator/repo",
 			"generator/scaffold", "generator/secrets", "generator/verified", "internal/redact",
 		},
 		ext: []string{"github.com/spf13/cobra"},

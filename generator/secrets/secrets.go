@@ -114,20 +114,7 @@ func Generate(e *model.Environment, opts Options) ([]byte, error) {
 
 // Namespace is e's Namespace as kustomize builds it from e's overlay.
 func Namespace(e *model.Environment) (*unstructured.Unstructured, error) {
-	plain := *e
-	plain.Credentials.SOPSFile = "" // the user's file is not needed for the namespace
-	set, err := kustomize.RenderShared(e.UpgradeService.Tag, []model.Environment{plain})
-	if err != nil {
-		return nil, err
-	}
-	overlay, err := kustomize.RenderOverlay(&plain, e.SourceFile())
-	if err != nil {
-		return nil, err
-	}
-	if err := set.Merge(overlay); err != nil {
-		return nil, err
-	}
-	docs, err := kustomize.BuildJSON(set, kustomize.OverlayDir(&plain))
+	docs, err := kustomize.BuildEnvironment(e)
 	if err != nil {
 		return nil, err
 	}
