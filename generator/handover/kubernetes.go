@@ -225,7 +225,7 @@ func (k *k8s) claimsBound() (Step, error) {
 			s.line(`[ "$volume" = %s ] || fail claim %s is bound to volume "$volume"';' the environment describes pre-existing volume %s '(couchdb.storage.existing)'`, s.q(c.volume), s.q(c.name), s.q(c.volume))
 		}
 		if !c.anyCls {
-			s.line(`[ "$class" = %s ] || fail claim %s has storage class "[$class]"';' the environment renders' %s '(couchdb.storage.class): the class of a claim cannot change'`, s.q(c.class), s.q(c.name), s.q("["+c.class+"]"))
+			s.line(`[ "$class" = %s ] || fail claim %s has storage class "[$class]"';' the environment renders %s '(couchdb.storage.class): the class of a claim cannot change'`, s.q(c.class), s.q(c.name), s.q("["+c.class+"]"))
 		}
 		s.line(`[ "$size" = %s ] || fail claim %s requests "$size"';' the environment renders %s '(couchdb.storage.size)': set it to "$size"`, s.q(k.size), s.q(c.name), s.q(k.size))
 		s.line(`[ -z "$owner" ] || [ "$owner" = %s ] || fail claim %s belongs to Helm release "$owner", not %s: pass --release "$owner"`, s.q(k.release), s.q(c.name), s.q(k.release))
