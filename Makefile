@@ -65,7 +65,7 @@ bench: ## the CLI timed against helm template on 100 and 1000 environments (READ
 
 # Not part of make test: needs tools that take ~1 h to build once. Skips (exit 0)
 # with the install command when they are absent.
-e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
+e2e: ## first-time flow and Helm handovers (kube-controller-manager, helm) on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
 	@missing=""; \
 	for t in kube-apiserver kubectl source-controller kustomize-controller; do \
 	  [ -x "$(CHT_TOOLS)/$$t" ] || missing="$$missing $$t"; done; \
@@ -77,7 +77,7 @@ e2e: ## first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flu
 	  exit 0; fi; \
 	gen=$$(mktemp -d)/cht-gen; trap 'rm -rf "$$(dirname $$gen)"' EXIT; \
 	CGO_ENABLED=0 $(GO) build -trimpath -o "$$gen" ./cmd/gen && \
-	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -run '^(TestFirstTimeFlow|TestMoveTo5x)_OnAKubeAPIServer$$' ./cmd/gen/ && \
+	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -run '^(TestFirstTimeFlow|TestMoveTo5x|TestHandover)_OnAKubeAPIServer$$' ./cmd/gen/ && \
 	TOOLS="$(CHT_TOOLS)" "$(FLUX_E2E)" "$$gen" "$(CURDIR)"
 
 # Not part of make test: starts etcd + kube-apiserver (~20 s). Skips (exit 0)
