@@ -83,6 +83,13 @@ namespace: cht-trio
 cluster_type: eks
 environment: remote
 cht_image_tag: 5.2.0
+cache_images: true
+upstream_servers:
+  docker_registry: public.ecr.aws/medic
+  builds_url: https://staging.dev.medicmobile.org/_couch/builds_4
+api:
+  service:
+    type: ClusterIP
 couchdb:
   password: S3NTINEL-pw
   secret: S3NTINEL-secret
