@@ -143,8 +143,9 @@ type k8s struct {
 // script collects a step's lines; q quotes a value for sh and keeps the
 // first value that cannot be quoted as the step's error.
 type script struct {
-	b   strings.Builder
-	err error
+	prelude string // the sh functions every step defines: fail and say
+	b       strings.Builder
+	err     error
 }
 
 func (s *script) q(v string) string {
@@ -161,14 +162,23 @@ func (s *script) step(name string, kind Kind, why string) (Step, error) {
 	if s.err != nil {
 		return Step{}, fmt.Errorf("step %s: %w", name, s.err)
 	}
-	return Step{Name: name, Why: why, Kind: kind, Script: s.b.String()}, nil
+	return Step{Name: name, Why: why, Kind: kind, Script: s.prelude + s.b.String()}, nil
+}
+
+// newScript starts a step: fail MESSAGE... stops the script with the
+// message on stderr; say MESSAGE... reports. Both name the environment.
+func (k *k8s) newScript() *script {
+	s := &script{}
+	who := s.q("handover " + k.e.Name + ":")
+	s.prelude = fmt.Sprintf("fail() { echo %s \"$*\" >&2; exit 1; }\nsay() { echo %s \"$*\"; }\n", who, who)
+	return s
 }
 
 // kubectl is "kubectl -n NAMESPACE", quoted in s.
 func (k *k8s) kubectl(s *script) string { return "kubectl -n " + s.q(k.e.Namespace) }
 
 func (k *k8s) context() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	e := k.e
 	s.line(`command -v kubectl >/dev/null || fail 'kubectl not found on PATH'`)
 	s.line(`command -v helm >/dev/null || fail 'helm not found on PATH'`)
@@ -184,7 +194,7 @@ func (k *k8s) context() (Step, error) {
 // idempotent); the claims' and the Secret's Helm annotations tell whether
 // they belong to another release.
 func (k *k8s) helmRelease() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	r, ns := s.q(k.release), s.q(k.e.Namespace)
 	s.line(`if helm status %s -n %s >/dev/null 2>&1; then`, r, ns)
 	s.line(`  say Helm release %s found in namespace %s: it is handed over below`, r, ns)
@@ -195,7 +205,7 @@ func (k *k8s) helmRelease() (Step, error) {
 }
 
 func (k *k8s) claimsBound() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	e, kc := k.e, k.kubectl(s)
 	nodes := fmt.Sprintf("%d CouchDB node(s) (couchdb.nodes)", e.CouchDB.Nodes)
 	// A claim of another node count means another topology: the overlay
@@ -245,7 +255,7 @@ func (k *k8s) hostPathDeployment(s *script, c claim) {
 }
 
 func (k *k8s) volumes() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	kc := k.kubectl(s)
 	for _, c := range k.claims {
 		if c.new {
@@ -272,7 +282,7 @@ func (k *k8s) volumes() (Step, error) {
 }
 
 func (k *k8s) secret() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	e, kc := k.e, k.kubectl(s)
 	name := s.q(e.Credentials.SecretName)
 	s.line(`%s get secret %s >/dev/null 2>&1 || fail Secret %s not found in namespace %s: CHT reads its CouchDB credentials from it '(credentials.secretName)'`, kc, name, name, s.q(e.Namespace))
@@ -323,14 +333,14 @@ func (k *k8s) helmOnly(s *script) {
 }
 
 func (k *k8s) helmOnlyCheck() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	k.helmOnly(s)
 	s.line(`[ -z "$helm_only" ] || say Helm-only objects to remove: $helm_only`)
 	return s.step("helm-only-objects", Check, "What the Helm release made and the overlay does not render (the upgrade service's Deployment, Service, ServiceAccount, Role and RoleBinding on 4.x) would run on unmanaged: Flux and Argo CD prune only what they applied. None of it may be a claim, a volume or a Secret.")
 }
 
 func (k *k8s) retain() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	kc := k.kubectl(s)
 	for _, c := range k.claims {
 		s.line(`pv=$(%s get pvc %s -o jsonpath='{.spec.volumeName}' --ignore-not-found)`, kc, s.q(c.name))
@@ -340,7 +350,7 @@ func (k *k8s) retain() (Step, error) {
 }
 
 func (k *k8s) protect() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	kc := k.kubectl(s)
 	for _, c := range k.claims {
 		s.line(`pv=$(%s get pvc %s -o jsonpath='{.spec.volumeName}' --ignore-not-found)`, kc, s.q(c.name))
@@ -352,7 +362,7 @@ func (k *k8s) protect() (Step, error) {
 }
 
 func (k *k8s) removeHelmOnly() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	k.helmOnly(s)
 	s.line(`[ -z "$helm_only" ] || %s delete --ignore-not-found $helm_only`, k.kubectl(s))
 	return s.step("remove-helm-only", Change, "Removes what the Helm release made that the overlay does not render, while Helm still lists it (a second run finds nothing left). The claims, volumes and the credentials Secret are never among them: the check above stops otherwise.")
@@ -367,7 +377,7 @@ func (k *k8s) upgradeServiceURL() (Step, error) {
 	if k.e.Has(model.CoreHelmChart) {
 		return Step{}, nil // Medic's 5.x chart has no upgrade service
 	}
-	s := &script{}
+	s := k.newScript()
 	kc := k.kubectl(s)
 	s.line(`if %s get deployment cht-api -o jsonpath='{.spec.template.spec.containers[*].env[*].name}' | tr ' ' '\n' | grep -qx UPGRADE_SERVICE_URL; then`, kc)
 	s.line(`  %s set env deployment/cht-api UPGRADE_SERVICE_URL-`, kc)
@@ -376,7 +386,7 @@ func (k *k8s) upgradeServiceURL() (Step, error) {
 }
 
 func (k *k8s) dropHelmOwnership() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	kc, r := k.kubectl(s), s.q(k.release)
 	var objs []string
 	for _, n := range k.keep() {
@@ -392,7 +402,7 @@ func (k *k8s) dropHelmOwnership() (Step, error) {
 }
 
 func (k *k8s) forget() (Step, error) {
-	s := &script{}
+	s := k.newScript()
 	kc, r, ns := k.kubectl(s), s.q(k.release), s.q(k.e.Namespace)
 	sel := s.q("owner=helm,name=" + k.release)
 	s.line(`%s delete secret -l %s --field-selector type=helm.sh/release.v1 --ignore-not-found`, kc, sel)

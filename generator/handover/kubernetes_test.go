@@ -172,6 +172,11 @@ func TestKubernetes_Script(t *testing.T) {
 	if !bytes.HasPrefix(script, []byte("#!/bin/sh\n")) || !bytes.Contains(script, []byte("\nset -eu\n")) {
 		t.Error("no #!/bin/sh and set -eu")
 	}
+	for _, s := range p.Steps { // each step stands alone, for -o json
+		if !strings.HasPrefix(s.Script, "fail() { echo 'handover prod:' \"$*\" >&2; exit 1; }\nsay() {") {
+			t.Errorf("step %s does not define fail and say:\n%s", s.Name, s.Script)
+		}
+	}
 	for _, hostile := range []string{"'/c$(rm -rf /)'", "'/e`x`'", "'/a b'"} {
 		if !bytes.Contains(script, []byte(hostile)) {
 			t.Errorf("host path not quoted as %s", hostile)
@@ -184,7 +189,7 @@ func TestKubernetes_Script(t *testing.T) {
 		} else if seenChange {
 			t.Errorf("check %s comes after a change", s.Name)
 		}
-		if !bytes.Contains(script, []byte("# --- "+string(s.Kind)+": "+s.Name+"\n# "+strings.Fields(s.Why)[0])) {
+		if !bytes.Contains(script, []byte("\n# "+s.Name+" ("+string(s.Kind)+"): "+strings.Fields(s.Why)[0])) {
 			t.Errorf("step %s is not commented with its why", s.Name)
 		}
 		for _, l := range strings.Split(s.Script, "\n") {

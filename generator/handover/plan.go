@@ -25,6 +25,8 @@ type Step struct {
 	Why    string `json:"why"`  // one or two sentences, printed as the step's comment
 	Kind   Kind   `json:"kind"`
 	Script string `json:"script"` // POSIX sh lines; every value from an environment quoted with syntax.Quote
+	// Each Script stands alone (it defines the sh functions it calls), so
+	// a tool running the steps of -o json one by one needs nothing else.
 }
 
 // Plan is the handover of one environment.
@@ -65,23 +67,23 @@ func (p Plan) Script() []byte {
 	b.WriteString("# the script stops at the first difference, naming it, before changing anything.\n")
 	b.WriteString("# Every change is idempotent: running the script again, after a failure or a\n")
 	b.WriteString("# success, does no harm. Read it, then run it: sh handover.sh\n")
-	b.WriteString("set -eu\n\n")
-	fmt.Fprintf(&b, "fail() { echo \"handover %s: $*\" >&2; exit 1; }\n", p.Environment)
-	fmt.Fprintf(&b, "say() { echo \"handover %s: $*\"; }\n", p.Environment)
+	b.WriteString("set -eu\n")
 	for _, kind := range []Kind{Check, Change} {
 		for _, s := range p.Steps {
 			if s.Kind != kind {
 				continue
 			}
-			fmt.Fprintf(&b, "\n# --- %s: %s\n", s.Kind, s.Name)
-			for _, l := range wrap(s.Why, 76) {
+			// "# name (kind): why", the why wrapped on comment lines.
+			lines := wrap(fmt.Sprintf("%s (%s): %s", s.Name, s.Kind, s.Why), 76)
+			b.WriteString("\n")
+			for _, l := range lines {
 				fmt.Fprintf(&b, "# %s\n", l)
 			}
 			b.WriteString(strings.TrimRight(s.Script, "\n"))
 			b.WriteString("\n")
 		}
 	}
-	b.WriteString("\nsay done\n")
+	fmt.Fprintf(&b, "\necho %s\n", mustQuote("handover "+p.Environment+": done"))
 	return b.Bytes()
 }
 
@@ -103,6 +105,15 @@ func wrap(text string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// mustQuote quotes a value already validated (a name).
+func mustQuote(s string) string {
+	q, err := quote(s)
+	if err != nil {
+		return "''"
+	}
+	return q
 }
 
 // quote makes s one POSIX sh word. Values are validated by the model
