@@ -316,8 +316,8 @@ func handoverOne(t *testing.T, tc handoverCase, helm, kubectl string, run func([
 
 // state is what a handover must keep: identity holds the UIDs of the
 // claims, their volumes and the Secret, with the volumes' sources and the
-// Secret's data; versions holds the resourceVersion of every object in
-// the namespace and of the volumes.
+// Secret's data; versions holds what a handover could change in the
+// namespace and on the volumes.
 type state struct {
 	identity, versions string
 	volumes            []string
@@ -335,8 +335,13 @@ func instanceState(t *testing.T, kc func(...string) string, ns string, claims []
 	}
 	id.WriteString(kc("-n", ns, "get", "secret", "cht-couchdb-credentials", "-o", "jsonpath={.metadata.uid} {.data}"))
 	s.identity = id.String()
-	s.versions = kc("-n", ns, "get", "all,pvc,secret,configmap,serviceaccount,role,rolebinding,ingress", "-o",
+	// Controllers keep writing the status of Deployments (and their
+	// ReplicaSets and Pods): what a handover could change there is the
+	// template (generation), labels and Helm's annotations.
+	s.versions = kc("-n", ns, "get", "pvc,secret,configmap,serviceaccount,role,rolebinding,ingress,service", "-o",
 		"jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion} {end}")
+	s.versions += kc("-n", ns, "get", "deployment", "-o",
+		`jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.generation} {.metadata.labels} {.metadata.annotations.meta\.helm\.sh/release-name} {end}`)
 	for _, pv := range s.volumes {
 		s.versions += kc("get", "pv", pv, "-o", "jsonpath={.metadata.name}={.metadata.resourceVersion} ")
 	}
