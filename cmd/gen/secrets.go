@@ -61,6 +61,8 @@ or anywhere else in the Git repository holding the environments.`,
 			}
 			e := &envs[0]
 			switch {
+			case e.Existing && !opts.ReplaceRunning:
+				// secrets.Generate refuses, saying what to keep.
 			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
 				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (README: SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
 			case e.Credentials.ExternalSecret != nil:
