@@ -289,11 +289,6 @@ func handoverOne(t *testing.T, tc handoverCase, helm, kubectl string, run func([
 	if got := kc("-n", ns, "get", "all,pvc,secret,configmap,serviceaccount,role,rolebinding,ingress", "-l", "app.kubernetes.io/managed-by=Helm", "-o", "name"); got != "" {
 		t.Errorf("objects still carry Helm's ownership label:\n%s", got)
 	}
-	if strings.HasPrefix(tc.chart[0], "helm-charts") {
-		if env := kc("-n", ns, "get", "deployment", "cht-api", "-o", "jsonpath={.spec.template.spec.containers[0].env[*].name}"); strings.Contains(env, "UPGRADE_SERVICE_URL") {
-			t.Errorf("API still has UPGRADE_SERVICE_URL: %s", env)
-		}
-	}
 	if o, _ := run(nil, helm, "list", "-n", ns, "-q"); strings.TrimSpace(o) != "" {
 		t.Errorf("helm list still shows %q", o)
 	}

@@ -90,7 +90,7 @@ func Kubernetes(e *model.Environment, o KubernetesOptions) (Plan, error) {
 	k := &k8s{e: e, release: release, size: size.String(), claims: claims(e), overlay: o.Overlay}
 	steps := []func() (Step, error){
 		k.context, k.helmRelease, k.claimsBound, k.volumes, k.secret, k.helmOnlyCheck,
-		k.retain, k.protect, k.removeHelmOnly, k.upgradeServiceURL, k.dropHelmOwnership, k.forget,
+		k.retain, k.protect, k.removeHelmOnly, k.dropHelmOwnership, k.forget,
 	}
 	p := Plan{Environment: e.Name, Target: e.Target}
 	for _, step := range steps {
@@ -366,23 +366,6 @@ func (k *k8s) removeHelmOnly() (Step, error) {
 	k.helmOnly(s)
 	s.line(`[ -z "$helm_only" ] || %s delete --ignore-not-found $helm_only`, k.kubectl(s))
 	return s.step("remove-helm-only", Change, "Removes what the Helm release made that the overlay does not render, while Helm still lists it (a second run finds nothing left). The claims, volumes and the credentials Secret are never among them: the check above stops otherwise.")
-}
-
-func (k *k8s) upgradeServiceURL() (Step, error) {
-	for _, o := range k.overlay {
-		if o.Kind == "Deployment" && o.Name == "upgrade-service" {
-			return Step{}, nil // the overlay keeps the upgrade service
-		}
-	}
-	if k.e.Has(model.CoreHelmChart) {
-		return Step{}, nil // Medic's 5.x chart has no upgrade service
-	}
-	s := k.newScript()
-	kc := k.kubectl(s)
-	s.line(`if %s get deployment cht-api -o jsonpath='{.spec.template.spec.containers[*].env[*].name}' | tr ' ' '\n' | grep -qx UPGRADE_SERVICE_URL; then`, kc)
-	s.line(`  %s set env deployment/cht-api UPGRADE_SERVICE_URL-`, kc)
-	s.line(`fi`)
-	return s.step("api-upgrade-service-url", Change, "cht-chart-4x gives API the address of the upgrade service, which the overlay does not deploy. The reconciler leaves a variable it never set in place (Helm set it), so API would offer upgrades through a service that is gone: it is removed here (API restarts once).")
 }
 
 func (k *k8s) dropHelmOwnership() (Step, error) {
