@@ -35,7 +35,7 @@ func BenchmarkRender(b *testing.B) {
 		}
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := generator.Render(context.Background(), res.Environments, generator.Options{}); err != nil {
+				if _, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{})); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -68,7 +68,7 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			return // refused with a diagnostic: FuzzLoad's property
 		}
-		set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
+		set, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{}))
 		if err != nil {
 			t.Fatalf("validated but does not render: %v\n%s", err, src)
 		}

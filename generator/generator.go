@@ -72,14 +72,40 @@ func (e *RenderError) Error() string {
 
 func (e *RenderError) Unwrap() error { return e.Err }
 
+// Result is one render.
+type Result struct {
+	// Files are the files cht-gen owns, to write under the output folder.
+	Files files.Set
+	// User are the files environments name in the output folder but the
+	// user owns (credentials.sopsFile), read from Options.Output and
+	// checked: the overlays build with them, cht-gen never writes them.
+	User files.Set
+	// InAppUpgrades is non-nil when Medic's upgrade service rewrote a
+	// Compose folder in Options.Output for a newer CHT than its
+	// environment says (*InAppUpgradeError, joined): writing Files would
+	// downgrade it, so render and bump refuse; diff only compares.
+	InAppUpgrades error
+}
+
+// Built is what the reconcilers build: Files with the user's files.
+func (r *Result) Built() files.Set { return WithUserFiles(r.Files, r.User) }
+
 // Render renders envs (as loaded: defaults filled, checked) and checks
 // each result loads. Environments render in parallel; the result does not
 // depend on order. It takes model environments, not what load returns, so
 // that rendering never depends on CUE.
-func Render(ctx context.Context, envs []model.Environment, opts Options) (files.Set, error) {
-	user, err := UserFiles(envs, opts.Output, opts.OutputName)
+func Render(ctx context.Context, envs []model.Environment, opts Options) (*Result, error) {
+	set, user, err := render(ctx, envs, opts)
 	if err != nil {
 		return nil, err
+	}
+	return &Result{Files: set, User: user, InAppUpgrades: InAppUpgrades(envs, opts.Output, opts.OutputName)}, nil
+}
+
+func render(ctx context.Context, envs []model.Environment, opts Options) (files.Set, files.Set, error) {
+	user, err := UserFiles(envs, opts.Output, opts.OutputName)
+	if err != nil {
+		return nil, nil, err
 	}
 	sets := make([]files.Set, len(envs))
 	err = eachParallel(len(envs), func(i int) error {
@@ -95,36 +121,36 @@ func Render(ctx context.Context, envs []model.Environment, opts Options) (files.
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := files.Set{}
 	if hasTarget(envs, model.Kubernetes) {
 		shared, err := kustomize.RenderShared(upgradeServiceTag(envs), envs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := out.Merge(shared); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for i := range envs {
 		if err := out.Merge(sets[i]); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	reconcilers, err := gitops.Render(envs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := out.Merge(reconcilers); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Overlays build against the shared base, so they are checked once
 	// every file is in the set; out is only read from here on.
 	if err := checkBuilds(WithUserFiles(out, user), reconcilers.Dirs(), gitops.ExternalSources(envs), envs, &opts); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, user, nil
 }
 
 // checkBuilds builds every reconciler folder (dirs) and Kubernetes overlay

@@ -50,7 +50,7 @@ func sopsRender(t *testing.T, output fstest.MapFS) (files.Set, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return generator.Render(context.Background(), res.Environments, generator.Options{Output: output, OutputName: "deploy"})
+	return renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{Output: output, OutputName: "deploy"}))
 }
 
 func secretOnly(t *testing.T) string {
@@ -141,7 +141,7 @@ func TestSOPSFile_RenderSaysWhatIsWrong(t *testing.T) {
 	}
 	t.Run("no output directory", func(t *testing.T) {
 		res, _ := load.Load(fstest.MapFS{"a.cue": {Data: []byte(sopsEnvs)}}, "envs")
-		_, err := generator.Render(context.Background(), res.Environments, generator.Options{})
+		_, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{}))
 		if err == nil || !strings.Contains(err.Error(), "no output directory") {
 			t.Errorf("got %v", err)
 		}
@@ -153,7 +153,7 @@ func TestOverlayReadme_GivesTheFirstTimeOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
+	set, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

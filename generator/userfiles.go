@@ -56,7 +56,7 @@ func UserFiles(envs []model.Environment, output fs.FS, outName string) (files.Se
 		b, err := fs.ReadFile(output, p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			fail("%s does not exist: Flux would fail on the overlay. Make it, encrypted, with\n  %s\n(README: SOPS), or remove credentials.sopsFile and flux.sopsSecret", shown, kustomize.SOPSCommand(e, shown))
+			fail("%s does not exist: Flux would fail on the overlay. Make it, encrypted, with\n  %s\n(cht-gen docs/kubernetes.md, SOPS), or remove credentials.sopsFile and flux.sopsSecret", shown, kustomize.SOPSCommand(e, shown))
 		case err != nil:
 			fail("%s: %v", shown, err)
 		default:

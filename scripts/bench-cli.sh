@@ -20,7 +20,8 @@ cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"100 1000"}
 ROUNDS=${ROUNDS:-3}
 HELM=${HELM:-1}
-CHART=${CHART:-../shared/reference/cht/helm-charts/charts/cht-chart-4x}
+# Medic's chart from the verified reference (docs/reference.md; make reference).
+CHART=${CHART:-$(go run ./internal/reference/cmd/reference --print-dir 2>/dev/null)/cht/helm-charts/charts/cht-chart-4x}
 
 [ -x /usr/bin/time ] || { echo "bench-cli: /usr/bin/time (GNU time) is needed: apt-get install time" >&2; exit 1; }
 work=$(mktemp -d)
@@ -30,7 +31,7 @@ make -s build BIN="$work/bin"
 go build -o "$work/bin/synth-envs" ./internal/synth/cmd/synth-envs
 if [ "$HELM" = 1 ]; then
 	if [ ! -f "$CHART/Chart.yaml" ]; then
-		echo "bench-cli: Medic's chart is not at $CHART (../shared/reference beside the repository); skipping helm" >&2
+		echo "bench-cli: Medic's chart is not at $CHART (run make reference); skipping helm" >&2
 		HELM=0
 	else
 		make -s "$PWD/bin/helm" # pinned, from the Go module proxy

@@ -19,7 +19,8 @@
 # Tools: TOOLS (default ~/.cache/cht-tools/bin: kubeconform, kubectl,
 # kube-apiserver, docker-compose), KUSTOMIZE (default bin/kustomize), ETCD
 # (default /usr/bin/etcd), SHARED (default ../shared: tools/start-k8s.sh,
-# tools/k8s-openapi2jsonschema.py, reference/crds/). ESO_CRD: External
+# tools/k8s-openapi2jsonschema.py), CRDS (default: crds/ of the reference,
+# docs/reference.md: make reference or CHT_REFERENCE_DIR). ESO_CRD: External
 # Secrets' CRD file (external-secrets.io_externalsecrets.yaml of a release);
 # unset, a permissive stand-in with the versions External Secrets serves
 # since v0.17.0 (v1 served, v1beta1 not) is installed. KEEP=1 keeps the work
@@ -32,7 +33,8 @@ TOOLS=${TOOLS:-$HOME/.cache/cht-tools/bin}
 SHARED=${SHARED:-$root/../shared}
 KUSTOMIZE=${KUSTOMIZE:-$root/bin/kustomize}
 ETCD=${ETCD:-/usr/bin/etcd}
-CRDS=$SHARED/reference/crds
+# Flux and Argo CD CRDs from the verified reference (docs/reference.md).
+CRDS=${CRDS:-$(cd "$root" && go run ./internal/reference/cmd/reference --print-dir 2>/dev/null)/crds}
 
 missing=""
 for t in "$TOOLS/kubeconform" "$TOOLS/kubectl" "$TOOLS/kube-apiserver" "$TOOLS/docker-compose" "$KUSTOMIZE" "$ETCD" \

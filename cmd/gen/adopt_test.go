@@ -95,10 +95,10 @@ ingress:
 	if !strings.Contains(errs, "prod.yaml:5:3: couchdb.password: credential: not imported") {
 		t.Errorf("credentials not reported:\n%s", errs)
 	}
-	if code, _, errs := runCLI(t, "render", "-e", envs, "-o", deploy); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", envs, "--out", deploy); code != 0 {
 		t.Fatalf("render: %s", errs)
 	}
-	if code, out, errs := runCLI(t, "render", "--check", "-e", envs, "-o", deploy); code != 0 {
+	if code, out, errs := runCLI(t, "render", "--check", "-e", envs, "--out", deploy); code != 0 {
 		t.Fatalf("render --check: %s%s", out, errs)
 	}
 	if bin, err := exec.LookPath("actionlint"); err == nil {

@@ -22,7 +22,7 @@ func githubClient() (*github.Client, error) {
 }
 
 func newReleasesCmd(s *shared) *cobra.Command {
-	var channel string
+	var channel channelFlag
 	var of outputFlag
 	cmd := &cobra.Command{
 		Use:   "releases",
@@ -32,6 +32,10 @@ newest first, with their release notes. The stable channel leaves pre-releases
 out: versions with a pre-release part (5.1.0-beta.1) and releases GitHub marks
 as pre-releases whatever their tag.
 
+When GitHub cannot be read (offline, refused), it lists the releases this
+cht-gen knows instead, with a warning (JSON: "source": "cht-gen"): the same
+list validate accepts versions from (docs/versions.md).
+
 GITHUB_API_URL points at GitHub Enterprise (https://HOST/api/v3); GITHUB_TOKEN
 raises the rate limit (unauthenticated works within 60 requests an hour).`,
 		Example: `  cht-gen releases
@@ -39,40 +43,51 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
   cht-gen releases --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if channel != "stable" && channel != "beta" {
-				return usage(fmt.Sprintf("invalid argument %q for --channel: want stable or beta", channel))
-			}
-			if err := of.check(s, cmd); err != nil {
+			c, err := githubClient()
+			if err != nil {
+				if of.json() {
+					return failJSON(s, err)
+				}
 				return err
 			}
-			c, err := githubClient()
-			if err == nil {
-				var rels []github.Release
-				if rels, err = c.Releases(cmd.Context(), channel == "beta"); err == nil {
-					return printReleases(s, &of, channel, rels)
-				}
-			}
-			if of.json() {
-				return failJSON(s, err)
-			}
-			return err
+			return printReleases(s, &of, channel.value, c.ReleasesOrKnown(cmd.Context(), channel.value == "beta"))
 		},
 	}
-	cmd.Flags().StringVar(&channel, "channel", "stable", "stable or beta (beta includes pre-releases)")
+	channel.register(cmd)
 	of.register(cmd)
 	return cmd
 }
 
-// printReleases prints the list as text or as releasesJSON.
-func printReleases(s *shared, of *outputFlag, channel string, rels []github.Release) error {
+// listingWarnings say that a list is cht-gen's own (GitHub could not be
+// read) or that GitHub lists releases this cht-gen does not know.
+func listingWarnings(l github.Listing) []string {
+	var out []string
+	if l.Offline != nil {
+		out = append(out, fmt.Sprintf("GitHub's list of CHT releases could not be read (%v): using the releases this cht-gen knows, up to %s; a newer release needs a newer cht-gen (docs/versions.md)",
+			l.Offline, model.KnownReleases()[0].Version))
+	}
+	if len(l.Unknown) > 0 {
+		out = append(out, fmt.Sprintf("GitHub lists %s, newer than every release this cht-gen knows: validate refuses it until cht-gen is upgraded, or an environment sets allowUnlistedVersion: true (docs/versions.md)",
+			strings.Join(l.Unknown, ", ")))
+	}
+	return out
+}
+
+// printReleases prints the list as text or as releasesJSON; warnings go
+// to stderr (text) or into the document (JSON).
+func printReleases(s *shared, of *outputFlag, channel string, l github.Listing) error {
+	warnings := listingWarnings(l)
 	if of.json() {
-		r := releasesJSON{OK: true, Channel: channel, Releases: []releaseJSON{}, Errors: []jsonError{}}
-		for _, rel := range rels {
+		r := releasesJSON{OK: true, Channel: channel, Source: l.Source(), Releases: []releaseJSON{}, Warnings: warnings, Errors: []jsonError{}}
+		for _, rel := range l.Releases {
 			r.Releases = append(r.Releases, releaseAsJSON(rel))
 		}
 		return writeJSON(s.stdout, r)
 	}
-	for _, r := range rels {
+	for _, w := range warnings {
+		fmt.Fprintln(s.stderr, "warning: "+w)
+	}
+	for _, r := range l.Releases {
 		pre := ""
 		if r.Prerelease {
 			pre = " (pre-release)"
@@ -93,7 +108,7 @@ type pushFlags struct {
 
 func (f *pushFlags) register(cmd *cobra.Command) {
 	f.envFlags.register(cmd)
-	cmd.Flags().StringVarP(&f.out, "out", "o", "deploy", "rendered output directory")
+	registerOut(cmd, &f.out, "rendered output directory")
 	cmd.Flags().BoolVar(&f.push, "push", false, "commit on a branch of a temporary clone of the base branch, push it and open or update the pull request")
 	cmd.Flags().StringVar(&f.remote, "remote", "origin", "Git remote to push to (with --push)")
 	cmd.Flags().StringVar(&f.base, "base", "", "base branch of the pull request (default: the remote's default branch)")
@@ -131,9 +146,6 @@ type bumpOut struct {
 }
 
 func newBumpOut(s *shared, of *outputFlag, push bool) (*bumpOut, error) {
-	if err := of.check(s, nil); err != nil {
-		return nil, err
-	}
 	if !of.json() {
 		return &bumpOut{s: s}, nil
 	}
@@ -153,6 +165,32 @@ func (b *bumpOut) current(e *model.Environment, text string) {
 	b.json.Current = append(b.json.Current, currentJSON{Name: e.Name, Version: e.Version})
 }
 
+// printChecklist prints Medic's 4.x -> 5.x checklist of a local bump (a
+// pushed one puts it in the pull request): the advice needs no GitHub.
+func printChecklist(s *shared, items []bump.ChecklistItem) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(s.stdout, "\nMoving to CHT 5.x: before merging, from Medic's %s\n", bump.Preparing5)
+	for _, it := range items {
+		scope := ""
+		if it.Partial {
+			scope = "(" + strings.Join(it.Environments, ", ") + ") "
+		}
+		fmt.Fprintf(s.stdout, "- [ ] %s%s\n      %s\n", scope, it.Text, it.URL)
+	}
+}
+
+// warn reports something the run goes on despite: stderr in text, the
+// document's warnings in JSON.
+func (b *bumpOut) warn(text string) {
+	if b.json == nil {
+		fmt.Fprintln(b.s.stderr, "warning: "+text)
+		return
+	}
+	b.json.Warnings = append(b.json.Warnings, text)
+}
+
 // applied adds the environments a local run edited to the JSON document.
 func (b *bumpOut) applied(res *bump.Result) {
 	for _, t := range res.Proposal.Targets {
@@ -167,6 +205,9 @@ func (b *bumpOut) applied(res *bump.Result) {
 			}
 		}
 		b.json.Environments = append(b.json.Environments, e)
+	}
+	for _, it := range bump.MajorChecklist(res.Proposal.Targets) {
+		b.json.Checklist = append(b.json.Checklist, checklistJSON{Environments: it.Environments, Text: it.Text, URL: it.URL})
 	}
 }
 
@@ -196,9 +237,11 @@ func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, 
 	s := out.s
 	// Edits, renders, the temporary clone and the push: a signal waits
 	// for them (ctx, cancelled by it, cuts network retries short).
-	writing.Lock()
-	res, err := newBumper(gh).Run(ctx, plan, o)
-	writing.Unlock()
+	var res *bump.Result
+	err := whileWriting(func() (err error) {
+		res, err = newBumper(gh).Run(ctx, plan, o)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -214,6 +257,7 @@ func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, 
 	}
 	switch {
 	case !o.Push:
+		printChecklist(s, bump.MajorChecklist(res.Proposal.Targets))
 		fmt.Fprintf(s.stderr, "edited %s and re-rendered %s: review with git diff, then commit\n", o.EnvDir, o.OutDir)
 	case res.Skipped != nil:
 		fmt.Fprintf(s.stdout, "skipped %s: pull request #%d %s proposing it into %s was closed without merging; pass --reopen to propose it again\n",
@@ -228,24 +272,15 @@ func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, 
 	return nil
 }
 
-// lookup finds name among the environments of the tree being changed.
-func lookup(envs []model.Environment, name string) (*model.Environment, error) {
-	for i := range envs {
-		if envs[i].Name == name {
-			return &envs[i], nil
-		}
-	}
-	return nil, fmt.Errorf("no environment %q on the branch being changed", name)
-}
-
 func newBumpCmd(s *shared) *cobra.Command {
 	var f pushFlags
 	var of outputFlag
 	var to string
 	var latest, all bool
 	cmd := &cobra.Command{
-		Use:   "bump [ENV...] (--to VERSION | --latest [--major])",
-		Short: "Move environments to another CHT version, as a pull request with --push",
+		Use:               "bump [ENV...] (--to VERSION | --latest [--major])",
+		ValidArgsFunction: completeEnvironments(0),
+		Short:             "Move environments to another CHT version, as a pull request with --push",
 		Long: `bump sets each environment's version in its CUE file (only that literal
 changes; comments and formatting stay), re-renders, and prints what changes per
 environment, naming objects, services and containers that appear or go (e.g.
@@ -332,9 +367,12 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 	}
 	if latest {
 		// One listing with pre-releases serves every channel: the
-		// policy refuses pre-releases to stable environments.
-		if releases, err = gh.Releases(ctx, true); err != nil {
-			return err
+		// policy refuses pre-releases to stable environments. Offline,
+		// the releases this cht-gen knows (a --push fails later anyway).
+		l := gh.ReleasesOrKnown(ctx, true)
+		releases = l.Releases
+		for _, w := range listingWarnings(l) {
+			out.warn(w)
 		}
 	}
 	names := make([]string, len(envs))
@@ -342,27 +380,7 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 		names[i] = e.Name
 	}
 	plan := func(names []string) bump.Plan {
-		return func(envs []model.Environment) (bump.Proposal, error) {
-			var p bump.Proposal
-			var errs []error
-			for _, n := range names {
-				e, err := lookup(envs, n)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				t, ok, err := target(e, to, latest, releases, pol)
-				switch {
-				case err != nil:
-					errs = append(errs, refuse(e, err))
-				case !ok:
-					out.current(e, fmt.Sprintf("%s: already at %s, nothing to do", e.Name, e.Version))
-				default:
-					p.Targets = append(p.Targets, t)
-				}
-			}
-			return p, errors.Join(errs...)
-		}
+		return bump.PlanVersions(names, to, latest, releases, pol, out.current)
 	}
 	o := f.options(out.s)
 	if !all {
@@ -373,8 +391,8 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 	var errs []error
 	for _, n := range names {
 		err := runBump(ctx, out, plan([]string{n}), o, gh)
-		if err != nil && !strings.HasPrefix(err.Error(), n+":") && !strings.HasPrefix(err.Error(), n+" ") {
-			err = fmt.Errorf("%s: %w", n, err) // policy errors name it already
+		if err != nil && !bump.NamesEnv(err, n) {
+			err = fmt.Errorf("%s: %w", n, err)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -383,34 +401,13 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 	return errors.Join(errs...)
 }
 
-// target decides e's next version: to, or the latest release it may take.
-func target(e *model.Environment, to string, latest bool, releases []github.Release, pol bump.Policy) (bump.Target, bool, error) {
-	t := bump.Target{Env: e.Name, From: e.Version, Platform: e.Target, Suspended: e.SuspendedNote()}
-	if latest {
-		rel, ok, err := pol.Latest(e, releases)
-		if err != nil || !ok {
-			return t, false, err
-		}
-		t.To, t.NotesURL = rel.Version, rel.URL
-		return t, true, nil
-	}
-	v, err := model.ParseVersion(to)
-	if err != nil {
-		return t, false, fmt.Errorf("--to %s: %w", to, err)
-	}
-	t.To = v.String()
-	if t.To == e.Version {
-		return t, false, nil
-	}
-	return t, true, pol.Check(e, t.To)
-}
-
 func newPromoteCmd(s *shared) *cobra.Command {
 	var f pushFlags
 	var of outputFlag
 	cmd := &cobra.Command{
-		Use:   "promote FROM TO",
-		Short: "Set TO's CHT version to FROM's (e.g. staging -> prod), as a pull request with --push",
+		Use:               "promote FROM TO",
+		ValidArgsFunction: completeEnvironments(2),
+		Short:             "Set TO's CHT version to FROM's (e.g. staging -> prod), as a pull request with --push",
 		Long: `promote is bump with the version taken from another environment: after a
 release has run on staging, promote staging prod opens the pull request that
 moves prod to the same version, with the same policy checks, diff summary and
@@ -450,30 +447,7 @@ func runPromote(ctx context.Context, out *bumpOut, f *pushFlags, args []string) 
 	if err != nil {
 		return err
 	}
-	plan := func(envs []model.Environment) (bump.Proposal, error) {
-		from, errFrom := lookup(envs, args[0])
-		to, errTo := lookup(envs, args[1])
-		if err := errors.Join(errFrom, errTo); err != nil {
-			return bump.Proposal{}, err
-		}
-		if bump.CrossesMajor(to.Version, from.Version) && !f.major {
-			return bump.Proposal{}, refuse(to, fmt.Errorf("%s runs %s and %s %s: promoting crosses a major line; pass --major to propose it", from.Name, from.Version, to.Name, to.Version))
-		}
-		t, ok, err := target(to, from.Version, false, nil, pol)
-		if err != nil {
-			return bump.Proposal{}, refuse(to, err)
-		}
-		if !ok {
-			out.current(to, fmt.Sprintf("%s: already at %s like %s, nothing to do", to.Name, to.Version, from.Name))
-			return bump.Proposal{}, nil
-		}
-		return bump.Proposal{
-			Targets: []bump.Target{t},
-			Topic:   fmt.Sprintf("promote-%s-to-%s-%s", from.Name, to.Name, t.To),
-			Title:   fmt.Sprintf("Promote CHT %s from %s to %s", t.To, from.Name, to.Name),
-			Intro:   fmt.Sprintf("Promotes **%s** to the version **%s** runs.", to.Name, from.Name),
-		}, nil
-	}
+	plan := bump.PlanPromote(args[0], args[1], f.major, pol, out.current)
 	var gh *github.Client
 	if f.push {
 		if gh, err = githubClient(); err != nil {

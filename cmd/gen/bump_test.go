@@ -58,7 +58,7 @@ func remoteSetup(t *testing.T) (work, bare string) {
 	t.Helper()
 	work, commit := hostingRepo(t)
 	setVersions(t, filepath.Join(work, "environments"), pinnedVersions)
-	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy")); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy")); code != 0 {
 		t.Fatalf("render: %s", errs)
 	}
 	if r, _ := git.PlainOpen(work); r != nil {
@@ -111,11 +111,11 @@ func fileAt(t *testing.T, bare, branch, path string) (string, *object.Commit) {
 func TestCLI_BumpOpensThenUpdatesAPullRequest(t *testing.T) {
 	work, bare := remoteSetup(t)
 	gh := fakegithub.New(t, testToken)
-	gh.Releases = []fakegithub.Release{{Tag: "4.23.0-beta.1", Prerelease: true}, {Tag: "4.22.0"}, {Tag: "4.21.1"}}
+	gh.Releases = []fakegithub.Release{{Tag: "4.22.0-beta.1", Prerelease: true}, {Tag: "4.22.0"}, {Tag: "4.21.1"}}
 	t.Setenv("GITHUB_API_URL", gh.URL)
 	t.Setenv("GITHUB_TOKEN", testToken)
 	cli := func(args ...string) (int, string, string) {
-		code, out, errs := runCLI(t, append(args, "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy"))...)
+		code, out, errs := runCLI(t, append(args, "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy"))...)
 		if strings.Contains(out+errs, testToken) {
 			t.Errorf("token printed:\n%s%s", out, errs)
 		}
@@ -198,7 +198,7 @@ func TestCLI_BumpRefusesWithReasons(t *testing.T) {
 		{[]string{"bump", "prod", "--to", "4.20.0"}, "older than its current 4.21.1"},
 		{[]string{"bump", "prod", "--to", "6.0.0"}, "6.x release"},
 		{[]string{"bump", "prod", "--to", "3.17.0"}, "3.x release"},
-		{[]string{"bump", "prod", "--to", "4.23.0-beta.1"}, `follows the stable channel`},
+		{[]string{"bump", "prod", "--to", "4.22.0-beta.1"}, `follows the stable channel`},
 		{[]string{"bump", "prod", "--to", "4.22"}, "--to 4.22"},
 		{[]string{"bump", "nope", "--to", "4.22.0"}, `no environment "nope"`},
 		{[]string{"bump", "prod"}, "exactly one of --to VERSION or --latest"},
@@ -206,7 +206,7 @@ func TestCLI_BumpRefusesWithReasons(t *testing.T) {
 		{[]string{"promote", "prod", "staging"}, "older than its current 4.22.0"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, _, errs := runCLI(t, append(tc.args, "-e", envs, "-o", filepath.Join(work, "deploy"))...)
+			code, _, errs := runCLI(t, append(tc.args, "-e", envs, "--out", filepath.Join(work, "deploy"))...)
 			if code == 0 || !strings.Contains(errs, tc.want) {
 				t.Errorf("exit %d, want an error about %q:\n%s", code, tc.want, errs)
 			}
@@ -231,7 +231,7 @@ func TestCLI_BumpUpgradePathFromTheSchema(t *testing.T) {
 	// Medic: 4.0-4.4 must reach 4.5 or later before 5.x; within 4.x any step.
 	at43()
 	snap := snapshot(t, work)
-	code, _, errs := runCLI(t, "bump", "dev", "--to", "5.2.0", "-e", envs, "-o", deploy)
+	code, _, errs := runCLI(t, "bump", "dev", "--to", "5.2.0", "-e", envs, "--out", deploy)
 	if code == 0 || !strings.Contains(errs, "4.3.0 -> 5.2.0 is not a supported upgrade: CHT 4.0 to 4.4 must be upgraded to 4.5 or later before 5.x") ||
 		!strings.Contains(errs, "preparing-for-5") {
 		t.Errorf("4.3.0 -> 5.2.0: exit %d: %s", code, errs)
@@ -239,58 +239,58 @@ func TestCLI_BumpUpgradePathFromTheSchema(t *testing.T) {
 	if snapshot(t, work) != snap {
 		t.Error("a refused bump changed the work tree")
 	}
-	if code, _, errs := runCLI(t, "bump", "dev", "--to", "4.22.0", "-e", envs, "-o", deploy); code != 0 || devVersion() != "4.22.0" {
+	if code, _, errs := runCLI(t, "bump", "dev", "--to", "4.22.0", "-e", envs, "--out", deploy); code != 0 || devVersion() != "4.22.0" {
 		t.Errorf("4.3.0 -> 4.22.0 refused: exit %d: %s", code, errs)
 	}
 
 	gh := fakegithub.New(t, "")
-	gh.Releases = []fakegithub.Release{{Tag: "5.2.0"}, {Tag: "5.0.0"}, {Tag: "4.22.1", Prerelease: true}, {Tag: "4.22.0"}, {Tag: "4.6.0"}, {Tag: "4.5.2"}, {Tag: "4.4.0"}}
+	gh.Releases = []fakegithub.Release{{Tag: "5.2.0"}, {Tag: "5.0.0"}, {Tag: "4.22.0", Prerelease: true}, {Tag: "4.21.1"}, {Tag: "4.6.0"}, {Tag: "4.5.2"}, {Tag: "4.4.0"}}
 	t.Setenv("GITHUB_API_URL", gh.URL)
 	t.Setenv("GITHUB_TOKEN", "")
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		// dev follows "beta": 4.22.1, a plain tag GitHub marks as a
-		// pre-release, is allowed to it; 5.x only with --major, and from
-		// 4.3 not at all.
-		{[]string{"--latest"}, "4.22.1"},
-		{[]string{"--latest", "--major"}, "4.22.1"},
+		// dev follows "beta": 4.22.0, a plain tag GitHub marks as a
+		// pre-release here, is allowed to it; 5.x only with --major, and
+		// from 4.3 not at all.
+		{[]string{"--latest"}, "4.22.0"},
+		{[]string{"--latest", "--major"}, "4.22.0"},
 	} {
 		at43()
-		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "-o", deploy}, tc.args...)...)
+		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "--out", deploy}, tc.args...)...)
 		if code != 0 || devVersion() != tc.want {
 			t.Errorf("%v from 4.3.0: exit %d, at %s, want %s\n%s%s", tc.args, code, devVersion(), tc.want, out, errs)
 		}
 	}
-	setVersions(t, envs, map[string]string{"dev": "4.22.0"})
 	for _, tc := range []struct {
 		args []string
 		want string
-	}{{[]string{"--latest"}, "4.22.1"}, {[]string{"--latest", "--major"}, "5.2.0"}} {
-		setVersions(t, envs, map[string]string{"dev": "4.22.0"})
-		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "-o", deploy}, tc.args...)...)
+	}{{[]string{"--latest"}, "4.22.0"}, {[]string{"--latest", "--major"}, "5.2.0"}} {
+		setVersions(t, envs, map[string]string{"dev": "4.21.1"})
+		code, out, errs := runCLI(t, append([]string{"bump", "dev", "-e", envs, "--out", deploy}, tc.args...)...)
 		if code != 0 || devVersion() != tc.want {
-			t.Errorf("%v from 4.22.0: exit %d, at %s, want %s\n%s%s", tc.args, code, devVersion(), tc.want, out, errs)
+			t.Errorf("%v from 4.21.1: exit %d, at %s, want %s\n%s%s", tc.args, code, devVersion(), tc.want, out, errs)
 		}
 	}
 }
 
-// TestCLI_BumpLatestSkipsReleasesGitHubMarksPreRelease: 4.22.1 is a plain
-// tag with prerelease: true; prod follows stable.
+// TestCLI_BumpLatestSkipsReleasesGitHubMarksPreRelease: 4.22.0 is a plain
+// tag with prerelease: true (here); prod follows stable.
 func TestCLI_BumpLatestSkipsReleasesGitHubMarksPreRelease(t *testing.T) {
 	work, _ := remoteSetup(t)
 	gh := fakegithub.New(t, "")
-	gh.Releases = []fakegithub.Release{{Tag: "4.22.1", Prerelease: true}, {Tag: "4.22.0"}, {Tag: "4.21.1"}}
+	gh.Releases = []fakegithub.Release{{Tag: "4.22.0", Prerelease: true}, {Tag: "4.21.1"}, {Tag: "4.21.0"}}
 	t.Setenv("GITHUB_API_URL", gh.URL)
 	t.Setenv("GITHUB_TOKEN", "")
-	code, out, errs := runCLI(t, "bump", "prod", "--latest", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy"))
+	setVersions(t, filepath.Join(work, "environments"), map[string]string{"prod": "4.21.0"})
+	code, out, errs := runCLI(t, "bump", "prod", "--latest", "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy"))
 	b, _ := os.ReadFile(filepath.Join(work, "environments", "cluster.cue"))
-	if code != 0 || !strings.Contains(string(b), `version: "4.22.0"`) || strings.Contains(string(b), "4.22.1") {
+	if code != 0 || !strings.Contains(string(b), "environments: prod: _eks & {\n\tversion: \"4.21.1\"") {
 		t.Errorf("exit %d\n%s%s\n%s", code, out, errs, b)
 	}
 	code, out, _ = runCLI(t, "releases")
-	if code != 0 || strings.Contains(out, "4.22.1") || !strings.Contains(out, "4.22.0") {
+	if code != 0 || strings.Contains(out, "4.22.0") || !strings.Contains(out, "4.21.1") {
 		t.Errorf("releases lists a pre-release on stable: exit %d\n%s", code, out)
 	}
 }
@@ -370,7 +370,7 @@ func originBranches(t *testing.T, bare string) []string {
 
 func pushEnv(t *testing.T, tok string) *fakegithub.Server {
 	gh := fakegithub.New(t, testToken)
-	gh.Releases = []fakegithub.Release{{Tag: "5.2.0"}, {Tag: "4.22.1"}, {Tag: "4.22.0"}, {Tag: "4.21.1"}}
+	gh.Releases = []fakegithub.Release{{Tag: "5.2.0"}, {Tag: "4.22.0"}, {Tag: "4.21.1"}}
 	t.Setenv("GITHUB_API_URL", gh.URL)
 	t.Setenv("GITHUB_TOKEN", tok)
 	return gh
@@ -378,7 +378,7 @@ func pushEnv(t *testing.T, tok string) *fakegithub.Server {
 
 func pushCLI(t *testing.T, work string) func(args ...string) (int, string, string) {
 	return func(args ...string) (int, string, string) {
-		args = append(args, "--push", "--repo", "moh/cht-hosting", "-e", filepath.Join(work, "environments"), "-o", filepath.Join(work, "deploy"))
+		args = append(args, "--push", "--repo", "moh/cht-hosting", "-e", filepath.Join(work, "environments"), "--out", filepath.Join(work, "deploy"))
 		code, out, errs := runCLI(t, args...)
 		if strings.Contains(out+errs, testToken) {
 			t.Errorf("token printed:\n%s%s", out, errs)
@@ -395,8 +395,9 @@ func TestCLI_BumpChecksTheBaseBranch(t *testing.T) {
 	gh := pushEnv(t, testToken)
 	cli := pushCLI(t, work)
 
-	code, _, errs := cli("bump", "prod", "--to", "4.21.3")
-	if code == 0 || !strings.Contains(errs, "4.21.3 is older than its current 4.22.0") {
+	// 4.21.1 is prod's version locally (nothing to do there) and older than origin's.
+	code, _, errs := cli("bump", "prod", "--to", "4.21.1")
+	if code == 0 || !strings.Contains(errs, "4.21.1 is older than its current 4.22.0") {
 		t.Errorf("downgrade against origin not refused: exit %d: %s", code, errs)
 	}
 	code, _, errs = cli("bump", "dev", "--to", "5.2.0")
@@ -406,11 +407,11 @@ func TestCLI_BumpChecksTheBaseBranch(t *testing.T) {
 	if b := originBranches(t, bare); strings.Join(b, ",") != "main" || len(gh.PRs) != 0 {
 		t.Fatalf("a refused bump left branches %v, PRs %d", b, len(gh.PRs))
 	}
-	code, out, errs := cli("bump", "prod", "--to", "4.22.1")
+	code, out, errs := cli("bump", "prod", "--to", "5.0.0")
 	if code != 0 || len(gh.PRs) != 1 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	if body := gh.PRs[0].Body; !strings.Contains(body, "**prod**: CHT 4.22.0 → 4.22.1") || !strings.Contains(body, "image 4.22.0 -> 4.22.1") {
+	if body := gh.PRs[0].Body; !strings.Contains(body, "**prod**: CHT 4.22.0 → 5.0.0") || !strings.Contains(body, "image 4.22.0 -> 5.0.0") {
 		t.Errorf("body does not describe origin's version:\n%s", body)
 	}
 	code, out, _ = cli("bump", "prod", "--to", "4.22.0")
@@ -491,8 +492,8 @@ func TestCLI_BumpLeavesAClosedPullRequestClosed(t *testing.T) {
 		t.Error("the skipped run pushed")
 	}
 	// Another version is another proposal.
-	if code, out, _ := cli("bump", "prod", "--to", "4.22.1"); code != 0 || !strings.Contains(out, "opened pull request #2 ") {
-		t.Errorf("4.22.1: exit %d\n%s", code, out)
+	if code, out, _ := cli("bump", "prod", "--to", "5.0.0"); code != 0 || !strings.Contains(out, "opened pull request #2 ") {
+		t.Errorf("5.0.0: exit %d\n%s", code, out)
 	}
 	code, out, errs = cli("bump", "prod", "--to", "4.22.0", "--reopen")
 	if code != 0 || !strings.Contains(out, "opened pull request #3 ") || gh.PRs[2].Head != "cht-gen/main/bump-prod-4.22.0" {
@@ -544,14 +545,14 @@ func TestCLI_PromoteAcrossAMajorNeedsMajor(t *testing.T) {
 	envs := filepath.Join(work, "environments")
 	setVersions(t, envs, map[string]string{"staging": "5.2.0"})
 	snap := snapshot(t, work)
-	code, _, errs := runCLI(t, "promote", "staging", "prod", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	code, _, errs := runCLI(t, "promote", "staging", "prod", "-e", envs, "--out", filepath.Join(work, "deploy"))
 	if code == 0 || !strings.Contains(errs, "staging runs 5.2.0 and prod 4.21.1: promoting crosses a major line; pass --major") {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 	if snapshot(t, work) != snap {
 		t.Error("a refused promote changed the work tree")
 	}
-	code, out, errs := runCLI(t, "promote", "staging", "prod", "--major", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	code, out, errs := runCLI(t, "promote", "staging", "prod", "--major", "-e", envs, "--out", filepath.Join(work, "deploy"))
 	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
 	if code != 0 || strings.Count(string(b), `version: "5.2.0"`) != 2 {
 		t.Errorf("--major: exit %d\n%s%s\n%s", code, out, errs, b)
@@ -563,12 +564,13 @@ func TestCLI_PromoteAcrossAMajorNeedsMajor(t *testing.T) {
 func TestCLI_BumpAllReportsEveryRefusal(t *testing.T) {
 	work, _ := remoteSetup(t)
 	envs := filepath.Join(work, "environments")
-	code, out, errs := runCLI(t, "bump", "--all", "--to", "4.21.3", "-e", envs, "-o", filepath.Join(work, "deploy"))
+	setVersions(t, envs, map[string]string{"prod": "4.21.0"})
+	code, out, errs := runCLI(t, "bump", "--all", "--to", "4.21.1", "-e", envs, "--out", filepath.Join(work, "deploy"))
 	b, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
-	if code == 0 || !strings.Contains(string(b), `version: "4.21.3"`) || strings.Contains(errs, "staging: staging:") {
+	if code == 0 || !strings.Contains(string(b), `version: "4.21.1"`) || strings.Contains(errs, "staging: staging:") {
 		t.Errorf("exit %d, prod not bumped\n%s%s", code, out, errs)
 	}
-	for _, want := range []string{"staging: 4.21.3 is older than its current 4.22.0", "uat: 4.21.3 is older", "dev: 4.21.3 is older"} {
+	for _, want := range []string{"staging: 4.21.1 is older than its current 4.22.0", "uat: 4.21.1 is older", "dev: 4.21.1 is older"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
@@ -584,7 +586,7 @@ func TestCLI_BumpRefusedByTheOutputChangesNothing(t *testing.T) {
 	os.RemoveAll(overlay)
 	os.WriteFile(overlay, []byte("mine"), 0o644)
 	before, _ := os.ReadFile(filepath.Join(envs, "cluster.cue"))
-	code, _, errs := runCLI(t, "bump", "prod", "--to", "4.22.0", "-e", envs, "-o", out)
+	code, _, errs := runCLI(t, "bump", "prod", "--to", "4.22.0", "-e", envs, "--out", out)
 	if code != 1 || !strings.Contains(errs, "is a file where cht-gen needs a folder") {
 		t.Errorf("exit %d, want 1 naming the file:\n%s", code, errs)
 	}
@@ -623,7 +625,7 @@ func TestCLI_BumpKeepsAReviewersCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	// main moves on: the next run's tree differs, so it would push.
-	originCommit(t, bare, "main", map[string]string{"dev": "4.22.1"})
+	originCommit(t, bare, "main", map[string]string{"dev": "5.0.0"})
 
 	code, out, errs := cli("bump", "prod", "--to", "4.22.0")
 	if code != 1 || !strings.Contains(errs, branch+" on origin has commits cht-gen did not make ("+theirs.String()[:12]+` "Note the window" by Ana <ana@moh.example>)`) {

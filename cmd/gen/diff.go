@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/diff"
+	"github.com/cht-gen/cht-gen/generator/repo"
 )
 
 func newDiffCmd(s *shared) *cobra.Command {
@@ -35,52 +40,86 @@ Secrets never appear: the output holds none.`,
   cht-gen diff --stat --exit-code`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(s, cmd); err != nil {
-				return err
-			}
-			if of.json() {
-				return diffAsJSON(cmd, s, &ef, out, base, stat, exitCode)
-			}
-			ctx := cmd.Context()
-			if err := ef.checkOut(out); err != nil {
-				return err
-			}
-			res, _, err := ef.load(nil)
-			if err != nil {
-				return err
-			}
-			changes, err := diffChanges(ctx, res, out, base)
-			if err != nil {
-				return err
-			}
-			differ := false
-			for _, c := range changes {
-				fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
-				differ = differ || c.Diff != ""
-			}
-			for i := range res.Environments {
-				if note := res.Environments[i].SuspendedNote(); note != "" {
-					fmt.Fprintf(s.stdout, "%s: %s\n", res.Environments[i].Name, note)
-				}
-			}
-			if !stat {
-				for _, c := range changes {
-					if c.Diff != "" {
-						fmt.Fprintf(s.stdout, "\n%s", c.Diff)
-					}
-				}
-			}
-			if exitCode && differ {
-				return exitError{1}
-			}
-			return nil
+			r, err := diffOutput(cmd.Context(), &ef, out, base, stat)
+			return printDiff(s, &of, r, err, exitCode)
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, inside a Git work tree")
+	registerOut(cmd, &out, "rendered output directory, inside a Git work tree")
 	cmd.Flags().StringVar(&base, "base", "HEAD", "Git revision to compare with (branch, tag, commit, HEAD~1, origin/main)")
 	cmd.Flags().BoolVar(&stat, "stat", false, "print only the summary lines")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything differs")
 	of.register(cmd)
 	return cmd
+}
+
+// diffOutput renders the environments and compares what they build with
+// the output committed at base: one result, printed as text or JSON.
+func diffOutput(ctx context.Context, ef *envFlags, out, base string, stat bool) (*diffJSON, error) {
+	if err := ef.checkOut(out); err != nil {
+		return nil, err
+	}
+	res, _, err := ef.load(nil)
+	if err != nil {
+		return nil, err
+	}
+	committed, err := repo.ReadCommitted(out, base)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := withOutput(out, generator.Options{}, func(o generator.Options) ([]diff.Change, error) {
+		return generator.Diff(ctx, res.Environments, o, committed, base)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Suspended: []suspendedJSON{}, Errors: []jsonError{}}
+	for i := range res.Environments {
+		if note := res.Environments[i].SuspendedNote(); note != "" {
+			r.Suspended = append(r.Suspended, suspendedJSON{Name: res.Environments[i].Name, Note: note})
+		}
+	}
+	for _, c := range changes {
+		u := diffUnitJSON{Name: c.Name, Summary: c.Summary, Changed: c.Changed, Added: c.Added, Removed: c.Removed, Images: []imageChange{}}
+		for _, i := range c.Images {
+			u.Images = append(u.Images, imageChange(i))
+		}
+		if !stat {
+			u.Diff = c.Diff
+		}
+		r.Differ = r.Differ || c.Diff != ""
+		r.Environments = append(r.Environments, u)
+	}
+	return r, nil
+}
+
+// printDiff prints diff's result (or its error) as text or JSON; with
+// --exit-code it exits 1 when anything differs.
+func printDiff(s *shared, of *outputFlag, r *diffJSON, err error, exitCode bool) error {
+	switch {
+	case err != nil && of.json():
+		return failJSON(s, err)
+	case err != nil:
+		return err
+	case of.json():
+		if err := writeJSON(s.stdout, r); err != nil {
+			return err
+		}
+	default:
+		for _, u := range r.Environments {
+			fmt.Fprintf(s.stdout, "%s: %s\n", u.Name, u.Summary)
+		}
+		for _, n := range r.Suspended {
+			fmt.Fprintf(s.stdout, "%s: %s\n", n.Name, n.Note)
+		}
+		for _, u := range r.Environments {
+			if u.Diff != "" {
+				fmt.Fprintf(s.stdout, "\n%s", u.Diff)
+			}
+		}
+	}
+	if exitCode && r.Differ {
+		return exitError{1}
+	}
+	return nil
 }

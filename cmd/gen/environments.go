@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,8 +25,8 @@ func (f *envFlags) register(cmd *cobra.Command) {
 
 // checkOut refuses an output directory that is a file or overlaps the
 // environments directory: rendered YAML would mix with the files cht-gen
-// reads, and the swap that replaces the output as a whole would carry the
-// environments with it.
+// reads, and render would prune the environment files it once rendered
+// over.
 func (f *envFlags) checkOut(out string) error {
 	if info, err := os.Stat(out); err == nil && !info.IsDir() {
 		return fmt.Errorf("--out %s exists and is not a directory: name a directory (cht-gen creates it)", out)
@@ -44,7 +46,7 @@ func (f *envFlags) checkOut(out string) error {
 	case within(o, env):
 		return fmt.Errorf("--out %s is inside the environments directory %s: %s", out, f.dir, fix)
 	case within(env, o):
-		return fmt.Errorf("the environments directory %s is inside --out %s, which render replaces as a whole: %s", f.dir, out, fix)
+		return fmt.Errorf("the environments directory %s is inside --out %s, where render owns and removes files: %s", f.dir, out, fix)
 	}
 	return nil
 }
@@ -76,6 +78,9 @@ func within(p, dir string) bool {
 // load reads the environments directory; names, when given, must exist.
 func (f *envFlags) load(names []string) (*load.Result, []model.Environment, error) {
 	info, err := os.Stat(f.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("environments directory %s: no such file or directory: run cht-gen at the root of a hosting repository, name the folder with --environments DIR, or make a repository with cht-gen init", f.dir)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("environments directory %s: %w", f.dir, err)
 	}

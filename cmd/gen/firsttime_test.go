@@ -77,7 +77,7 @@ func k8sObjects(t *testing.T, stream []byte) []k8sObject {
 // labels the overlay gives its objects.
 func TestSecrets_PrintsTheOverlaysNamespaceFirst(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "deploy")
-	if code, _, errs := runCLI(t, "render", "-e", "../../environments", "-o", out); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", "../../environments", "--out", out); code != 0 {
 		t.Fatal(errs)
 	}
 	set := renderedTree(t, out)
@@ -232,7 +232,7 @@ func tail(b []byte, n int) string {
 func TestFirstTimeFlow_OnAKubeAPIServer(t *testing.T) {
 	kc := kubectlOnAFreshAPIServer(t)
 	out := filepath.Join(t.TempDir(), "deploy")
-	if code, _, errs := runCLI(t, "render", "-e", "../../environments", "-o", out); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", "../../environments", "--out", out); code != 0 {
 		t.Fatal(errs)
 	}
 	set := renderedTree(t, out)
@@ -307,13 +307,13 @@ func TestMoveTo5x_OnAKubeAPIServer(t *testing.T) {
 			t.Fatalf("%s: server-side apply: %v\n%s", env, err, o)
 		}
 	}
-	if code, _, errs := runCLI(t, "render", "-e", envs, "-o", out); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", envs, "--out", out); code != 0 {
 		t.Fatal(errs)
 	}
 	apply("prod")
 	apply("staging")
 	for _, step := range []struct{ env, to string }{{"prod", "5.2.0"}, {"staging", "5.0.0"}, {"staging", "5.1.0"}} {
-		if code, _, errs := runCLI(t, "bump", step.env, "--to", step.to, "-e", envs, "-o", out); code != 0 {
+		if code, _, errs := runCLI(t, "bump", step.env, "--to", step.to, "-e", envs, "--out", out); code != 0 {
 			t.Fatalf("bump %s --to %s: %s", step.env, step.to, errs)
 		}
 		apply(step.env)

@@ -40,7 +40,7 @@ func hostingRepo(t *testing.T) (dir string, commit func(msg string)) {
 			t.Fatal(err)
 		}
 	}
-	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(dir, "environments"), "-o", filepath.Join(dir, "deploy")); code != 0 {
+	if code, _, errs := runCLI(t, "render", "-e", filepath.Join(dir, "environments"), "--out", filepath.Join(dir, "deploy")); code != 0 {
 		t.Fatalf("render: %s", errs)
 	}
 	commit("render examples")
@@ -51,7 +51,7 @@ func TestCLI_CheckAndDiffOnAGitRepository(t *testing.T) {
 	dir, commit := hostingRepo(t)
 	envs, out := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
 	cli := func(args ...string) (int, string, string) {
-		return runCLI(t, append(args, "-e", envs, "-o", out)...)
+		return runCLI(t, append(args, "-e", envs, "--out", out)...)
 	}
 
 	code, stdout, errs := cli("diff", "--exit-code")
@@ -115,7 +115,7 @@ func TestCLI_CheckAndDiffOnAGitRepository(t *testing.T) {
 
 func TestCLI_DiffOutsideGit(t *testing.T) {
 	dir := t.TempDir()
-	code, _, errs := runCLI(t, "diff", "-e", "../../environments", "-o", filepath.Join(dir, "deploy"))
+	code, _, errs := runCLI(t, "diff", "-e", "../../environments", "--out", filepath.Join(dir, "deploy"))
 	if code != 1 || !strings.Contains(errs, "not in a Git repository") {
 		t.Errorf("exit %d: %s", code, errs)
 	}

@@ -34,8 +34,13 @@ never prune them, removes what Helm made that the overlay does not render
 forget the release without deleting anything. The credentials Secret is
 kept as it is. The reconciler then adopts every object in place.
 
+Compose (a VM run from Medic's files, docker on the VM): run the script on
+the VM from the root of the hosting repository's checkout; it checks the
+project, data folders, volumes and the VM's .env, then starts the rendered
+folder in place (docs/adopt-compose.md).
+
 Every step is idempotent: run the script again after a failure or a
-success. docs/adopt-kubernetes.md is the whole procedure.`,
+success. docs/adopt-kubernetes.md is the whole Kubernetes procedure.`,
 		Example: `  cht-gen handover prod > handover-prod.sh && less handover-prod.sh && sh handover-prod.sh
   cht-gen handover prod --release cht-prod-2024
   cht-gen handover prod -o json`,
@@ -66,5 +71,8 @@ success. docs/adopt-kubernetes.md is the whole procedure.`,
 	ef.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text (the sh script) or json (the steps as data)")
 	cmd.Flags().StringVar(&opts.Kubernetes.Release, "release", "", "Kubernetes: the Helm release running the instance (default: the environment's name)")
+	// Compose (generator/handover.ComposeOptions, h-vm's side).
+	cmd.Flags().StringVar(&opts.Compose.Out, "out", "deploy", "Compose: render's output folder, relative to the root of the VM's checkout, where the script runs")
+	cmd.Flags().StringVar(&opts.Compose.EnvFile, "env-file", "", "Compose: the VM's .env, read by docker compose, never written (default: <composePath>/.env, else Medic's upgrade-service/.env)")
 	return cmd
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -113,9 +115,10 @@ unless --force (which names what it replaces).`,
 
 func newImportComposeCmd(s *shared) *cobra.Command {
 	var (
-		ef    envFlags
-		opts  importer.ComposeOptions
-		force bool
+		ef                        envFlags
+		names, hosts, composePath []string
+		gitops                    string
+		force                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "compose DIR...",
@@ -133,19 +136,36 @@ ports, log settings, the compose project name, network, and the other
 file:line: key: what it did. COUCHDB_PASSWORD, COUCHDB_SECRET and
 COUCHDB_UUID are never read into the file: keep the VM's .env.
 
+Copy the folder with its .env files: without them, or without
+CHT_COMPOSE_PATH (or --compose-path), where the data is on the VM cannot
+be known and nothing is written. composePath is always the VM's path,
+never the path of the copy imported.
+
+VMs built from Medic's guide share the project name cht and the host
+test-nginx.dev.medicmobile.org: name each folder with --name NAME=DIR and
+give its host with --host NAME=HOST (with one folder, --name NAME and
+--host HOST). The environments keep each VM's project (cht), so the
+rendered files replace its containers instead of starting a second set.
+
 Files are validated with the rest of the environments directory before
 anything is written; existing files are never replaced unless --force.`,
 		Example: `  scp -r vm1:/home/ubuntu/cht ./vm1 && cht-gen import compose ./vm1
-  cht-gen import compose --name district-a /srv/cht`,
+  cht-gen import compose --name district-a --host a.example.org ./vm1
+  cht-gen import compose --name a=./vm1 --name b=./vm2 --host a=a.example.org --host b=b.example.org ./vm1 ./vm2`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Name != "" && len(args) > 1 {
-				return usage("--name names one environment: give one folder")
+			perDir, err := composeFolderOptions(args, names, hosts, composePath)
+			if err != nil {
+				return err
+			}
+			for i := range perDir {
+				perDir[i].GitOps = gitops
 			}
 			newFiles := map[string]*importer.EnvFile{}
+			from := map[string]string{}
 			var failed importer.Errors
-			for _, dir := range args {
-				env, notes, err := importer.FromCompose(dir, opts)
+			for i, dir := range args {
+				env, notes, err := importer.FromCompose(dir, perDir[i])
 				for _, n := range notes {
 					fmt.Fprintln(s.stderr, n.String())
 				}
@@ -160,9 +180,10 @@ anything is written; existing files are never replaced unless --force.`,
 				name := env.Name + ".cue"
 				if newFiles[name] != nil {
 					failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "name",
-						Message: fmt.Sprintf("environment %s comes from another folder too: give each its own name", env.Name)})
+						Message: fmt.Sprintf("environment %s comes from %s too (VMs built from Medic's guide share the project cht): name each folder, --name NAME=%s", env.Name, from[name], dir)})
 					continue
 				}
+				from[name] = dir
 				newFiles[name] = &importer.EnvFile{Envs: []*importer.Env{env}, Header: []string{
 					"Imported from a Compose folder by `cht-gen import compose`. Edit freely.",
 				}}
@@ -173,9 +194,65 @@ anything is written; existing files are never replaced unless --force.`,
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVar(&opts.Name, "name", "", "environment name (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
+	cmd.Flags().StringArrayVar(&names, "name", nil, "environment name: NAME with one folder, or NAME=DIR, once per folder (default: CHT_COMPOSE_PROJECT_NAME, else the folder name)")
+	cmd.Flags().StringArrayVar(&hosts, "host", nil, "host name (COMMON_NAME): HOST with one folder, or NAME=HOST for the folder named NAME by --name (default: the .env's COMMON_NAME)")
+	cmd.Flags().StringArrayVar(&composePath, "compose-path", nil, "the compose folder's absolute path on the VM when its .env has no CHT_COMPOSE_PATH: PATH with one folder, or NAME=PATH")
+	cmd.Flags().StringVar(&gitops, "gitops", "", "doco-cd: an agent on the VM deploys it from Git (default: the fleet's gitops.compose)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing <name>.cue files")
 	return cmd
+}
+
+// composeFolderOptions gives each folder of args its options from the
+// --name, --host and --compose-path values: plain with one folder, else
+// NAME=DIR (--name) and NAME=VALUE (--host, --compose-path, NAME given
+// by --name). Every problem is a usage error.
+func composeFolderOptions(args, names, hosts, paths []string) ([]importer.ComposeOptions, error) {
+	opts := make([]importer.ComposeOptions, len(args))
+	byName := map[string]int{}
+	for _, n := range names {
+		name, dir, paired := strings.Cut(n, "=")
+		switch {
+		case !paired && len(args) == 1 && len(names) == 1:
+			opts[0].Name = name
+			byName[name] = 0
+			continue
+		case !paired:
+			return nil, usage(fmt.Sprintf("--name %q: with several folders, name each as --name NAME=DIR", n))
+		}
+		i := slices.IndexFunc(args, func(a string) bool { return filepath.Clean(a) == filepath.Clean(dir) })
+		switch {
+		case i < 0:
+			return nil, usage(fmt.Sprintf("--name %s: %s is not one of the folders given (%s)", n, dir, strings.Join(args, ", ")))
+		case opts[i].Name != "":
+			return nil, usage(fmt.Sprintf("--name %s: %s is already named %s", n, dir, opts[i].Name))
+		}
+		if _, dup := byName[name]; dup {
+			return nil, usage(fmt.Sprintf("--name %s: %s names another folder too", n, name))
+		}
+		opts[i].Name, byName[name] = name, i
+	}
+	set := func(flag string, values []string, field func(*importer.ComposeOptions) *string) error {
+		for _, val := range values {
+			name, v, paired := strings.Cut(val, "=")
+			if !paired && len(args) == 1 && len(values) == 1 {
+				*field(&opts[0]) = val
+				continue
+			}
+			i, ok := byName[name]
+			if !paired || !ok {
+				return usage(fmt.Sprintf("--%s %q: with several folders give NAME=VALUE, NAME one given by --name NAME=DIR", flag, val))
+			}
+			*field(&opts[i]) = v
+		}
+		return nil
+	}
+	if err := set("host", hosts, func(o *importer.ComposeOptions) *string { return &o.Host }); err != nil {
+		return nil, err
+	}
+	if err := set("compose-path", paths, func(o *importer.ComposeOptions) *string { return &o.ComposePath }); err != nil {
+		return nil, err
+	}
+	return opts, nil
 }
 
 // writeImported writes the imported environment files, all or none, when
@@ -191,7 +268,11 @@ func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile,
 		}
 	}
 	if len(failed) == 0 {
-		written, err := importer.WriteFiles(dir, newFiles, force)
+		var written []*importer.Written
+		err := whileWriting(func() (err error) {
+			written, err = importer.WriteFiles(dir, newFiles, force)
+			return err
+		})
 		if err == nil {
 			for _, w := range written {
 				if len(w.Replaced) > 0 {

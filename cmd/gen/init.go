@@ -70,56 +70,20 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 			if err := checkInitRoot(dir); err != nil {
 				return err
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			if opts.RepoURL == "" {
-				u, err := scaffold.OriginURL(dir)
-				if err != nil {
-					return err
-				}
-				opts.RepoURL = u
-			}
-			if opts.Branch == "" {
-				opts.Branch = scaffold.CurrentBranch(dir)
-			}
-			if opts.Version == "" {
-				opts.Version = strings.TrimPrefix(version, "v")
-				if opts.Version == "dev" || strings.Contains(opts.Version, "dirty") {
-					return fmt.Errorf("this cht-gen is a development build (%s): the workflows install a release, pass --release-version (and --release-sha256 when offline)", version)
-				}
-			}
-			if opts.SHA256 == "" {
-				sum, err := scaffold.ReleaseChecksum(cmd.Context(), releasesURL, opts.Version)
-				if err != nil {
-					return fmt.Errorf("the checksum of cht-gen %s's archive: %w (offline: pass --release-sha256)", opts.Version, err)
-				}
-				opts.SHA256 = sum
-			}
-			own, err := scaffold.HasOwnEnvironments(dir)
+			prepared, err := scaffold.PlanInit(cmd.Context(), scaffold.InitOptions{Options: opts, Dir: dir,
+				BinaryVersion: version, ReleasesURL: releasesURL, Force: force,
+				Later: []string{filepath.Join("deploy", repo.LockName)}})
 			if err != nil {
 				return err
 			}
-			opts.NoExamples = own
-			if own {
+			if prepared.OwnEnvironments {
 				fmt.Fprintln(s.stderr, "environments/ has environments of its own: no examples written")
 			}
-			files, err := scaffold.Files(opts)
-			if err != nil {
+			var plan *scaffold.Plan
+			err = whileWriting(func() (err error) {
+				plan, err = prepared.Apply()
 				return err
-			}
-			missingIgnores, err := scaffold.MissingIgnores(dir)
-			if err != nil {
-				return err
-			}
-			// deploy/ is rendered after the scaffold is written: check it
-			// first, so that a refusal writes nothing.
-			if err := scaffold.Inside(dir, filepath.Join(dir, "deploy", repo.LockName)); err != nil {
-				return err
-			}
-			writing.Lock()
-			plan, err := scaffold.Apply(dir, files, force)
-			writing.Unlock()
+			})
 			if err != nil {
 				return err
 			}
@@ -132,10 +96,10 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 			for _, p := range plan.Kept {
 				fmt.Fprintf(s.stderr, "kept %s: it exists (cht-gen writes it only when absent)\n", filepath.Join(dir, p))
 			}
-			if len(missingIgnores) > 0 {
-				fmt.Fprintf(s.stderr, "%s lets Git commit files that must stay out of it (credentials in .env files, cht-gen's lock file): add these lines to it: %s\n", filepath.Join(dir, ".gitignore"), strings.Join(missingIgnores, " "))
+			if len(prepared.MissingIgnores) > 0 {
+				fmt.Fprintf(s.stderr, "%s lets Git commit files that must stay out of it (credentials in .env files, cht-gen's lock file): add these lines to it: %s\n", filepath.Join(dir, ".gitignore"), strings.Join(prepared.MissingIgnores, " "))
 			}
-			if opts.RepoURL == "" {
+			if prepared.Options.RepoURL == "" {
 				fmt.Fprintf(s.stderr, "no origin remote: set repoURL in %s (or `git remote add origin URL` and cht-gen init --force), then cht-gen render\n", filepath.Join(dir, "environments", "gitops.cue"))
 				return exitError{1}
 			}
@@ -147,6 +111,7 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 	cmd.Flags().StringVar(&opts.Version, "release-version", "", "cht-gen release the workflows install (default: this binary's version)")
 	cmd.Flags().StringVar(&opts.SHA256, "release-sha256", "", "SHA-256 of that release's linux amd64 archive (default: read from the release's checksum file)")
 	cmd.Flags().StringVar(&releasesURL, "releases-url", scaffold.DefaultReleasesURL, "where release assets are served (<url>/v<version>/<asset>), for mirrors")
+	cmd.Flags().StringVar(&opts.ComposeGitOps, "compose-gitops", "none", "what deploys Compose VMs: none (git pull and docker compose up by hand) or doco-cd (an agent per VM; gitops.compose)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing files that differ (listed); README.md, .gitignore and the examples are kept all the same")
 	return cmd
 }
@@ -164,15 +129,15 @@ func initRender(cmd *cobra.Command, s *shared, dir string) error {
 		return err
 	}
 	out := filepath.Join(dir, "deploy")
-	set, err := renderInto(cmd.Context(), res, out, generator.Options{})
+	r, err := renderFor(cmd.Context(), res.Environments, out, generator.Options{})
 	if err != nil {
 		return err
 	}
-	changes, err := writeOutput(cmd.Context(), s, out, set)
+	changes, err := writeOutput(cmd.Context(), s, out, r)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(set), len(changes))
+	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(r.Files), len(changes))
 	return nil
 }
 

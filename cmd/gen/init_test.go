@@ -82,7 +82,7 @@ func TestInit_FreshRepositoryWorksOnFirstPush(t *testing.T) {
 	if code, _, errs := runCLI(t, "validate", "-e", envs); code != 0 {
 		t.Fatalf("validate: %s", errs)
 	}
-	if code, out, errs := runCLI(t, "render", "--check", "-e", envs, "-o", deploy); code != 0 {
+	if code, out, errs := runCLI(t, "render", "--check", "-e", envs, "--out", deploy); code != 0 {
 		t.Fatalf("render --check after init: %s%s", out, errs)
 	}
 	if bin, err := exec.LookPath("actionlint"); err == nil {

@@ -13,15 +13,6 @@ import (
 	"syscall"
 )
 
-// writing is held while cht-gen changes files (render's write, bump's
-// edits): a signal that arrives then waits for it to end, so the output is
-// the previous render or the new one, whole. (A kill -9 cannot wait: the
-// writer's journal lets the next run finish or undo it.) Outside it
-// nothing is half done, and a signal ends cht-gen at once, even in the
-// middle of a CUE evaluation or a kustomize build that cannot be
-// interrupted.
-var writing sync.Mutex
-
 func main() {
 	tuneGC()
 	stopProfile := startProfile(os.Getenv("CHT_GEN_CPUPROFILE"))
@@ -60,7 +51,7 @@ func tuneGC() {
 	}
 }
 
-// startProfile writes a CPU profile to path (README, Performance) when set.
+// startProfile writes a CPU profile to path (docs/performance.md) when set.
 func startProfile(path string) (stop func()) {
 	if path == "" {
 		return func() {}

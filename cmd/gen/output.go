@@ -3,39 +3,16 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"path"
-	"path/filepath"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/bump"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
-	"github.com/cht-gen/cht-gen/generator/repo"
-	"github.com/cht-gen/cht-gen/generator/verified"
 	"github.com/cht-gen/cht-gen/internal/redact"
 )
-
-// outputFlag is --output text|json, for the commands other tools read
-// (README: "Output for machines" documents the shapes).
-type outputFlag struct{ format string }
-
-func (o *outputFlag) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.format, "output", "text", "text, or json for other tools (shape: README, Output for machines)")
-}
-
-func (o *outputFlag) json() bool { return o.format == "json" }
-
-func (o *outputFlag) check(s *shared, cmd *cobra.Command) error {
-	if o.format != "text" && o.format != "json" {
-		return usage(fmt.Sprintf("--output %q: want text or json", o.format))
-	}
-	return nil
-}
 
 // jsonError is one problem: where (when known), the field path and what.
 type jsonError struct {
@@ -86,9 +63,9 @@ func errorsOf(err error) []jsonError {
 		}
 		return out
 	}
-	var rf *refusal
+	var rf *bump.RefusalError
 	if errors.As(err, &rf) {
-		return []jsonError{{File: rf.source.File, Line: rf.source.Line, Column: rf.source.Col, Path: "environments." + rf.env + ".version", Message: rf.err.Error()}}
+		return []jsonError{{File: rf.Source.File, Line: rf.Source.Line, Column: rf.Source.Col, Path: "environments." + rf.Env + ".version", Message: rf.Err.Error()}}
 	}
 	var ue *generator.UserFileError
 	if errors.As(err, &ue) {
@@ -218,87 +195,14 @@ type imageChange struct {
 	To        string `json:"to"`
 }
 
-// renderCheckJSON is `render --check --output json`: the same checks,
-// every result as one JSON document on stdout.
-func renderCheckJSON(cmd *cobra.Command, s *shared, ef *envFlags, out string) error {
-	if err := ef.checkOut(out); err != nil {
-		return failJSON(s, err)
-	}
-	record := verified.Open() // as render --check does
-	res, _, err := ef.load(nil)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	set, err := renderInto(cmd.Context(), res, out, generator.Options{Verified: record})
-	if err != nil {
-		return failJSON(s, err)
-	}
-	if err := inAppUpgrades(res, out); err != nil {
-		return failJSON(s, err)
-	}
-	changes, err := repo.Diff(out, set)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	r := checkJSON{OK: len(changes) == 0, Out: out, Files: len(set), Changes: []fileChange{}, Errors: []jsonError{}}
-	for _, c := range changes {
-		r.Changes = append(r.Changes, fileChange{Path: path.Join(filepath.ToSlash(out), c.Path), Kind: c.Kind})
-	}
-	if err := writeJSON(s.stdout, r); err != nil {
-		return err
-	}
-	if !r.OK {
-		return exitError{1}
-	}
-	return nil
-}
-
-// diffAsJSON is `diff --output json`.
-func diffAsJSON(cmd *cobra.Command, s *shared, ef *envFlags, out, base string, stat, exitCode bool) error {
-	ctx := cmd.Context()
-	if err := ef.checkOut(out); err != nil {
-		return failJSON(s, err)
-	}
-	res, _, err := ef.load(nil)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	changes, err := diffChanges(ctx, res, out, base)
-	if err != nil {
-		return failJSON(s, err)
-	}
-	r := diffJSON{OK: true, Base: base, Environments: []diffUnitJSON{}, Suspended: []suspendedJSON{}, Errors: []jsonError{}}
-	for i := range res.Environments {
-		if note := res.Environments[i].SuspendedNote(); note != "" {
-			r.Suspended = append(r.Suspended, suspendedJSON{Name: res.Environments[i].Name, Note: note})
-		}
-	}
-	for _, c := range changes {
-		u := diffUnitJSON{Name: c.Name, Summary: c.Summary, Changed: c.Changed, Added: c.Added, Removed: c.Removed, Images: []imageChange{}}
-		for _, i := range c.Images {
-			u.Images = append(u.Images, imageChange(i))
-		}
-		if !stat {
-			u.Diff = c.Diff
-		}
-		r.Differ = r.Differ || c.Diff != ""
-		r.Environments = append(r.Environments, u)
-	}
-	if err := writeJSON(s.stdout, r); err != nil {
-		return err
-	}
-	if exitCode && r.Differ {
-		return exitError{1}
-	}
-	return nil
-}
-
 // releasesJSON is releases' --output json: the list in the order printed
 // (newest first).
 type releasesJSON struct {
 	OK       bool          `json:"ok"`
 	Channel  string        `json:"channel"`
+	Source   string        `json:"source"` // github, or cht-gen: the list built in (GitHub could not be read)
 	Releases []releaseJSON `json:"releases"`
+	Warnings []string      `json:"warnings,omitempty"`
 	Errors   []jsonError   `json:"errors"`
 }
 
@@ -327,7 +231,11 @@ type bumpJSON struct {
 	OK           bool          `json:"ok"`
 	Environments []bumpEnvJSON `json:"environments"` // edited and re-rendered
 	Current      []currentJSON `json:"current"`      // already at the version: nothing done
-	Errors       []jsonError   `json:"errors"`       // refusals and failures: nothing changed for them
+	Warnings     []string      `json:"warnings,omitempty"`
+	// Medic's 4.x -> 5.x checklist when an environment crosses to 5.x
+	// (empty otherwise): what to do before merging.
+	Checklist []checklistJSON `json:"checklist"`
+	Errors    []jsonError     `json:"errors"` // refusals and failures: nothing changed for them
 }
 
 type bumpEnvJSON struct {
@@ -343,25 +251,14 @@ type bumpEnvJSON struct {
 	Images   []imageChange `json:"images"`
 }
 
+// checklistJSON is one item of Medic's 4.x -> 5.x checklist.
+type checklistJSON struct {
+	Environments []string `json:"environments"` // the environments it concerns
+	Text         string   `json:"text"`
+	URL          string   `json:"url"` // the section of Medic's page that says it
+}
+
 type currentJSON struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
-}
-
-// refusal is a bump the version policy refuses for one environment: the
-// JSON error names the environment's file and line and its version field.
-type refusal struct {
-	env    string
-	source model.Position
-	err    error
-}
-
-func (r *refusal) Error() string { return r.err.Error() }
-func (r *refusal) Unwrap() error { return r.err }
-
-func refuse(e *model.Environment, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &refusal{env: e.Name, source: e.Source, err: err}
 }

@@ -48,7 +48,7 @@ func TestOutputJSON_Bump(t *testing.T) {
 	work, _ := hostingRepo(t)
 	envs, deploy := filepath.Join(work, "environments"), filepath.Join(work, "deploy")
 	cli := func(args ...string) (int, string, string) {
-		code, out, errs := runCLI(t, append(args, "-e", envs, "-o", deploy)...)
+		code, out, errs := runCLI(t, append(args, "-e", envs, "--out", deploy)...)
 		if out != "" && !json.Valid([]byte(out)) {
 			t.Errorf("stdout is not one JSON document:\n%s", out)
 		}

@@ -73,7 +73,7 @@ func TestOutputJSON_RenderCheckAndDiff(t *testing.T) {
 		t.Fatalf("init: %s%s", out, errs)
 	}
 	envs, deploy := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
-	code, out, _ := runCLI(t, "render", "--check", "--output", "json", "-e", envs, "-o", deploy)
+	code, out, _ := runCLI(t, "render", "--check", "--output", "json", "-e", envs, "--out", deploy)
 	var check checkJSON
 	decodeJSON(t, out, &check)
 	if code != 0 || !check.OK || check.Files == 0 || len(check.Changes) != 0 {
@@ -81,15 +81,15 @@ func TestOutputJSON_RenderCheckAndDiff(t *testing.T) {
 	}
 	stale := filepath.Join(deploy, "compose/example-vm/cht-core.yml")
 	os.WriteFile(stale, []byte("edited\n"), 0o644)
-	code, out, _ = runCLI(t, "render", "--check", "--output", "json", "-e", envs, "-o", deploy)
+	code, out, _ = runCLI(t, "render", "--check", "--output", "json", "-e", envs, "--out", deploy)
 	decodeJSON(t, out, &check)
 	if code != 1 || check.OK || len(check.Changes) != 1 || check.Changes[0].Kind != "stale" || check.Changes[0].Path != filepath.ToSlash(stale) {
 		t.Fatalf("stale: exit %d %+v", code, check)
 	}
-	if code, _, errs := runCLI(t, "render", "--output", "json", "-e", envs, "-o", deploy); code != 2 || !strings.Contains(errs, "--check") {
+	if code, _, errs := runCLI(t, "render", "--output", "json", "-e", envs, "--out", deploy); code != 2 || !strings.Contains(errs, "--check") {
 		t.Errorf("render --output json without --check: exit %d %s", code, errs)
 	}
-	runCLI(t, "render", "-e", envs, "-o", deploy)
+	runCLI(t, "render", "-e", envs, "--out", deploy)
 
 	r, err := git.PlainOpen(dir)
 	if err != nil {
@@ -105,7 +105,7 @@ func TestOutputJSON_RenderCheckAndDiff(t *testing.T) {
 	k8s := filepath.Join(envs, "example-k8s.cue")
 	src, _ := os.ReadFile(k8s)
 	os.WriteFile(k8s, []byte(strings.Replace(string(src), `version: "5.2.0"`, `version: "5.1.0"`, 1)), 0o644)
-	code, out, errs := runCLI(t, "diff", "--output", "json", "--stat", "--exit-code", "-e", envs, "-o", deploy)
+	code, out, errs := runCLI(t, "diff", "--output", "json", "--stat", "--exit-code", "-e", envs, "--out", deploy)
 	var d diffJSON
 	decodeJSON(t, out, &d)
 	if code != 1 || !d.OK || !d.Differ || d.Base != "HEAD" {

@@ -18,8 +18,9 @@ func newSecretsCmd(s *shared) *cobra.Command {
 	var out, renderOut string
 	var opts secrets.Options
 	cmd := &cobra.Command{
-		Use:   "secrets ENV",
-		Short: "Generate fresh CouchDB credentials for an environment",
+		Use:               "secrets ENV",
+		ValidArgsFunction: completeEnvironments(1),
+		Short:             "Generate fresh CouchDB credentials for an environment",
 		Long: `secrets prints new, strong, URL-safe CouchDB credentials for ENV: a .env
 body for Compose environments; for Kubernetes ones, the environment's
 Namespace exactly as its overlay renders it (labels and annotations), then
@@ -64,7 +65,7 @@ or anywhere else in the Git repository holding the environments.`,
 			case e.Existing && !opts.ReplaceRunning:
 				// secrets.Generate refuses, saying what to keep.
 			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
-				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (README: SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
+				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (cht-gen docs/kubernetes.md, SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
 			case e.Credentials.ExternalSecret != nil:
 				fmt.Fprintf(s.stderr, "note: %s renders an ExternalSecret that fills Secret %s from %s; put these values in the store (key %s), or the operator overwrites what you apply\n", e.Name, e.Credentials.SecretName, e.Credentials.ExternalSecret.StoreName, e.Credentials.ExternalSecret.RemoteKey)
 			}
@@ -91,21 +92,7 @@ or anywhere else in the Git repository holding the environments.`,
 			if root, in := inRepository(out, ef.dir); in {
 				return fmt.Errorf("--out %s is inside the Git repository %s, which holds the environments: one git add -A would commit the credentials; keep them outside the repository, e.g. ~/cht-secrets/%s.env", out, root, args[0])
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("--out %s: folder %s does not exist: create it first (mode 0700)", out, filepath.Dir(out))
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := f.Write(body); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := whileWriting(func() error { return writeNew(out, body) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.stderr, "wrote %s (mode 0600)\n", out)
@@ -113,7 +100,7 @@ or anywhere else in the Git repository holding the environments.`,
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
 	cmd.Flags().BoolVar(&opts.SecretOnly, "secret-only", false, "Kubernetes: print only the Secret, without the Namespace (to encrypt with SOPS)")
 	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	cmd.Flags().BoolVar(&opts.ReplaceRunning, "replace-running-credentials", false, "print new credentials for an environment that runs already (existing: true): they replace a running CouchDB's credentials")
@@ -134,4 +121,30 @@ func inRepository(out, envDir string) (root string, in bool) {
 	}
 	o, err := realPath(out)
 	return root, err == nil && within(o, root)
+}
+
+// writeNew creates out with mode 0600 and writes body, never over an
+// existing file: credentials are never overwritten.
+func writeNew(out string, body []byte) error {
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--out %s: folder %s does not exist: create it first (mode 0700)", out, filepath.Dir(out))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out) // a partial credentials file would be mistaken for a good one
+	}
+	return err
 }

@@ -28,7 +28,7 @@ func TestNoSecretReachesOutput(t *testing.T) {
 	} {
 		args = append(args, "-e", envs)
 		if args[0] != "validate" {
-			args = append(args, "-o", out)
+			args = append(args, "--out", out)
 		}
 		code, o, e := runCLI(t, args...)
 		if code == 2 {

@@ -24,7 +24,9 @@ func encryptLikeSOPS(manifest string) string {
 func TestCLI_SOPSFileIsTheUsers(t *testing.T) {
 	dir, commit := hostingRepo(t)
 	envs, out := filepath.Join(dir, "environments"), filepath.Join(dir, "deploy")
-	cli := func(args ...string) (int, string, string) { return runCLI(t, append(args, "-e", envs, "-o", out)...) }
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(t, append(args, "-e", envs, "--out", out)...)
+	}
 	cue := filepath.Join(envs, "cluster.cue")
 	src, _ := os.ReadFile(cue)
 	const hint = `// credentials: sopsFile: "secrets/prod.enc.yaml"`
@@ -124,7 +126,7 @@ func TestCLI_DiffSaysAnEnvironmentIsSuspended(t *testing.T) {
 	host:    "uat.cht.example.org"`, `version: "4.22.0"
 	suspended: true
 	host:    "uat.cht.example.org"`, 1)), 0o644)
-	code, stdout, errs := runCLI(t, "diff", "--stat", "-e", envs, "-o", out)
+	code, stdout, errs := runCLI(t, "diff", "--stat", "-e", envs, "--out", out)
 	if code != 0 {
 		t.Fatalf("diff: exit %d %s", code, errs)
 	}
@@ -137,7 +139,7 @@ func TestCLI_DiffSaysAnEnvironmentIsSuspended(t *testing.T) {
 		t.Error("prod said suspended")
 	}
 	// --output json says it too, for the other tools.
-	code, stdout, errs = runCLI(t, "diff", "--stat", "--output", "json", "-e", envs, "-o", out)
+	code, stdout, errs = runCLI(t, "diff", "--stat", "--output", "json", "-e", envs, "--out", out)
 	var d diffJSON
 	if err := json.Unmarshal([]byte(stdout), &d); code != 0 || err != nil {
 		t.Fatalf("diff --output json: exit %d, %v\n%s%s", code, err, stdout, errs)

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cht-gen/cht-gen/generator"
+	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 )
 
@@ -14,8 +15,9 @@ func newValidateCmd(s *shared) *cobra.Command {
 	var out string
 	var of outputFlag
 	cmd := &cobra.Command{
-		Use:   "validate [ENV...]",
-		Short: "Check environment files against the schema",
+		Use:               "validate [ENV...]",
+		ValidArgsFunction: completeEnvironments(0),
+		Short:             "Check environment files against the schema",
 		Long: `validate unifies the environment files with cht-gen's schema and checks
 what spans environments (namespaces on a shared cluster, versions), and the
 files environments name in the output directory --out (credentials.sopsFile:
@@ -25,43 +27,49 @@ file:line:col: path.to.field: message, and exits 1.`,
 		Example: `  cht-gen validate
   cht-gen validate --environments ./envs prod staging`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(s, cmd); err != nil {
-				return err
-			}
-			res, envs, err := ef.load(args)
-			if err != nil && of.json() {
-				return failJSON(s, err)
-			}
-			if err != nil {
-				return err
-			}
-			output, outName, closeOutput, err := outputFS(out)
-			if err != nil {
-				return err
-			}
-			defer closeOutput()
-			if _, err := generator.UserFiles(envs, output, outName); err != nil {
-				if of.json() {
-					return failJSON(s, err)
-				}
-				return err
-			}
-			if of.json() {
-				return writeJSON(s.stdout, validateJSON(res, envs))
-			}
-			for _, w := range res.Warnings {
-				fmt.Fprintln(s.stderr, masked(w).String())
-			}
-			for i := range envs {
-				fmt.Fprintln(s.stdout, summary(&envs[i]))
-			}
-			return nil
+			res, envs, err := validateEnvs(&ef, out, args)
+			return printValidate(s, &of, res, envs, err)
 		},
 	}
 	ef.register(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "deploy", "rendered output directory, where credentials.sopsFile files live")
+	registerOut(cmd, &out, "rendered output directory, where credentials.sopsFile files live")
 	of.register(cmd)
 	return cmd
+}
+
+// validateEnvs loads the environments (those named, or all) and checks
+// the files they name in the output directory out.
+func validateEnvs(ef *envFlags, out string, names []string) (*load.Result, []model.Environment, error) {
+	res, envs, err := ef.load(names)
+	if err != nil {
+		return nil, nil, err
+	}
+	output, outName, closeOutput, err := outputFS(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeOutput()
+	if _, err := generator.UserFiles(envs, output, outName); err != nil {
+		return nil, nil, err
+	}
+	return res, envs, nil
+}
+
+// printValidate prints validate's result (or its error) as text or JSON.
+func printValidate(s *shared, of *outputFlag, res *load.Result, envs []model.Environment, err error) error {
+	switch {
+	case err != nil && of.json():
+		return failJSON(s, err)
+	case err != nil:
+		return err
+	case of.json():
+		return writeJSON(s.stdout, validateJSON(res, envs))
+	}
+	printWarnings(s, res.Warnings)
+	for i := range envs {
+		fmt.Fprintln(s.stdout, summary(&envs[i]))
+	}
+	return nil
 }
 
 // summary is the one-line description of a valid environment.

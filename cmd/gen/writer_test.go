@@ -148,7 +148,7 @@ func changeEnvironments(t *testing.T, repo string) {
 func freshRender(t *testing.T, bin, repo string) map[string]string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "fresh")
-	if code, errs := runIn(t, bin, repo, nil, "render", "-o", out); code != 0 {
+	if code, errs := runIn(t, bin, repo, nil, "render", "--out", out); code != 0 {
 		t.Fatalf("fresh render: exit %d\n%s", code, errs)
 	}
 	return regularFiles(nodes(t, out), notRendered...)

@@ -13,7 +13,7 @@ import (
 // section that says it. checklist_test.go checks every anchor against the
 // pages in ../shared/reference.
 const (
-	Preparing5 = "https://docs.communityhealthtoolkit.org/hosting/cht/migration/preparing-for-5/"
+	Preparing5 = model.Preparing5
 	HelmTo5    = "https://docs.communityhealthtoolkit.org/hosting/cht/migration/helm-charts-4x-to-5x-migration/"
 )
 
@@ -33,7 +33,7 @@ var to5Checklist = []checkItem{
 		Preparing5 + "#additional-disk-storage-required-for-upgrading"},
 	// Medic's 5.x chart mounts the claim's `data` folder at /data/nouveau,
 	// whatever CouchDB's own subPath: that folder holds the indexes.
-	{model.Kubernetes, "CouchDB's volume has room: at least 5x the space the data uses now while views re-index, and the nouveau indexes are stored in the `data` folder of CouchDB's claim (`couchdb-claim0`; `couchdb-1-claim0` when clustered), as Medic's chart mounts it",
+	{model.Kubernetes, "CouchDB's volume has room: at least 5x the space the data uses now while views re-index, and the nouveau indexes are stored in the `data` folder of CouchDB's claim (`couchdb-claim0`; when clustered `couchdb-1-claim0`, and from 5.3.0 each node's own `couchdb-N-claim0`), as Medic's chart mounts it",
 		Preparing5 + "#additional-disk-storage-required-for-upgrading"},
 	{"", "If the app uses token login: `app_url` is set in app_settings (safe to do on 4.x first)",
 		Preparing5 + "#token-login-requires-app_url"},
@@ -49,27 +49,33 @@ var to5Checklist = []checkItem{
 		Preparing5 + "#couchdb-nouveau"},
 	{"", "Users know that offline replication and online search wait for the nouveau indexes after the upgrade (minutes to 24 hours; Fauxton's active tasks show `search_indexer`)",
 		Preparing5 + "#temporary-downtime-for-replication-and-online-search-immediately-after-upgrade"},
-	{model.Kubernetes, "After the merge: the `nouveau` Service exists and the pods run (`kubectl get services -n NAMESPACE | grep nouveau`)",
+	{model.Kubernetes, "After the merge: the `nouveau` Service exists (from 5.3.0 on a cluster: one `nouveau-N` per CouchDB node) and the pods run (`kubectl get services -n NAMESPACE | grep nouveau`)",
 		HelmTo5 + "#step-3-verify-migration-success"},
 }
 
-// majorChecklist is the "Moving to CHT 5.x" section of a pull request
-// body: the items of Medic's 4 -> 5 pages that apply to the targets that
-// cross from 4.x to 5.x, each naming the environments it concerns when
-// only some of them do. Empty when none crosses.
-func majorChecklist(targets []Target) string {
+// ChecklistItem is one item of Medic's 4.x -> 5.x checklist.
+type ChecklistItem struct {
+	// Environments it concerns: every crossing one, or those of the
+	// target it is about (Kubernetes or Compose only).
+	Environments []string
+	// Partial: it concerns only some of the crossing environments.
+	Partial bool
+	Text    string
+	URL     string // the section of Medic's page that says it
+}
+
+// MajorChecklist is Medic's 4.x -> 5.x checklist for targets: the items
+// that apply to the targets that cross from 4.x to 5.x; nil when none
+// crosses. bump prints it (without --push it is the whole advice, no
+// GitHub needed); the pull request body carries it.
+func MajorChecklist(targets []Target) []ChecklistItem {
 	var crossing []Target
 	for _, t := range targets {
 		if strings.HasPrefix(t.From, "4.") && strings.HasPrefix(t.To, "5.") {
 			crossing = append(crossing, t)
 		}
 	}
-	if len(crossing) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("### Moving to CHT 5.x\n\n")
-	fmt.Fprintf(&b, "Medic's breaking changes for 5.x that apply to this target, from [Preparing for 5.0](%s).\n\n", Preparing5)
+	var out []ChecklistItem
 	for _, it := range to5Checklist {
 		var envs, versions []string
 		for _, t := range crossing {
@@ -83,12 +89,29 @@ func majorChecklist(targets []Target) string {
 		if len(envs) == 0 {
 			continue
 		}
+		out = append(out, ChecklistItem{Environments: envs, Partial: len(envs) < len(crossing),
+			Text: strings.ReplaceAll(it.text, "{version}", strings.Join(versions, " / ")), URL: it.url})
+	}
+	return out
+}
+
+// majorChecklist is the "Moving to CHT 5.x" section of a pull request
+// body: MajorChecklist as Markdown tasks, each naming the environments it
+// concerns when only some of them do. Empty when none crosses.
+func majorChecklist(targets []Target) string {
+	items := MajorChecklist(targets)
+	if len(items) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("### Moving to CHT 5.x\n\n")
+	fmt.Fprintf(&b, "Medic's breaking changes for 5.x that apply to this target, from [Preparing for 5.0](%s).\n\n", Preparing5)
+	for _, it := range items {
 		scope := ""
-		if len(envs) < len(crossing) {
-			scope = fmt.Sprintf("(%s) ", strings.Join(envs, ", "))
+		if it.Partial {
+			scope = fmt.Sprintf("(%s) ", strings.Join(it.Environments, ", "))
 		}
-		text := strings.ReplaceAll(it.text, "{version}", strings.Join(versions, " / "))
-		fmt.Fprintf(&b, "- [ ] %s%s ([Medic](%s))\n", scope, text, it.url)
+		fmt.Fprintf(&b, "- [ ] %s%s ([Medic](%s))\n", scope, it.Text, it.URL)
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -2,6 +2,7 @@ package bump
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/diff"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 // anchor is the id Hugo (GitHub style) gives a heading.
@@ -27,16 +29,16 @@ func anchor(heading string) string {
 }
 
 // TestChecklistLinksMedicsSections checks every item's link against the
-// headings of Medic's pages in ../shared/reference: an item names a
+// headings of Medic's pages in the reference (cht-docs/): an item names a
 // section that exists, on the page it came from.
 func TestChecklistLinksMedicsSections(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-docs")
+	dir := reference.Path(t, "cht", "cht-docs")
 	pages := map[string]string{Preparing5: "migration-preparing-for-5.md", HelmTo5: "migration-helm-charts-4x-to-5x-migration.md"}
 	anchors := map[string]bool{}
 	for url, name := range pages {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
-			t.Skipf("Medic's docs are not at %s (../shared/reference beside the repository): %v", dir, err)
+			t.Fatal(err)
 		}
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
@@ -121,14 +123,14 @@ func TestBodySaysWhenAnEnvironmentIsSuspended(t *testing.T) {
 // Compose ${COUCHDB_DATA}/nouveau, Kubernetes the claim's `data` folder
 // (the 5.x chart's nouveau mount). Each move's checklist names its own.
 func TestChecklistNouveauDataWhereMedicPutsIt(t *testing.T) {
-	ref := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core", "5.2.0")
+	ref := reference.Path(t, "cht", "cht-core", "5.2.0")
 	chart, err := os.ReadFile(filepath.Join(ref, "scripts", "build", "helm", "templates", "couchdb", "deployment.yaml"))
 	if err != nil {
-		t.Skipf("Medic's reference files: %v", err)
+		t.Fatal(err)
 	}
 	single, err := os.ReadFile(filepath.Join(ref, "rendered-docker-compose", "cht-couchdb.yml"))
 	if err != nil {
-		t.Skipf("Medic's reference files: %v", err)
+		t.Fatal(err)
 	}
 	if !regexp.MustCompile(`mountPath: /data/nouveau\s+name: couchdb-claim0\s+subPath: data\b`).Match(chart) {
 		t.Fatal("Medic's chart no longer mounts the claim's data folder at /data/nouveau: review the Kubernetes item")
@@ -143,5 +145,35 @@ func TestChecklistNouveauDataWhereMedicPutsIt(t *testing.T) {
 	}
 	if !strings.Contains(vm, "`<CouchDB data>/nouveau` (`COUCHDB_DATA`") || strings.Contains(vm, "claim") {
 		t.Errorf("Compose checklist does not say ${COUCHDB_DATA}/nouveau:\n%s", vm)
+	}
+}
+
+// 5.2 -> 5.3 on a Kubernetes cluster: the body says what appears on every
+// node and where its indexes live; not for a single node, Compose, or a
+// move within 5.3.
+func TestBodyNouveauPerNode(t *testing.T) {
+	const section = "### A nouveau per CouchDB node (CHT 5.3)"
+	for _, tc := range []struct {
+		target Target
+		want   bool
+	}{
+		{Target{Env: "prod", From: "5.2.0", To: "5.3.1", Platform: model.Kubernetes, CouchDBNodes: 3}, true},
+		{Target{Env: "prod", From: "4.22.0", To: "5.3.0", Platform: model.Kubernetes, CouchDBNodes: 5}, true},
+		{Target{Env: "prod", From: "5.2.0", To: "5.3.0", Platform: model.Kubernetes, CouchDBNodes: 1}, false},
+		{Target{Env: "vm", From: "5.2.0", To: "5.3.0", Platform: model.Compose, CouchDBNodes: 3}, false},
+		{Target{Env: "prod", From: "5.3.0", To: "5.3.1", Platform: model.Kubernetes, CouchDBNodes: 3}, false},
+	} {
+		body := Body("", []Target{tc.target}, nil)
+		if got := strings.Contains(body, section); got != tc.want {
+			t.Errorf("%+v: section %v, want %v:\n%s", tc.target, got, tc.want, body)
+		}
+		if tc.want {
+			last := fmt.Sprintf("`couchdb-%d-claim0`", tc.target.CouchDBNodes)
+			for _, w := range []string{"**prod**", "`nouveau-N`", "`NOUVEAU_URL=http://nouveau-N:5987`", last, "room on every node's volume"} {
+				if !strings.Contains(body, w) {
+					t.Errorf("%+v: body lacks %q", tc.target, w)
+				}
+			}
+		}
 	}
 }

@@ -58,6 +58,11 @@ func (p Policy) Check(e *model.Environment, version string) error {
 	if blocked != nil {
 		return fmt.Errorf("%s: %s -> %s is not a supported upgrade: %s; upgrade to a version in %q first", e.Name, from, to, blocked.Reason, blocked.Via)
 	}
+	// Last, so that a downgrade or a blocked path says so first. With
+	// allowUnlistedVersion validate warns instead; bump says nothing more.
+	if u := model.UnlistedVersion(e, to); u != nil && !u.Warning {
+		return fmt.Errorf("%s: %s", e.Name, u.Message)
+	}
 	return nil
 }
 

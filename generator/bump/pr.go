@@ -100,6 +100,8 @@ func Body(intro string, targets []Target, changes []diff.Change) string {
 		fmt.Fprintf(&b, "%s: %s\n", c.Name, c.Summary)
 	}
 	b.WriteString("```\n\n")
+	b.WriteString(onMerge(changes))
+	b.WriteString(nouveauPerNodeSection(targets))
 	b.WriteString(majorChecklist(targets))
 	b.WriteString("### Before merging\n\n")
 	b.WriteString("- [ ] CouchDB data backed up (volume snapshot or replication) and restore tested\n")
@@ -107,5 +109,28 @@ func Body(intro string, targets []Target, changes []diff.Change) string {
 	b.WriteString("- [ ] Release notes read: breaking changes, required app changes, upgrade notes\n")
 	b.WriteString("- [ ] Window agreed with users: CHT restarts and rebuilds views after the upgrade\n")
 	b.WriteString("\n<sub>Opened by `cht-gen bump`; running it again updates this pull request. If you close it, later runs leave this change alone unless given `--reopen`.</sub>\n")
+	return b.String()
+}
+
+// nouveauPerNodeSection tells the reviewer of a move onto CHT 5.3 of a
+// Kubernetes CouchDB cluster (model.NouveauPerNode) what appears on every
+// node and where its indexes go; empty when no target makes that move.
+func nouveauPerNodeSection(targets []Target) string {
+	var b strings.Builder
+	for _, t := range targets {
+		from, to := model.Environment{Version: t.From}, model.Environment{Version: t.To}
+		if t.Platform != model.Kubernetes || t.CouchDBNodes < 2 || from.Has(model.NouveauPerNode) || !to.Has(model.NouveauPerNode) {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("### A nouveau per CouchDB node (CHT 5.3)\n\n")
+		}
+		n := t.CouchDBNodes
+		fmt.Fprintf(&b, "- **%s** (%d CouchDB nodes): every `cht-couchdb-N` pod gets a `cht-couchdb-nouveau` container, one Service `nouveau-N` per node replaces `nouveau`, and node N reads `NOUVEAU_URL=http://nouveau-N:5987`. ", t.Env, n)
+		fmt.Fprintf(&b, "Each node's indexes live in the `data` folder of its own claim (`couchdb-1-claim0` … `couchdb-%d-claim0`): leave room on every node's volume; search and replication wait while the new indexes build.\n", n)
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
 	return b.String()
 }

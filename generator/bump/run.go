@@ -26,6 +26,7 @@ type Target struct {
 	Platform      model.Target // kubernetes or compose: which checklist items apply
 	NotesURL      string       // release notes, when known
 	Suspended     string       // what the parked reconciler does (model.Environment.SuspendedNote), or ""
+	CouchDBNodes  int          // the environment's CouchDB nodes (0: unknown)
 }
 
 // Proposal is what one run proposes: the targets and how the change is
@@ -135,10 +136,6 @@ func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (P
 	if err != nil {
 		return prop, nil, nil, err
 	}
-	user, err := generator.UserFiles(res.Environments, output, outName)
-	if err != nil {
-		return prop, nil, nil, err
-	}
 	edited, files, err := edit(envDir, display, prop.Targets)
 	if err != nil {
 		return prop, nil, nil, err
@@ -150,11 +147,12 @@ func (b *Bumper) apply(ctx context.Context, envDir, outDir string, plan Plan) (P
 	if err := generator.InAppUpgrades(resAfter.Environments, output, outName); err != nil {
 		return prop, nil, nil, err
 	}
-	after, err := generator.Render(ctx, resAfter.Environments, opts)
+	afterRes, err := generator.Render(ctx, resAfter.Environments, opts)
 	if err != nil {
 		return prop, nil, nil, err
 	}
-	changes, err := compare(ctx, generator.WithUserFiles(before, user), generator.WithUserFiles(after, user))
+	after := afterRes.Files
+	changes, err := compare(ctx, before.Built(), afterRes.Built())
 	if err != nil {
 		return prop, nil, nil, err
 	}

@@ -94,6 +94,9 @@ func Check(ctx context.Context, e *model.Environment, set files.Set) error {
 			}
 		}
 	}
+	if err := checkDocoCD(ctx, e, set); err != nil {
+		return err
+	}
 	for _, extra := range []struct{ file, project string }{
 		{UpgradeFile, e.Project + "-upgrade"},
 		{CertbotFile, e.Project + "-certbot"},

@@ -20,16 +20,14 @@ import (
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/generator/secrets"
 	"github.com/cht-gen/cht-gen/internal/composecompare"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
-// referenceDir is Medic's published files, beside the repository.
+// referenceDir is Medic's cht-core files (internal/reference: make
+// reference, or CHT_REFERENCE_DIR).
 func referenceDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-core")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("Medic's reference files are not at %s (../shared/reference beside the repository): %v", dir, err)
-	}
-	return dir
+	return reference.Path(t, "cht", "cht-core")
 }
 
 func loadEnv(t *testing.T, src string) *model.Environment {
@@ -90,7 +88,8 @@ func medic(t *testing.T, version string, clustered bool) files.Set {
 
 // composeVersions are the CHT versions whose Compose files the reference
 // holds (published files or release templates), oldest first: every one is
-// compared, so a version added to ../shared/reference is checked too.
+// compared, so a version added to the reference (and its manifest) is
+// checked too.
 func composeVersions(t *testing.T) []string {
 	dir := referenceDir(t)
 	ents, err := os.ReadDir(dir)
@@ -134,14 +133,35 @@ func intendedCompose(e *model.Environment, published bool) composecompare.Intend
 	return intended
 }
 
+// composeSameAs are releases whose Compose files the reference does not
+// hold but which are Medic's files of another release with their own image
+// tag: SOURCES.md ("CHT 5.3.0") diffed the 5.2.0 templates against master at
+// 4bc9cacc, which matches the 5.3.0 chart, and found them unchanged; 5.3.1
+// changed no hosting file cht-gen knows of.
+var composeSameAs = map[string]string{"5.3.0": "5.2.0", "5.3.1": "5.2.0"}
+
+// medicAs is Medic's files of filesVersion with the image tags of version.
+func medicAs(t *testing.T, filesVersion, version string, clustered bool) files.Set {
+	set := medic(t, filesVersion, clustered)
+	for n, b := range set {
+		set[n] = []byte(strings.ReplaceAll(string(b), ":"+filesVersion+"\n", ":"+version+"\n"))
+	}
+	return set
+}
+
 func TestCompose_MatchesMedic(t *testing.T) {
 	ctx := context.Background()
 	env := compose.DummySecrets()
-	for _, version := range composeVersions(t) {
+	versions := append(composeVersions(t), slices.Sorted(maps.Keys(composeSameAs))...)
+	for _, version := range versions {
+		filesVersion := version
+		if v, ok := composeSameAs[version]; ok {
+			filesVersion = v
+		}
 		for _, nodes := range []int{1, 3} {
 			t.Run(fmt.Sprintf("%s %d node(s)", version, nodes), func(t *testing.T) {
-				ref := medic(t, version, nodes > 1)
-				_, err := os.Stat(filepath.Join(referenceDir(t), version, "rendered-docker-compose"))
+				ref := medicAs(t, filesVersion, version, nodes > 1)
+				_, err := os.Stat(filepath.Join(referenceDir(t), filesVersion, "rendered-docker-compose"))
 				published := err == nil
 				// Medic's defaults, expressed through the schema: none. The
 				// folder sits at composePath (/srv/cht/cht for an environment
@@ -217,9 +237,17 @@ func TestCompose_FiveNodeCluster(t *testing.T) {
 
 // A 5.x cluster larger than Medic's three nodes: one nouveau serves all
 // nodes and keeps its indexes in node 1's data folder; every node waits for
-// it; the healthcheck, in the clustered file, watches every node.
+// it; the healthcheck, in the clustered file, watches every node. 5.3
+// changed this on Kubernetes only: Medic's Compose cluster file still has
+// one nouveau on node 1.
 func TestCompose_FiveNodeCluster5x(t *testing.T) {
-	e := loadEnv(t, `environments: big: {target: "compose", version: "5.2.0", host: "big.example.org", couchdb: {nodes: 5, dataPaths: ["/d/1", "/d/2", "/d/3", "/d/4", "/d/5"]}}`)
+	for _, version := range []string{"5.2.0", "5.3.0", "5.3.1"} {
+		t.Run(version, func(t *testing.T) { fiveNodeCluster5x(t, version) })
+	}
+}
+
+func fiveNodeCluster5x(t *testing.T, version string) {
+	e := loadEnv(t, `environments: big: {target: "compose", version: "`+version+`", host: "big.example.org", couchdb: {nodes: 5, dataPaths: ["/d/1", "/d/2", "/d/3", "/d/4", "/d/5"]}}`)
 	set, err := compose.Render(e, "envs/a.cue")
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +263,12 @@ func TestCompose_FiveNodeCluster5x(t *testing.T) {
 		t.Fatal(err)
 	}
 	nv := p.Services["nouveau"]
-	if nv.Image != "public.ecr.aws/medic/cht-couchdb-nouveau:5.2.0" || len(nv.Volumes) != 1 || nv.Volumes[0].Source != "/d/1/nouveau" || nv.Volumes[0].Target != "/data/nouveau" {
+	for name := range p.Services {
+		if name != "nouveau" && strings.Contains(p.Services[name].Image, "nouveau") {
+			t.Errorf("%s runs nouveau; Medic's Compose cluster has one, on node 1", name)
+		}
+	}
+	if nv.Image != "public.ecr.aws/medic/cht-couchdb-nouveau:"+version || len(nv.Volumes) != 1 || nv.Volumes[0].Source != "/d/1/nouveau" || nv.Volumes[0].Target != "/data/nouveau" {
 		t.Errorf("nouveau = %s %+v", nv.Image, nv.Volumes)
 	}
 	for _, n := range e.CouchDBServices() {
@@ -250,6 +283,36 @@ func TestCompose_FiveNodeCluster5x(t *testing.T) {
 	for _, want := range []string{"`/d/1/nouveau`", "`/d/5`: couchdb-5.local data (`DB5_DATA`)", "Leave disk room for the nouveau indexes", "preparing-for-5"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README does not say %q", want)
+		}
+	}
+}
+
+// A 4.x VM's README points at Medic's 4.x -> 5.x checklist and at the
+// bump that prints it offline; 4.0-4.4 go to 4.5 first; 5.x has none.
+func TestCompose_ReadmeMoveTo5(t *testing.T) {
+	for _, tc := range []struct {
+		version   string
+		want, not []string
+	}{
+		{"4.22.0", []string{"## Moving to CHT 5.x", "`cht-gen bump vm --to 5.3.1` without `--push`", "preparing-for-5"}, []string{"4.5 or later first"}},
+		{"4.3.0", []string{"## Moving to CHT 5.x", "4.5 or later first"}, nil},
+		{"5.2.0", nil, []string{"Moving to CHT 5.x"}},
+	} {
+		e := loadEnv(t, fmt.Sprintf(`environments: vm: {target: "compose", version: %q, host: "vm.example.org"}`, tc.version))
+		set, err := compose.Render(e, "a.cue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme := string(set["compose/vm/README.md"])
+		for _, w := range tc.want {
+			if !strings.Contains(readme, w) {
+				t.Errorf("%s README lacks %q:\n%s", tc.version, w, readme)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(readme, w) {
+				t.Errorf("%s README has %q", tc.version, w)
+			}
 		}
 	}
 }
@@ -299,8 +362,11 @@ func TestCompose_Traps(t *testing.T) {
 			if nv, ok := p.Services["nouveau"]; ok && (nv.Ulimits != nil || nv.Environment["DEFAULT_ULIMIT"] != nil) {
 				t.Errorf("%s nouveau got CouchDB's ulimit", version)
 			}
-			if !strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "- DEFAULT_ULIMIT=${DEFAULT_ULIMIT:-true}\n") {
-				t.Errorf("%s upgrade service does not pass DEFAULT_ULIMIT", version)
+			// A fixed value: ${DEFAULT_ULIMIT:-true} would let the VM's
+			// shell change it, and Medic's files have no such variable.
+			if !strings.Contains(string(set["compose/vm/"+compose.ClusteredFile]), "- DEFAULT_ULIMIT=true\n") ||
+				strings.Contains(string(set["compose/vm/"+compose.UpgradeFile]), "DEFAULT_ULIMIT") {
+				t.Errorf("%s DEFAULT_ULIMIT is not a fixed value in the CouchDB file only", version)
 			}
 		}
 	})
@@ -344,6 +410,23 @@ func TestCompose_Traps(t *testing.T) {
 			t.Error("README does not say where the certificate goes")
 		}
 	})
+	// A VM set up by Medic's guide docker cp'd its certificate into the
+	// plain cht-ssl volume: a volume with driver options under that name is
+	// one docker compose refuses to reuse ("Recreate (data will be lost)?").
+	t.Run("OWN_CERT with certVolume keeps Medic's plain cht-ssl volume", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", nginx: tls: {mode: "OWN_CERT", certVolume: true}}`)
+		set, _ := compose.Render(e, "a.cue")
+		p, err := compose.LoadProject(ctx, set, compose.Dir(e), e.ComposePath, "vm", []string{compose.CoreFile, compose.SingleFile}, compose.DummySecrets())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vol, ok := p.Volumes["cht-ssl"]; !ok || vol.Driver != "" || len(vol.DriverOpts) != 0 {
+			t.Errorf("cht-ssl = %+v, want Medic's plain named volume", vol)
+		}
+		if e.Nginx.TLS.CertDir != "" {
+			t.Errorf("certDir %q set with certVolume", e.Nginx.TLS.CertDir)
+		}
+	})
 	t.Run("AUTO_GENERATE renders the optional certbot project", func(t *testing.T) {
 		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", nginx: tls: mode: "AUTO_GENERATE"}`)
 		set, _ := compose.Render(e, "a.cue")
@@ -364,6 +447,18 @@ func TestCompose_Traps(t *testing.T) {
 		}
 		if !strings.Contains(string(set["compose/vm/.gitignore"]), "\n.env\n") {
 			t.Error(".gitignore does not keep .env out")
+		}
+	})
+	// The rendered folder is composePath on the VM, a Git checkout: every
+	// place a key, a registry login or CouchDB's data can land is ignored.
+	t.Run("gitignore keeps keys and data out of Git", func(t *testing.T) {
+		e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", composePath: "/srv/cht", couchdb: dataPaths: ["/srv/cht/couchdb"], nginx: tls: {mode: "OWN_CERT", certDir: "/srv/cht/tls/own"}}`)
+		set, _ := compose.Render(e, "a.cue")
+		ignore := string(set["compose/vm/.gitignore"])
+		for _, want := range []string{"\ncerts/\n", "\n*.pem\n", "\n*.key\n", "\ndocker-config/\n", "\n/couchdb/\n", "\n/tls/own/\n", "\nsrv*/\n"} {
+			if !strings.Contains(ignore, want) {
+				t.Errorf(".gitignore lacks %q:\n%s", strings.Trim(want, "\n"), ignore)
+			}
 		}
 	})
 	t.Run("legacy registry and tag before 4.2.0", func(t *testing.T) {
@@ -511,9 +606,9 @@ func TestCompose_UpgradeService5x(t *testing.T) {
 			t.Errorf("Medic's %s compose files are %v, cht-gen renders %v", version, names, want)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "cht-upgrade-service", "docker-compose.yml"))
+	b, err := os.ReadFile(reference.Path(t, "cht", "cht-upgrade-service", "docker-compose.yml"))
 	if err != nil {
-		t.Skipf("Medic's cht-upgrade-service compose file: %v", err)
+		t.Fatal(err)
 	}
 	p, err := compose.LoadProject(context.Background(), files.Set{"m/docker-compose.yml": b}, "m", "/srv/up", "up", []string{"docker-compose.yml"},
 		map[string]string{"DOCKER_CONFIG_PATH": "/c", "CHT_COMPOSE_PATH": "/p"})
@@ -705,9 +800,9 @@ func TestCompose_SettingsMatchMedicDotEnv(t *testing.T) {
 // files' other defaults (so Medic's files, written by an in-app upgrade,
 // keep them: TestCompose_InAppUpgradeTo5xKeepsData).
 func TestCompose_UpgradeServiceMatchesMedic(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(referenceDir(t), "..", "cht-upgrade-service", "docker-compose.yml"))
+	b, err := os.ReadFile(reference.Path(t, "cht", "cht-upgrade-service", "docker-compose.yml"))
 	if err != nil {
-		t.Skipf("Medic's cht-upgrade-service compose file: %v", err)
+		t.Fatal(err)
 	}
 	ctx := context.Background()
 	for _, version := range []string{"4.22.0", "5.2.0"} {

@@ -39,12 +39,6 @@ func (r renderer) upgradeService(defaults map[string]string) files.Map {
 	for i := 1; i <= max(3, e.CouchDB.Nodes); i++ {
 		env = append(env, fmt.Sprintf("DB%d_DATA", i))
 	}
-	if e.KeepsUlimit() {
-		env = append(env, "DEFAULT_ULIMIT")
-	}
-	if e.Nginx.TLS.Mode == model.TLSOwnCert {
-		env = append(env, "SSL_CERT_DIR")
-	}
 	env = withDefaults(env, defaults)
 	return files.Map{
 		{"services", files.Map{
@@ -226,9 +220,20 @@ func (r renderer) readme() string {
 		fmt.Fprintf(&b, "2. Create the secrets once, kept only on the VM: `cht-gen secrets %s --out %s/.env`\n   (or copy `.env.example` to `.env` and fill it).\n", e.Name, e.ComposePath)
 	}
 	if e.Nginx.TLS.Mode == model.TLSOwnCert {
-		fmt.Fprintf(&b, "3. Put the certificate chain at `%s/cert.pem` and its key at `%s/key.pem`\n   (PEM; the folder backs nginx's `cht-ssl` volume, mounted at /etc/nginx/private/).\n", e.Nginx.TLS.CertDir, e.Nginx.TLS.CertDir)
+		if e.Nginx.TLS.CertVolume {
+			fmt.Fprintf(&b, "3. The certificate (cert.pem, key.pem) is in the `%s_cht-ssl` volume, where Medic's\n   guide puts it with `docker cp`; nothing to do for a VM that has it.\n", e.Project)
+		} else {
+			fmt.Fprintf(&b, "3. Put the certificate chain at `%s/cert.pem` and its key at `%s/key.pem`\n   (PEM; the folder backs nginx's `cht-ssl` volume, mounted at /etc/nginx/private/).\n", e.Nginx.TLS.CertDir, e.Nginx.TLS.CertDir)
+		}
 	} else {
 		fmt.Fprintf(&b, "3. TLS: `%s` needs no files.\n", e.Nginx.TLS.Mode)
+	}
+	if e.UsesDocoCD() {
+		b.WriteString(r.dococdReadme())
+		if e.Has(model.Nouveau) {
+			b.WriteString("\n" + r.nouveauReadme())
+		}
+		return b.String()
 	}
 	if e.UpgradeService.Enabled {
 		fmt.Fprintf(&b, "4. Start the upgrade service, which starts CHT:\n\n   ```\n   cd %s\n   docker compose --env-file .env -f upgrade-service/docker-compose.yml up -d\n   ```\n\n", e.ComposePath)
@@ -239,6 +244,9 @@ func (r renderer) readme() string {
 	}
 	if e.Has(model.Nouveau) {
 		b.WriteString(r.nouveauReadme())
+	}
+	if s := model.MoveTo5Readme(e); s != "" {
+		b.WriteString(strings.TrimPrefix(s, "\n") + "\n")
 	}
 	fmt.Fprintf(&b, `## Following the repository
 
@@ -270,4 +278,34 @@ func nodes(e *model.Environment) string {
 		return fmt.Sprintf("cluster of %d (%s)", e.CouchDB.Nodes, strings.Join(e.CouchDBServices(), ", "))
 	}
 	return "single node"
+}
+
+// gitignore keeps out of Git every place in the rendered folder where a
+// secret or a host's data can land when the folder is composePath on the
+// VM: the .env files, certificates and keys (certs/, OWN_CERT's certDir),
+// the upgrade service's Docker config (registry logins), CouchDB's data.
+func (r renderer) gitignore() string {
+	lines := []string{".env", "*.env", "!.env.example", "srv*/", "certs/", "*.pem", "*.key", "*.crt", "*.p12", "*.pfx", "docker-config/"}
+	inside := func(p string) {
+		base := strings.TrimRight(r.e.ComposePath, "/") + "/"
+		if rel, ok := strings.CutPrefix(p, base); ok && rel != "" {
+			lines = append(lines, "/"+strings.TrimRight(rel, "/")+"/")
+		}
+	}
+	for _, p := range r.e.CouchDB.DataPaths {
+		inside(p)
+	}
+	if r.e.Nginx.TLS.CertDir != "" {
+		inside(r.e.Nginx.TLS.CertDir)
+	}
+	seen := map[string]bool{}
+	var b strings.Builder
+	b.WriteString(r.header + "# Secrets and data stay on the VM, never in Git.\n")
+	for _, l := range lines {
+		if !seen[l] {
+			seen[l] = true
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }

@@ -58,9 +58,12 @@ func Render(e *model.Environment, source string) (files.Set, error) {
 			return nil, err
 		}
 	}
+	if err := r.dococd(out); err != nil {
+		return nil, err
+	}
 	for name, body := range map[string]string{
 		EnvExample: r.envExample(),
-		GitIgnore:  r.header + "# Secrets stay on the VM, never in Git.\n.env\n*.env\n!.env.example\nsrv*/\n",
+		GitIgnore:  r.gitignore() + r.dococdIgnore(),
 		Readme:     r.readme(),
 	} {
 		if err := out.Add(Dir(e)+"/"+name, []byte(body)); err != nil {
@@ -250,15 +253,20 @@ func (r renderer) core() files.Map {
 
 	// OWN_CERT: the operator's certificate folder backs the cht-ssl volume,
 	// so the certificate is declared here rather than docker cp'd by hand,
-	// and the volume name stays Medic's for the upgrade service.
+	// and the volume name stays Medic's for the upgrade service. The folder
+	// is written as is, not as a variable: a name cht-gen made up could be
+	// one the VM's shell already sets (SSL_CERT_DIR is OpenSSL's, often
+	// /etc/ssl/certs), and docker compose reads the shell before the .env.
+	// With certVolume the certificate stays in Medic's plain volume, which
+	// an existing VM's docker compose would otherwise refuse to reuse.
 	var ssl files.Map
-	if tls.Mode == model.TLSOwnCert {
+	if tls.Mode == model.TLSOwnCert && !tls.CertVolume {
 		ssl = files.Map{
 			{"driver", "local"},
 			{"driver_opts", files.Map{
 				{"type", "none"},
 				{"o", "bind"},
-				{"device", v("SSL_CERT_DIR", tls.CertDir)},
+				{"device", files.Quoted(literal(tls.CertDir))},
 			}},
 		}
 	}
@@ -331,7 +339,10 @@ func (r renderer) couchdb() files.Map {
 	setUlimit := e.KeepsUlimit()
 	ulimit := func(env []files.Quoted) []files.Quoted {
 		if setUlimit {
-			env = append(env, files.Quoted("DEFAULT_ULIMIT="+v("DEFAULT_ULIMIT", "true")))
+			// A fixed value, not ${DEFAULT_ULIMIT:-true}: Medic's files
+			// have no such variable, and one cht-gen made up could be set
+			// in the VM's shell.
+			env = append(env, "DEFAULT_ULIMIT=true")
 		}
 		return env
 	}

@@ -3,7 +3,6 @@ package compose_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator/compose"
 	"github.com/cht-gen/cht-gen/generator/files"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 // A `$` in a user's value reaches the container as a `$`: compose never
@@ -40,10 +40,10 @@ func TestRender_DollarInValueStaysLiteral(t *testing.T) {
 // with the guide's .env.
 func medicCertbot(t *testing.T) files.Set {
 	t.Helper()
-	doc := filepath.Join("..", "..", "..", "shared", "reference", "cht", "cht-docs", "docker-adding-tls-certificates.md")
+	doc := reference.Path(t, "cht", "cht-docs", "docker-adding-tls-certificates.md")
 	b, err := os.ReadFile(doc)
 	if err != nil {
-		t.Skipf("Medic's TLS guide is not at %s: %v", doc, err)
+		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?s)cat > docker-compose.yml << EOF\n(.*?)\n\s*EOF`).FindStringSubmatch(string(b))
 	if m == nil {

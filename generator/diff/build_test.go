@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -16,12 +17,15 @@ import (
 
 // fleet renders a Kubernetes tenant (Flux) and a Compose VM at version v,
 // with the renderers cht-gen uses, into one tree.
-func fleet(t *testing.T, v string) files.Set {
+func fleet(t *testing.T, v string) files.Set { return fleetOf(t, v, 1) }
+
+// fleetOf is fleet with nodes CouchDB nodes in each environment.
+func fleetOf(t *testing.T, v string, nodes int) files.Set {
 	t.Helper()
 	src := `package environments
 gitops: repoURL: "https://github.com/x/y"
-environments: prod: {target: "kubernetes", version: "` + v + `", host: "cht.example.org", cluster: "moh", gitops: "flux", ingress: provider: "nginx"}
-environments: vm: {target: "compose", version: "` + v + `", host: "vm.example.org"}
+environments: prod: {target: "kubernetes", version: "` + v + `", host: "cht.example.org", cluster: "moh", gitops: "flux", ingress: provider: "nginx", couchdb: nodes: ` + fmt.Sprint(nodes) + `}
+environments: vm: {target: "compose", version: "` + v + `", host: "vm.example.org", couchdb: nodes: ` + fmt.Sprint(nodes) + `}
 `
 	res, err := load.Load(fstest.MapFS{"a.cue": {Data: []byte(src)}}, "envs")
 	if err != nil {
@@ -143,6 +147,43 @@ func TestCompare_FourToFiveOnRenderedTrees(t *testing.T) {
 	}
 	if summary[gitops.FluxDir+"/moh"].Diff != "" {
 		t.Errorf("an unchanged unit has a diff:\n%s", summary[gitops.FluxDir+"/moh"].Diff)
+	}
+}
+
+// 5.2 -> 5.3 on a three-node cluster: the summary a reviewer reads (diff,
+// bump's pull request) names a nouveau container added to every other
+// node's pod with the claim its indexes live on, the Services nouveau-N
+// that appear and the Service nouveau that goes; the Compose cluster keeps
+// its one nouveau (Medic's Compose files did not change).
+func TestCompare_FiveTwoToFiveThreeCluster(t *testing.T) {
+	old, err := Build(context.Background(), fleetOf(t, "5.2.0", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	new, err := Build(context.Background(), fleetOf(t, "5.3.0", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary := map[string]string{}
+	for _, c := range Compare(old, new, "HEAD", "working tree") {
+		summary[c.Name] = c.Summary
+	}
+	prod := summary["prod"]
+	for _, w := range []string{
+		"+ nouveau-1 (Service nouveau-1)", "+ nouveau-2 (Service nouveau-2)", "+ nouveau-3 (Service nouveau-3)", "- nouveau (Service nouveau)",
+		"+ container cht-couchdb-nouveau in Deployment cht-couchdb-2 (data: claim couchdb-2-claim0, subPath \"data\", at /data/nouveau)",
+		"+ container cht-couchdb-nouveau in Deployment cht-couchdb-3 (data: claim couchdb-3-claim0, subPath \"data\", at /data/nouveau)",
+		"image 5.2.0 -> 5.3.0",
+	} {
+		if !strings.Contains(prod, w) {
+			t.Errorf("prod: summary %q does not say %q", prod, w)
+		}
+	}
+	if strings.Contains(prod, "in Deployment cht-couchdb-1 ") {
+		t.Errorf("prod: node 1 already ran nouveau: %q", prod)
+	}
+	if vm := summary["vm"]; strings.Contains(vm, "nouveau (") || strings.Contains(vm, "+ service") {
+		t.Errorf("vm: the Compose cluster changes more than images: %q", vm)
 	}
 }
 

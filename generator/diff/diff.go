@@ -27,6 +27,10 @@ import (
 type Unit struct {
 	Name    string // "prod", or "clusters/moh-eks"
 	Objects map[string]Object
+	// Compose: a Compose environment folder; Agent: what deploys it on the
+	// VM when the tree is merged ("doco-cd", or "" for the manual flow).
+	Compose bool
+	Agent   string
 }
 
 // Object is one built object (or Compose service).
@@ -68,7 +72,7 @@ func BuildPair(ctx context.Context, a, b files.Set) (ua, ub map[string]*Unit, er
 	ua, ub = map[string]*Unit{}, map[string]*Unit{}
 	for name, x := range inA {
 		if y, ok := inB[name]; ok && x.same(a, y, b) {
-			ua[name] = &Unit{Name: name, Objects: map[string]Object{}}
+			ua[name] = &Unit{Name: name, Objects: map[string]Object{}, Compose: x.compose}
 			ub[name] = ua[name]
 			continue
 		}
@@ -202,7 +206,7 @@ func kubernetesUnit(name string, built []byte) (*Unit, error) {
 // `docker compose config` shows it, with placeholder secrets.
 func composeUnit(ctx context.Context, set files.Set, env string) (*Unit, error) {
 	dir := compose.Root + "/" + env
-	u := &Unit{Name: env, Objects: map[string]Object{}}
+	u := &Unit{Name: env, Objects: map[string]Object{}, Compose: true, Agent: composeAgent(set, dir)}
 	projects := []struct {
 		sub   string
 		names []string
@@ -245,6 +249,9 @@ func composeUnit(ctx context.Context, set files.Set, env string) (*Unit, error) 
 			u.Objects[key] = obj
 		}
 	}
+	if err := addDocoCDAgent(ctx, set, dir, env, u); err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 
@@ -256,6 +263,14 @@ type Change struct {
 
 	Changed, Added, Removed int           // objects
 	Images                  []ImageChange // containers whose image changes, sorted
+
+	// Compose environment folders: Agent deploys the new tree on the VM
+	// when it is merged ("doco-cd"; "" for the manual flow); AgentStops:
+	// the old tree had an agent deploying it and the new one has none
+	// (suspended or removed), so the agent stops changing the VM.
+	Compose    bool
+	Agent      string
+	AgentStops bool
 }
 
 // ImageChange is one container (or Compose service) moving images.
@@ -320,7 +335,8 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 	sort.Slice(moved, func(i, j int) bool {
 		return moved[i].Object+"\x00"+moved[i].Container < moved[j].Object+"\x00"+moved[j].Container
 	})
-	c := Change{Name: name, Diff: unified.String(), Changed: changed, Added: added, Removed: removed, Images: moved}
+	c := Change{Name: name, Diff: unified.String(), Changed: changed, Added: added, Removed: removed, Images: moved,
+		Compose: a.Compose || b.Compose, Agent: b.Agent, AgentStops: a.Agent != "" && b.Agent == ""}
 	switch {
 	case len(a.Objects) == 0 && len(b.Objects) > 0:
 		c.Summary = fmt.Sprintf("new (%d objects)", len(b.Objects))
@@ -338,6 +354,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		parts = append(parts, fmt.Sprintf("%d changed, %d added, %d removed", changed, added, removed))
 		c.Summary = strings.Join(parts, "; ")
 	}
+	c.Summary += agentNote(c, a.Agent)
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -86,7 +87,22 @@ func secondaryLimit(resp *http.Response) bool {
 	return strings.Contains(strings.ToLower(string(b)), "secondary rate limit")
 }
 
+// noDialRetry marks a request whose caller has an answer of its own when
+// GitHub cannot be reached (ReleasesOrKnown): a failed connection is final.
+type noDialRetry struct{}
+
+// unreachable reports whether err is a connection that could not be made
+// (no route, refused, name not resolved): no answer from GitHub at all.
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
+}
+
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err != nil && ctx.Value(noDialRetry{}) != nil && unreachable(err) {
+		return false, nil
+	}
 	if resp != nil && resp.StatusCode == http.StatusForbidden {
 		return secondaryLimit(resp), nil
 	}

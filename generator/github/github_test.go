@@ -3,11 +3,13 @@ package github_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cht-gen/cht-gen/generator/github"
+	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/internal/fakegithub"
 )
 
@@ -214,5 +216,46 @@ func TestUpsertPullRequest_RetryAfterALostAnswer(t *testing.T) {
 	}
 	if n := f.Count("POST /repos/moh/cht-hosting/pulls"); n != 2 {
 		t.Errorf("%d POSTs, want the lost one and its retry", n)
+	}
+}
+
+// ReleasesOrKnown: GitHub's list when it answers (naming what this cht-gen
+// does not know yet), else the list built into cht-gen with the reason.
+func TestReleasesOrKnown(t *testing.T) {
+	f := fake(t)
+	f.Releases = append(f.Releases, fakegithub.Release{Tag: "5.9.0"})
+	l := client(t, f, token).ReleasesOrKnown(context.Background(), false)
+	if l.Offline != nil || l.Source() != "github" || l.Releases[0].Version != "5.9.0" || strings.Join(l.Unknown, ",") != "5.9.0" {
+		t.Errorf("GitHub answering: %+v", l)
+	}
+
+	// GitHub refuses (bad token): the known list, saying why.
+	l = client(t, f, "ghs_wrong").ReleasesOrKnown(context.Background(), false)
+	if l.Offline == nil || l.Source() != "cht-gen" || len(l.Releases) < 50 || l.Releases[0].Version != model.KnownReleases()[0].Version {
+		t.Errorf("GitHub refusing: %v, %d releases", l.Offline, len(l.Releases))
+	}
+	for _, r := range l.Releases {
+		if r.Prerelease {
+			t.Errorf("stable listing has %s", r.Version)
+		}
+	}
+	if beta := client(t, f, "ghs_wrong").ReleasesOrKnown(context.Background(), true); len(beta.Releases) != len(model.KnownReleases()) {
+		t.Errorf("beta listing: %d releases, want all %d", len(beta.Releases), len(model.KnownReleases()))
+	}
+
+	// Nothing listens: no retries (with an hour between them this test
+	// would never end), the known list.
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	c, err := github.New(github.Options{APIURL: down.URL, RetryWaitMin: time.Hour, RetryWaitMax: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.ReleasesOrKnown(context.Background(), false); l.Offline == nil || len(l.Releases) == 0 {
+		t.Errorf("GitHub unreachable: %+v", l.Offline)
+	}
+	var none *github.Client
+	if l := none.ReleasesOrKnown(context.Background(), false); l.Offline == nil || len(l.Releases) == 0 {
+		t.Errorf("no client: %+v", l.Offline)
 	}
 }

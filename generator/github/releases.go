@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"sort"
 
 	gh "github.com/google/go-github/v60/github"
@@ -54,4 +55,59 @@ func (c *Client) Releases(ctx context.Context, beta bool) ([]Release, error) {
 		return a.GreaterThan(b)
 	})
 	return out, nil
+}
+
+// Listing is a list of CHT Core releases and where it comes from.
+type Listing struct {
+	Releases []Release // newest first
+	// Offline is why GitHub's list could not be read; Releases is then
+	// the list this cht-gen knows (model.KnownReleases). nil: GitHub's.
+	Offline error
+	// Unknown are the releases GitHub lists that are newer than every
+	// release this cht-gen knows: validate refuses them until cht-gen is
+	// upgraded (or allowUnlistedVersion is set), so they are worth saying.
+	Unknown []string
+}
+
+// Source names where the list comes from: "github" or "cht-gen" (the
+// list built into this cht-gen).
+func (l Listing) Source() string {
+	if l.Offline != nil {
+		return "cht-gen"
+	}
+	return "github"
+}
+
+// ReleasesOrKnown is Releases when GitHub answers, else the releases this
+// cht-gen knows, with the reason (bump --latest and releases work offline).
+// A connection that cannot be made is not retried (retrying an unreachable
+// GitHub took 15 s before failing): the known list is the answer then. c
+// may be nil (no client could be made): the known list.
+func (c *Client) ReleasesOrKnown(ctx context.Context, beta bool) Listing {
+	if c == nil {
+		return Listing{Releases: knownReleases(beta), Offline: errors.New("no GitHub client")}
+	}
+	rels, err := c.Releases(context.WithValue(ctx, noDialRetry{}, true), beta)
+	if err != nil {
+		return Listing{Releases: knownReleases(beta), Offline: err}
+	}
+	l := Listing{Releases: rels}
+	newest, _ := model.ParseVersion(model.KnownReleases()[0].Version)
+	for _, r := range rels {
+		if v, err := model.ParseVersion(r.Version); err == nil && v.GreaterThan(newest) {
+			l.Unknown = append(l.Unknown, r.Version)
+		}
+	}
+	return l
+}
+
+// knownReleases is model.KnownReleases for a channel.
+func knownReleases(beta bool) []Release {
+	var out []Release
+	for _, r := range model.KnownReleases() {
+		if beta || !r.Prerelease {
+			out = append(out, r)
+		}
+	}
+	return out
 }

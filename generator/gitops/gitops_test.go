@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -19,6 +18,7 @@ import (
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 func loadEnvs(t *testing.T, src string) []model.Environment {
@@ -156,15 +156,15 @@ func TestFlux_VerifyRejects(t *testing.T) {
 	}
 }
 
-// crdSchema reads an Argo CD CRD from ../shared/reference/crds and makes its
+// crdSchema reads an Argo CD CRD of the reference (crds/) and makes its
 // schema strict the way kubeconform -strict does: objects with listed
 // properties reject others unless they preserve unknown fields.
 func crdSchema(t *testing.T, file string) *validate.SchemaValidator {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "reference", "crds", file)
+	p := reference.Path(t, "crds", file)
 	b, err := os.ReadFile(p)
 	if err != nil {
-		t.Skipf("Argo CD CRD not at %s (../shared/reference beside the repository): %v", p, err)
+		t.Fatal(err)
 	}
 	var crd struct {
 		Spec struct {

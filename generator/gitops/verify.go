@@ -65,6 +65,7 @@ func VerifyFlux(stream []byte, external map[string]bool) error {
 		}
 		key := ns + "/" + k.Spec.SourceRef.Name
 		if k.Spec.SourceRef.Kind != sourcev1.GitRepositoryKind || !repos[key] && !external[key] {
+			//lint:ignore ST1005 the message starts with a Kubernetes kind, a proper noun
 			return fmt.Errorf("Kustomization %s reads %s %s, which is not in the folder", k.Name, k.Spec.SourceRef.Kind, k.Spec.SourceRef.Name)
 		}
 	}

@@ -31,7 +31,21 @@ type ComposeOptions struct {
 	// Name of the environment; default: CHT_COMPOSE_PROJECT_NAME, else the
 	// folder name, whichever is a valid environment name.
 	Name string
+	// Host (COMMON_NAME) when the .env has none or Medic's default: VMs
+	// built from Medic's guide share test-nginx.dev.medicmobile.org.
+	Host string
+	// ComposePath is the compose folder's absolute path on the VM, for a
+	// .env without CHT_COMPOSE_PATH. Never the path of the copy imported.
+	ComposePath string
+	// GitOps is the environment's gitops: "" (the fleet's choice, by
+	// default the manual flow) or "doco-cd" (import --gitops doco-cd).
+	GitOps string
 }
+
+// workDirMark stands for the folder docker compose ran in while the files
+// are loaded, so a path the files leave relative is told from one the
+// .env sets: where a relative path landed depends on who ran docker compose.
+const workDirMark = "/cht-gen-compose-working-dir"
 
 // Medic's file names (the upgrade service only rewrites these).
 const (
@@ -96,6 +110,11 @@ type composeMapper struct {
 	from  map[string]Pos    // where each variable was set
 	used  map[string]bool
 	env   *Env
+	// envFiles are the .env files read; composePath is the compose
+	// folder's path on the VM (CHT_COMPOSE_PATH or the option).
+	envFiles    []string
+	composePath string
+	cpPos       Pos
 	// version is the VM's CHT version, read off the api image.
 	version string
 
@@ -145,7 +164,15 @@ func (m *composeMapper) run() *Env {
 		return nil
 	}
 	m.readEnv(composeDir)
-	project, err := m.load(composeDir, core, couch)
+	if len(m.envFiles) == 0 {
+		m.fail(Pos{File: m.dir}, ".env", "missing: no .env in %s, %s or %s. Medic's guide keeps the VM's settings (CHT_COMPOSE_PATH, COUCHDB_DATA, the project name) in upgrade-service/.env; without it the data folder and the project cannot be known. Copy the VM's folder with its .env files (import never reads their passwords)",
+			filepath.Join(m.dir, "upgrade-service"), m.dir, composeDir)
+		return nil
+	}
+	if !m.vmComposePath() {
+		return nil
+	}
+	project, err := m.load(core, couch)
 	if err != nil {
 		m.fail(Pos{File: core}, "compose", "%v", err)
 		return nil
@@ -155,15 +182,19 @@ func (m *composeMapper) run() *Env {
 	name := m.name()
 	e := newEnv(name)
 	m.env = e
+	// The VM has data: its credentials are kept (the .env stays on the VM).
+	// (h-k8s's newEnv sets it for every import; the same field, first.)
+	e.Set("existing", boolean(true), Pos{})
 	e.Set("target", str("compose"), Pos{})
 	m.images(project)
 	m.host(project)
 	nodes := m.nodes(project, couch)
-	m.paths(project, nodes, composeDir)
+	m.paths(project, nodes)
 	m.nginx(project)
 	m.logging(project)
 	m.settings()
 	m.upgradeService()
+	m.dococd()
 	m.leftovers(project)
 	e.Comment = []string{
 		"Imported from a Compose folder by `cht-gen import compose`. Passwords, secrets",
@@ -196,6 +227,7 @@ func (m *composeMapper) readEnv(composeDir string) {
 			m.fail(Pos{File: p}, ".env", "%v", err)
 			continue
 		}
+		m.envFiles = append(m.envFiles, p)
 		vars, err := dotenv.UnmarshalBytesWithLookup(b, noLookup)
 		if err != nil {
 			pos, key := envErrorPos(p, b, err)
@@ -341,7 +373,7 @@ func lineOf(b []byte, key string) int {
 
 // load reads the project as docker compose would on the VM, with dummy
 // credentials (they are never read from the .env).
-func (m *composeMapper) load(composeDir, core, couch string) (*types.Project, error) {
+func (m *composeMapper) load(core, couch string) (*types.Project, error) {
 	quietLogrus.Do(func() { logrus.SetOutput(io.Discard) })
 	env := map[string]string{}
 	for k, v := range m.vars {
@@ -350,15 +382,9 @@ func (m *composeMapper) load(composeDir, core, couch string) (*types.Project, er
 	for k := range credentialVars {
 		env[k] = "not-read"
 	}
-	// Relative bind mounts resolve against the working directory: an
-	// absolute one, so they compare with composePath (also absolute).
-	wd, err := filepath.Abs(composeDir)
-	if err != nil {
-		return nil, err
-	}
-	if p := m.vars["CHT_COMPOSE_PATH"]; strings.HasPrefix(p, "/") {
-		wd = p // where the upgrade service runs docker compose
-	}
+	// Relative bind mounts resolve against the working directory: a mark,
+	// so paths sees which were relative (see workDirMark).
+	wd := workDirMark
 	details := types.ConfigDetails{WorkingDir: wd, Environment: types.Mapping(env)}
 	for _, f := range []string{core, couch} {
 		b, err := os.ReadFile(f)
@@ -389,23 +415,22 @@ func (m *composeMapper) get(k string) (string, Pos, bool) {
 	return v, m.varPos(k), ok && v != ""
 }
 
+// name is CHT_COMPOSE_PROJECT_NAME, else the folder's name (chooseName).
 func (m *composeMapper) name() string {
-	if m.opts.Name != "" {
-		if !ValidName(m.opts.Name) {
-			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
-			return "imported"
+	var candidates []string
+	if m.opts.Name == "" {
+		if p, _, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok {
+			candidates = append(candidates, p)
 		}
-		return m.opts.Name
+		abs, _ := filepath.Abs(m.dir)
+		candidates = append(candidates, filepath.Base(abs))
 	}
-	if p, _, ok := m.get("CHT_COMPOSE_PROJECT_NAME"); ok && ValidName(p) {
-		return p
+	name, refused := chooseName(m.opts.Name, candidates, nameRefusal{Pos: Pos{File: m.dir}, Key: "name",
+		Message: "neither CHT_COMPOSE_PROJECT_NAME nor the folder name is a valid environment name (lower-case DNS label): pass --name"})
+	if refused != nil {
+		m.errs = append(m.errs, *refused)
 	}
-	abs, _ := filepath.Abs(m.dir)
-	if b := filepath.Base(abs); ValidName(b) {
-		return b
-	}
-	m.fail(Pos{File: m.dir}, "name", "neither CHT_COMPOSE_PROJECT_NAME nor the folder name is a valid environment name (lower-case DNS label): pass --name")
-	return "imported"
+	return name
 }
 
 // images reads the version (and a mirror registry) off the api image.
@@ -462,8 +487,15 @@ func (m *composeMapper) host(p *types.Project) {
 	if pos.File == "" {
 		pos = Pos{File: m.dir}
 	}
+	if flag := m.opts.Host; flag != "" {
+		if h != "" && h != flag && h != "test-nginx.dev.medicmobile.org" {
+			m.note(pos, "COMMON_NAME", "is %s; --host %s replaces it (nginx's certificate name and COMMON_NAME change)", h, flag)
+		}
+		m.env.Set("host", str(flag), Pos{File: "--host"})
+		return
+	}
 	if h == "" || h == "test-nginx.dev.medicmobile.org" {
-		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours, set host", h)
+		m.note(pos, "COMMON_NAME", "is Medic's default (%s): the certificate and host name should be yours: pass --host, or set host", h)
 	}
 	m.env.Set("host", str(h), pos)
 }
@@ -490,23 +522,46 @@ func (m *composeMapper) nodes(p *types.Project, couch string) int {
 	return n
 }
 
-// paths reads composePath and each node's data folder.
-func (m *composeMapper) paths(p *types.Project, nodes int, composeDir string) {
-	e := m.env
-	cp, pos, ok := m.get("CHT_COMPOSE_PATH")
-	if !ok || !strings.HasPrefix(cp, "/") {
-		abs, _ := filepath.Abs(composeDir)
-		cp = abs
-		m.note(Pos{File: composeDir}, "CHT_COMPOSE_PATH", "not set: composePath is this folder's path %s; set it to the folder's path on the VM", abs)
+// vmComposePath sets composePath: the compose folder's path on the VM,
+// from CHT_COMPOSE_PATH or ComposeOptions.ComposePath, never the path of
+// the copy being read (a laptop's). It reports whether one is known.
+func (m *composeMapper) vmComposePath() bool {
+	fromEnv, pos, set := m.get("CHT_COMPOSE_PATH")
+	flag := m.opts.ComposePath
+	switch {
+	case flag != "" && !strings.HasPrefix(flag, "/"):
+		m.fail(Pos{File: "--compose-path"}, "composePath", "%q is not an absolute path on the VM", flag)
+		return false
+	case flag != "" && set && filepath.Clean(flag) != filepath.Clean(fromEnv):
+		m.fail(pos, "CHT_COMPOSE_PATH", "is %s, --compose-path says %s: give the one the VM runs from (or neither, to keep the .env's)", fromEnv, flag)
+		return false
+	case flag != "":
+		m.composePath, m.cpPos = filepath.Clean(flag), Pos{}
+	case !set:
+		m.fail(Pos{File: m.envFiles[0]}, "CHT_COMPOSE_PATH", "missing: the compose folder's path on the VM cannot be known (the path of this copy is not it, and relative data folders resolve against it). Pass --compose-path with the folder's absolute path on the VM")
+		return false
+	case !strings.HasPrefix(fromEnv, "/"):
+		m.fail(pos, "CHT_COMPOSE_PATH", "%q is not absolute: the upgrade service mounts it from the VM; pass --compose-path with the folder's absolute path on the VM", fromEnv)
+		return false
+	default:
+		m.composePath, m.cpPos = filepath.Clean(fromEnv), pos
 	}
-	e.Set("composePath", str(filepath.Clean(cp)), pos)
+	return true
+}
+
+// paths sets composePath and reads each node's data folder.
+func (m *composeMapper) paths(p *types.Project, nodes int) {
+	e := m.env
+	cp := m.composePath
+	e.Set("composePath", str(cp), m.cpPos)
+	upgradeFile := find(m.dir, "docker-compose.yml")
 	var data []string
 	custom := false
 	for i := 1; i <= nodes; i++ {
-		svc := "couchdb"
+		svc, variable := "couchdb", "COUCHDB_DATA"
 		def := filepath.Join(cp, "srv")
 		if nodes > 1 {
-			svc = ""
+			svc, variable = "", fmt.Sprintf("DB%d_DATA", i)
 			for name := range p.Services {
 				if g := nodeService.FindStringSubmatch(name); g != nil && g[1] == strconv.Itoa(i) {
 					svc = name
@@ -520,14 +575,24 @@ func (m *composeMapper) paths(p *types.Project, nodes int, composeDir string) {
 				continue
 			}
 			if v.Type != types.VolumeTypeBind {
-				m.fail(Pos{File: composeDir}, svc+".volumes", "CouchDB's data is in the %s %q, not a host folder: cht-gen renders host folders (couchdb.dataPaths); copy the data into one first, or it would start on an empty folder", v.Type, v.Source)
+				m.fail(Pos{File: m.couch}, svc+".volumes", "CouchDB's data is in the %s %q, not a host folder: cht-gen renders host folders (couchdb.dataPaths); copy the data into one first, or it would start on an empty folder", v.Type, v.Source)
 				return
 			}
 			src = v.Source
 		}
 		if src == "" {
-			m.fail(Pos{File: composeDir}, svc+".volumes", "no volume at /opt/couchdb/data: CouchDB's data would be lost")
+			m.fail(Pos{File: m.couch}, svc+".volumes", "no volume at /opt/couchdb/data: CouchDB's data would be lost")
 			return
+		}
+		if rel, isRel := strings.CutPrefix(src, workDirMark); isRel {
+			if upgradeFile != "" {
+				// The upgrade service runs docker compose in its container,
+				// from /docker-compose: a relative folder lands at a path
+				// of that name on the VM, not under CHT_COMPOSE_PATH.
+				m.fail(Pos{File: m.envFiles[0]}, variable, "missing: %s's data folder is the files' relative %q, which Medic's upgrade service (%s) resolves inside its container, so where the data is on the VM cannot be known from the files. Set %s in the .env to the host folder `docker inspect` shows mounted at /opt/couchdb/data, and import again", svc, "."+rel, upgradeFile, variable)
+				return
+			}
+			src = cp + rel
 		}
 		data = append(data, filepath.Clean(src))
 		custom = custom || filepath.Clean(src) != def
@@ -576,7 +641,7 @@ func (m *composeMapper) nginx(p *types.Project) {
 		e.Set("nginx.tls.mode", str(mode), m.varPos("CERTIFICATE_MODE"))
 	}
 	if mode == model.TLSOwnCert {
-		m.note(m.varPos("CERTIFICATE_MODE"), "CERTIFICATE_MODE", "OWN_CERT: Medic's files keep the certificate in the cht-ssl volume (docker cp); cht-gen mounts nginx.tls.certDir (default ./certs): put cert.pem and key.pem there")
+		m.ownCert(p)
 	}
 	defaults := map[string]string{"EMAIL": "domains@medic.org", "COUNTRY": "US", "STATE": "California", "LOCALITY": "San_Francisco", "ORGANISATION": "medic", "DEPARTMENT": "Information_Security"}
 	for _, k := range []string{"EMAIL", "COUNTRY", "STATE", "LOCALITY", "ORGANISATION", "DEPARTMENT"} {
@@ -584,6 +649,21 @@ func (m *composeMapper) nginx(p *types.Project) {
 			e.Set(composeVars[k], str(v), m.varPos(k))
 		}
 	}
+}
+
+// ownCert keeps the certificate where the VM has it: a cht-ssl volume
+// backed by a folder (cht-gen's files) gives certDir; Medic's plain volume,
+// into which the guide docker cp's the files, is kept (certVolume): a
+// folder mounted instead is a volume docker compose would have to recreate.
+func (m *composeMapper) ownCert(p *types.Project) {
+	pos := m.varPos("CERTIFICATE_MODE")
+	vol := p.Volumes["cht-ssl"]
+	if dev := vol.DriverOpts["device"]; vol.DriverOpts["o"] == "bind" && strings.HasPrefix(dev, "/") {
+		m.env.Set("nginx.tls.certDir", str(filepath.Clean(dev)), pos)
+		return
+	}
+	m.env.Set("nginx.tls.certVolume", boolean(true), pos)
+	m.note(pos, "CERTIFICATE_MODE", "OWN_CERT: the certificate stays in the VM's cht-ssl volume (<project>_cht-ssl), where Medic's guide docker cp's it (nginx.tls.certVolume)")
 }
 
 func (m *composeMapper) logging(p *types.Project) {

@@ -56,8 +56,9 @@ func TestImportCompose_RoundTrip(t *testing.T) {
 			env: settings + "COUCHDB_DATA=/data/couchdb\n"},
 		{name: "4.22.0 three nodes", version: "4.22.0", couch: "cht-couchdb-clustered.yml",
 			env: settings + "COUCHDB_SERVERS=couchdb-1.local,couchdb-2.local,couchdb-3.local\nDB1_DATA=/data/1\nDB2_DATA=/data/2\nDB3_DATA=/data/3\n"},
-		{name: "5.2.0 single node", version: "5.2.0", couch: "cht-couchdb.yml", env: settings},
-		{name: "5.2.0 three nodes", version: "5.2.0", couch: "cht-couchdb-clustered.yml", env: settings, intended: composecompare.Cluster5x},
+		{name: "5.2.0 single node", version: "5.2.0", couch: "cht-couchdb.yml", env: settings + "COUCHDB_DATA=/srv/cht/district/srv\n"},
+		{name: "5.2.0 three nodes", version: "5.2.0", couch: "cht-couchdb-clustered.yml", intended: composecompare.Cluster5x,
+			env: settings + "DB1_DATA=/srv/cht/district/srv1\nDB2_DATA=/srv/cht/district/srv2\nDB3_DATA=/srv/cht/district/srv3\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := vm(t, tc.version, tc.couch, secrets+tc.env)
@@ -81,7 +82,7 @@ func TestImportCompose_RoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("validate: %v", err)
 			}
-			set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
+			set, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{}))
 			if err != nil {
 				t.Fatalf("render: %v", err)
 			}
@@ -121,14 +122,14 @@ func TestImportCompose_Refusals(t *testing.T) {
 	if _, _, err := importer.FromCompose(t.TempDir(), importer.ComposeOptions{}); err == nil || !strings.Contains(err.Error(), "cht-core.yml: not found") {
 		t.Errorf("empty folder: %v", err)
 	}
-	dir := vm(t, "4.22.0", "cht-couchdb.yml", "CHT_COMPOSE_PATH=/srv/cht/x\nCOMMON_NAME=\"evil\\\"}\\nenvironments: y: {}\"\nCOUCHDB_PASSWORD=S3NTINEL\n")
+	dir := vm(t, "4.22.0", "cht-couchdb.yml", "CHT_COMPOSE_PATH=/srv/cht/x\nCOUCHDB_DATA=/srv/cht/x/srv\nCOMMON_NAME=\"evil\\\"}\\nenvironments: y: {}\"\nCOUCHDB_PASSWORD=S3NTINEL\n")
 	env, _, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	envs := t.TempDir()
 	_, err = importer.Write(envs, "x.cue", &importer.EnvFile{Envs: []*importer.Env{env}}, false)
-	if err == nil || !strings.Contains(err.Error(), "upgrade-service/.env:2: host: not a host name") {
+	if err == nil || !strings.Contains(err.Error(), "upgrade-service/.env:3: host: not a host name") {
 		t.Errorf("hostile COMMON_NAME: %v", err)
 	}
 	if entries, _ := os.ReadDir(envs); len(entries) != 0 {
@@ -155,7 +156,7 @@ func TestImportCompose_UnparsableEnvNeverEchoed(t *testing.T) {
 // followed into the importing machine's files (it would fail here, the
 // path being the VM's).
 func TestImportCompose_ReadsOnlyTheFolder(t *testing.T) {
-	dir := vm(t, "5.2.0", "cht-couchdb.yml", "")
+	dir := vm(t, "5.2.0", "cht-couchdb.yml", "CHT_COMPOSE_PATH=/srv/cht/x\nCOUCHDB_DATA=/srv/cht/x/srv\n")
 	core := filepath.Join(dir, "compose", "cht-core.yml")
 	b, _ := os.ReadFile(core)
 	onTheVM := filepath.Join(t.TempDir(), "only-on-the-vm", "extra.yml")
@@ -172,9 +173,9 @@ func TestImportCompose_ReadsOnlyTheFolder(t *testing.T) {
 // of starting a second CHT beside the first.
 func TestImportCompose_ProjectDefaultsToMedics(t *testing.T) {
 	for _, tc := range []struct{ dotenv, name, want string }{
-		{"CHT_COMPOSE_PATH=/srv/cht/district\n", "district", "cht"},
-		{"CHT_COMPOSE_PATH=/srv/cht/district\n", "cht", "cht"},
-		{"CHT_COMPOSE_PATH=/srv/cht/district\nCHT_COMPOSE_PROJECT_NAME=moh\n", "district", "moh"},
+		{"CHT_COMPOSE_PATH=/srv/cht/district\nCOUCHDB_DATA=/data\n", "district", "cht"},
+		{"CHT_COMPOSE_PATH=/srv/cht/district\nCOUCHDB_DATA=/data\n", "cht", "cht"},
+		{"CHT_COMPOSE_PATH=/srv/cht/district\nCOUCHDB_DATA=/data\nCHT_COMPOSE_PROJECT_NAME=moh\n", "district", "moh"},
 	} {
 		dir := vm(t, "4.22.0", "cht-couchdb.yml", tc.dotenv)
 		env, _, err := importer.FromCompose(dir, importer.ComposeOptions{Name: tc.name})
@@ -287,7 +288,9 @@ func TestImportCompose_Folders(t *testing.T) {
 		upgrade             string    // upgrade-service/docker-compose.yml
 		sub                 string    // import this subfolder of the VM's folder
 		relative            bool      // the folder given as a relative path
-		want                string    // in the error; "" for success
+		noEnv               bool      // the folder copied without its .env
+		opts                importer.ComposeOptions
+		want                string // in the error; "" for success
 		check               func(t *testing.T, src string, notes []importer.Note)
 	}{{
 		// A host edited the compose file's default: CouchDB ran with it.
@@ -328,7 +331,7 @@ volumes: {couch-data: {}}
 	}, {
 		// Renaming the project would start a second set of containers.
 		name:    "no CHT_COMPOSE_PROJECT_NAME: the upgrade service's default project (cht) kept",
-		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\nCOUCHDB_DATA=/srv/cht/srv\n",
 		upgrade: "services:\n  cht-upgrade-service:\n    image: public.ecr.aws/s5s3h4s7/cht-upgrade-service:latest\n    environment:\n      - CHT_COMPOSE_PROJECT_NAME=${CHT_COMPOSE_PROJECT_NAME:-cht}\n",
 		check: func(t *testing.T, src string, notes []importer.Note) {
 			if !regexp.MustCompile(`project: +"cht"`).MatchString(src) {
@@ -337,7 +340,7 @@ volumes: {couch-data: {}}
 		},
 	}, {
 		name:    "a variable Medic's upgrade service does not pass on: imported, and said",
-		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCHT_COMPOSE_PROJECT_NAME=cht\nCOMMON_NAME=a.example.org\nLOG_MAX_SIZE=10m\nNGINX_HTTPS_PORT=8443\n",
+		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCHT_COMPOSE_PROJECT_NAME=cht\nCOMMON_NAME=a.example.org\nLOG_MAX_SIZE=10m\nNGINX_HTTPS_PORT=8443\nCOUCHDB_DATA=/srv/cht/srv\n",
 		upgrade: "services:\n  cht-upgrade-service:\n    image: x\n    environment:\n      - NGINX_HTTPS_PORT\n      - CHT_COMPOSE_PROJECT_NAME=${CHT_COMPOSE_PROJECT_NAME:-cht}\n",
 		core:    "services:\n  api: {image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0}\n  nginx:\n    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0\n    ports: [\"${NGINX_HTTPS_PORT:-443}:443\", \"8080:8080\"]\n  haproxy:\n    image: public.ecr.aws/medic/cht-haproxy:4.0.0-4.0.0\n    logging: {driver: local, options: {max-size: \"${LOG_MAX_SIZE:-50m}\"}}\n",
 		check: func(t *testing.T, src string, notes []importer.Note) {
@@ -373,12 +376,55 @@ volumes: {couch-data: {}}
 		rename: [2]string{"cht-core.yml", "core.yml"},
 		want:   "compose/core.yml: Medic's upgrade service only updates files named cht-core.yml",
 	}, {
-		name:     "a relative folder without CHT_COMPOSE_PATH: Medic's ./srv is no custom data path",
+		name:     "a relative folder without CHT_COMPOSE_PATH: refused, never the copy's path",
 		dotenv:   "COMMON_NAME=a.example.org\nCOUCHDB_PASSWORD=" + secret + "\n",
 		relative: true,
+		want:     "vm/upgrade-service/.env: CHT_COMPOSE_PATH: missing: the compose folder's path on the VM cannot be known",
+	}, {
+		name:     "no CHT_COMPOSE_PATH, --compose-path given: the VM's path; Medic's ./srv is no custom data path",
+		dotenv:   "COMMON_NAME=a.example.org\nCOUCHDB_PASSWORD=" + secret + "\n",
+		relative: true,
+		opts:     importer.ComposeOptions{ComposePath: "/home/ubuntu/cht/compose"},
 		check: func(t *testing.T, src string, notes []importer.Note) {
-			if strings.Contains(src, "dataPaths") {
-				t.Errorf("the default ./srv imported as a data path:\n%s", src)
+			if strings.Contains(src, "dataPaths") || !regexp.MustCompile(`composePath: +"/home/ubuntu/cht/compose"`).MatchString(src) {
+				t.Errorf("composePath not the VM's, or the default ./srv imported as a data path:\n%s", src)
+			}
+		},
+	}, {
+		name:   "--compose-path that contradicts CHT_COMPOSE_PATH: refused",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		opts:   importer.ComposeOptions{ComposePath: "/home/ubuntu/cht/compose"},
+		want:   "CHT_COMPOSE_PATH: is /srv/cht, --compose-path says /home/ubuntu/cht/compose",
+	}, {
+		name:  "the folder without its .env: refused, naming what is missing",
+		noEnv: true,
+		want:  ".env: missing: no .env in",
+	}, {
+		// Medic's upgrade service runs docker compose in its container:
+		// ./srv is /docker-compose/srv there, not <CHT_COMPOSE_PATH>/srv.
+		name:    "no COUCHDB_DATA under Medic's upgrade service: the data folder cannot be known, refused",
+		dotenv:  "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\n",
+		upgrade: "services:\n  cht-upgrade-service:\n    image: public.ecr.aws/s5s3h4s7/cht-upgrade-service:latest\n",
+		want:    "upgrade-service/.env: COUCHDB_DATA: missing: couchdb's data folder is the files' relative \"./srv\"",
+	}, {
+		name:   "--host for a VM on Medic's default name; existing set",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\n",
+		opts:   importer.ComposeOptions{Host: "district-a.example.org"},
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !regexp.MustCompile(`host: +"district-a.example.org"`).MatchString(src) || !regexp.MustCompile(`existing: +true`).MatchString(src) {
+				t.Errorf("--host not imported, or existing not set:\n%s", src)
+			}
+		},
+	}, {
+		// Medic's guide docker cp's an own certificate into the cht-ssl
+		// volume: the render keeps that volume (certVolume), never a
+		// folder docker compose would recreate the volume for.
+		name:   "OWN_CERT in Medic's cht-ssl volume: kept (certVolume)",
+		dotenv: "CHT_COMPOSE_PATH=/srv/cht\nCOMMON_NAME=a.example.org\nCERTIFICATE_MODE=OWN_CERT\n",
+		core:   "services:\n  api: {image: public.ecr.aws/medic/cht-api:4.0.0-4.0.0}\n  nginx:\n    image: public.ecr.aws/medic/cht-nginx:4.0.0-4.0.0\n    volumes: [\"cht-ssl:/etc/nginx/private/\"]\n    environment: [\"CERTIFICATE_MODE=${CERTIFICATE_MODE:-SELF_SIGNED}\"]\nvolumes: {cht-ssl: {}}\n",
+		check: func(t *testing.T, src string, notes []importer.Note) {
+			if !regexp.MustCompile(`certVolume: +true`).MatchString(src) || strings.Contains(src, "certDir") {
+				t.Errorf("the cht-ssl volume not kept:\n%s", src)
 			}
 		},
 	}, {
@@ -424,6 +470,9 @@ volumes: {couch-data: {}}
 			if tc.extra != "" {
 				os.WriteFile(filepath.Join(dir, "compose", tc.extra), []byte("services: {backup: {image: alpine}}\n"), 0o644)
 			}
+			if tc.noEnv {
+				os.Remove(filepath.Join(dir, "upgrade-service", ".env"))
+			}
 			if tc.sub != "" {
 				dir = filepath.Join(dir, tc.sub)
 			}
@@ -431,7 +480,9 @@ volumes: {couch-data: {}}
 				t.Chdir(filepath.Dir(dir))
 				dir = filepath.Base(dir)
 			}
-			env, notes, err := importer.FromCompose(dir, importer.ComposeOptions{Name: "x"})
+			opts := tc.opts
+			opts.Name = "x"
+			env, notes, err := importer.FromCompose(dir, opts)
 			for _, n := range notes {
 				if strings.Contains(n.String(), secret) {
 					t.Errorf("a secret in a note: %s", n)
@@ -461,4 +512,12 @@ volumes: {couch-data: {}}
 			tc.check(t, string(src), notes)
 		})
 	}
+}
+
+// renderedFiles is the files of a render, for tests that look at them only.
+func renderedFiles(r *generator.Result, err error) (files.Set, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r.Files, nil
 }

@@ -289,25 +289,23 @@ func (m *helmMapper) version() (scalar, bool) {
 	return found, ranFive
 }
 
+// name is project_name, else namespace, else the file's name (chooseName).
 func (m *helmMapper) name() string {
-	if m.opts.Name != "" {
-		if !ValidName(m.opts.Name) {
-			m.fail(Pos{File: "--name"}, "name", "%q is not a valid environment name (lower-case DNS label, at most 32 characters)", m.opts.Name)
-			return "imported"
+	var candidates []string
+	if m.opts.Name == "" {
+		for _, key := range []string{"project_name", "namespace"} {
+			if s, ok := m.v.str(key); ok {
+				candidates = append(candidates, s.text)
+			}
 		}
-		return m.opts.Name
+		candidates = append(candidates, strings.TrimSuffix(filepath.Base(m.v.file), filepath.Ext(m.v.file)))
 	}
-	for _, key := range []string{"project_name", "namespace"} {
-		if s, ok := m.v.str(key); ok && ValidName(s.text) {
-			return s.text
-		}
+	name, refused := chooseName(m.opts.Name, candidates, nameRefusal{Pos: Pos{File: m.v.file}, Key: "project_name",
+		Message: "neither project_name, namespace nor the file name is a valid environment name (lower-case DNS label): pass --name"})
+	if refused != nil {
+		m.errs = append(m.errs, *refused)
 	}
-	base := strings.TrimSuffix(filepath.Base(m.v.file), filepath.Ext(m.v.file))
-	if ValidName(base) {
-		return base
-	}
-	m.fail(Pos{File: m.v.file}, "project_name", "neither project_name, namespace nor the file name is a valid environment name (lower-case DNS label): pass --name")
-	return "imported"
+	return name
 }
 
 func (m *helmMapper) namespace(name string) string {
@@ -409,6 +407,17 @@ func (m *helmMapper) storage(cluster scalar, nodes int, five bool) {
 	}
 	class, classOK := v.str("couchdb", "storage_class")
 	classOK = classOK && class.text != "" // the 5.x chart: storage_class | default ...
+	// Read above for every chart: listed here when it did not become
+	// couchdb.storage.class, so it is not dropped silently.
+	defer func() {
+		applied := five && m.env.body.has("couchdb.storage.class")
+		if class.set && class.text != "" && !applied {
+			m.note(class.pos, "couchdb.storage_class", "%q not expressed: %s", class.text, map[bool]string{
+				true:  "the 5.x chart reads it only for new volumes, and these are pre-existing",
+				false: "cht-chart-4x never reads it (its claims use ebs-gp2 on eks, local-storage on k3s-k3d)",
+			}[five])
+		}
+	}()
 	switch cluster.text {
 	case "eks":
 		if pre {

@@ -421,7 +421,7 @@ func TestWrite_RefusesAndReportsAtTheValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, "c.cue"))
-	if _, err := importer.Write(dir, "c.cue", good, false); err == nil || !strings.Contains(err.Error(), "declaring one): pass --force") {
+	if _, err := importer.Write(dir, "c.cue", good, false); err == nil || !strings.Contains(err.Error(), "declaring one): if that is another instance, name this one with --name; --force replaces it") {
 		t.Errorf("second write without --force: %v", err)
 	}
 	w, err := importer.Write(dir, "c.cue", good, true)

@@ -45,7 +45,7 @@ func importAndBuild(t *testing.T, valuesFile string, opts importer.HelmOptions) 
 	if err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	set, err := generator.Render(context.Background(), res.Environments, generator.Options{})
+	set, err := renderedFiles(generator.Render(context.Background(), res.Environments, generator.Options{}))
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}

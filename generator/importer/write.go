@@ -100,7 +100,7 @@ func check(dir string, newFiles map[string]*EnvFile, force bool) ([]*Written, ma
 		}
 		sort.Strings(replaced)
 		if _, err := os.Lstat(target); err == nil && !force {
-			return nil, nil, fmt.Errorf("%s exists (declaring %s): pass --force to replace it", target, orNone(replaced))
+			return nil, nil, fmt.Errorf("%s exists (declaring %s): if that is another instance, name this one with --name; --force replaces it", target, orNone(replaced))
 		}
 		for _, e := range newFiles[name].Envs {
 			if where, ok := existing[e.Name]; ok && srcs[filepath.Base(where.File)] == nil {

@@ -284,6 +284,7 @@ func VerifyJSON(docs [][]byte, secretName string, secretKeys []string) error {
 			matched = matched || ok
 		}
 		if !matched {
+			//lint:ignore ST1005 the message starts with a Kubernetes kind, a proper noun
 			return fmt.Errorf("Service %s selects %v, which no Deployment's pods carry", s.Name, s.Spec.Selector)
 		}
 	}
@@ -296,10 +297,12 @@ func VerifyJSON(docs [][]byte, secretName string, secretKeys []string) error {
 				if r := env.ValueFrom.ConfigMapKeyRef; r != nil {
 					data, ok := configMaps[r.Name]
 					if _, has := data[r.Key]; !ok || !has {
+						//lint:ignore ST1005 the message starts with a Kubernetes kind, a proper noun
 						return fmt.Errorf("Deployment %s: %s reads ConfigMap %s key %s, which the overlay does not provide", d.Name, env.Name, r.Name, r.Key)
 					}
 				}
 				if r := env.ValueFrom.SecretKeyRef; r != nil && (r.Name != secretName || !keys[r.Key]) {
+					//lint:ignore ST1005 the message starts with a Kubernetes kind, a proper noun
 					return fmt.Errorf("Deployment %s: %s reads Secret %s key %s, which is not the credentials Secret %s the README asks for", d.Name, env.Name, r.Name, r.Key, secretName)
 				}
 			}

@@ -1,15 +1,14 @@
 package kustomize_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	hc "github.com/cht-gen/cht-gen/internal/helmcompare"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 func helmChart(t *testing.T) (helm, chart string) {
@@ -18,11 +17,7 @@ func helmChart(t *testing.T) (helm, chart string) {
 	if err != nil {
 		t.Skip("helm not on PATH (make test installs v3.22.0 into ./bin)")
 	}
-	chart = filepath.Join("..", "..", "..", "shared", "reference", "cht", "helm-charts", "charts", "cht-chart-4x")
-	if _, err := os.Stat(filepath.Join(chart, "Chart.yaml")); err != nil {
-		t.Skipf("Medic's chart is not at %s (../shared/reference beside the repository): %v", chart, err)
-	}
-	return helm, chart
+	return helm, reference.Path(t, "cht", "helm-charts", "charts", "cht-chart-4x")
 }
 
 var upgradeServiceDifferences = []hc.Difference{

@@ -63,6 +63,8 @@ environments: old3: {target: "kubernetes", version: "4.22.0", host: "old3.exampl
 	src5 := `environments: v50: {target: "kubernetes", version: "5.0.0", host: "v50.example.org", couchdb: nodes: 3}
 environments: v51: {target: "kubernetes", version: "5.1.0", host: "v51.example.org"}
 environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.org", couchdb: nodes: 3}
+environments: v53: {target: "kubernetes", version: "5.3.0", host: "v53.example.org", couchdb: nodes: 3}
+environments: v53one: {target: "kubernetes", version: "5.3.1", host: "v53one.example.org"}
 `
 	alone := loadEnvs(t, src4)
 	aloneSet := render(t, alone)
@@ -91,6 +93,7 @@ environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.o
 		env                        string
 		nouveauDeployment          bool   // 5.0.x: its own Deployment
 		nouveauIn                  string // 5.1+: the CouchDB Deployment holding the container
+		nouveauEveryNode           bool   // 5.3+ cluster: every cht-couchdb-N holds one
 		nouveauSelects             string
 		upgradeService, nodeEnv    bool
 		apiStrategy, couchStrategy appsv1.DeploymentStrategyType
@@ -100,6 +103,8 @@ environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.o
 		{env: "v50", nouveauDeployment: true, nouveauSelects: "nouveau", apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
 		{env: "v51", nouveauIn: "cht-couchdb", nouveauSelects: "couchdb", apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
 		{env: "v52", nouveauIn: "cht-couchdb-1", nouveauSelects: "couchdb-1", nodeEnv: true, apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		{env: "v53", nouveauEveryNode: true, nodeEnv: true, apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		{env: "v53one", nouveauIn: "cht-couchdb", nouveauSelects: "couchdb", nodeEnv: true, apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			e := envNamed(envs, tc.env)
@@ -111,7 +116,10 @@ environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.o
 				t.Errorf("Deployment cht-couchdb-nouveau: %v, want %v", hasNouveauDeployment, tc.nouveauDeployment)
 			}
 			for name, d := range ds {
-				if c := container(d, "cht-couchdb-nouveau"); c != nil {
+				node := strings.TrimPrefix(name, "cht-couchdb-")
+				if tc.nouveauEveryNode && node != name {
+					checkNouveauOnNode(t, e, objs, d, node)
+				} else if c := container(d, "cht-couchdb-nouveau"); c != nil {
 					if name != tc.nouveauIn && name != "cht-couchdb-nouveau" {
 						t.Errorf("nouveau runs in %s", name)
 					}
@@ -128,7 +136,7 @@ environments: v52: {target: "kubernetes", version: "5.2.0", host: "v52.example.o
 			svc, _ := objs["Service/nouveau"].(*corev1.Service)
 			switch {
 			case tc.nouveauSelects == "" && svc != nil:
-				t.Error("4.x environment has a nouveau Service")
+				t.Error("a 4.x environment or a 5.3 cluster has one nouveau Service")
 			case tc.nouveauSelects != "" && (svc == nil || svc.Spec.Selector["cht.service"] != tc.nouveauSelects):
 				t.Errorf("nouveau Service %v, want it selecting %s", svc, tc.nouveauSelects)
 			}
@@ -166,12 +174,12 @@ func TestKustomize_MoveTo5KeepsCouchDBData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var builds []hc.Objects
 			var deps []map[string]*appsv1.Deployment
-			for _, v := range []string{"4.22.0", "5.0.0", "5.2.0"} {
+			for _, v := range []string{"4.22.0", "5.0.0", "5.2.0", "5.3.0"} {
 				envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "`+v+`", host: "prod.example.org", couchdb: {`+tc.couchdb+`}}`)
 				built := build(t, render(t, envs), &envs[0])
 				builds, deps = append(builds, hc.Decode(t, built)), append(deps, deployments(t, built))
 			}
-			for i, v := range []string{"5.0.0", "5.2.0"} {
+			for i, v := range []string{"5.0.0", "5.2.0", "5.3.0"} {
 				for k, o := range builds[0] {
 					if strings.HasPrefix(k, "PersistentVolume") || strings.HasPrefix(k, "Namespace/") {
 						if d := cmp.Diff(o, builds[i+1][k]); d != "" {
@@ -205,7 +213,8 @@ func TestKustomize_MoveTo5KeepsCouchDBData(t *testing.T) {
 func TestKustomize_Readme5(t *testing.T) {
 	envs := loadEnvs(t, `environments: v50: {target: "kubernetes", version: "5.0.0", host: "a.example.org", couchdb: nodes: 3}
 environments: v52: {target: "kubernetes", version: "5.2.0", host: "b.example.org", couchdb: storage: subPath: "couch"}
-environments: old: {target: "kubernetes", version: "4.22.0", host: "c.example.org"}`)
+environments: old: {target: "kubernetes", version: "4.22.0", host: "c.example.org"}
+environments: v53: {target: "kubernetes", version: "5.3.0", host: "d.example.org", couchdb: nodes: 3}`)
 	set := render(t, envs)
 	readme := func(name string) string { return string(set[kustomize.OverlayDir(envNamed(envs, name))+"/README.md"]) }
 	for _, tc := range []struct {
@@ -214,7 +223,10 @@ environments: old: {target: "kubernetes", version: "4.22.0", host: "c.example.or
 	}{
 		{"v50", []string{"no upgrade service on Kubernetes", `"Stage"`, "own Deployment `cht-couchdb-nouveau`", "CouchDB node 1's volume", "which is also CouchDB's data folder", "5 times the disk", "`nouveau.yaml`", "`../../base-5`"}, []string{"patches Deployments"}},
 		{"v52", []string{"no upgrade service on Kubernetes", "second container of the CouchDB pod `cht-couchdb`", "beside CouchDB's data (subPath `couch`)"}, nil},
-		{"old", []string{"`../../base`"}, []string{"ouveau", "Stage"}},
+		{"v53", []string{"every CouchDB pod `cht-couchdb-N`", "Service `nouveau-N`", "`NOUVEAU_URL=http://nouveau-N:5987`", "its own volume (`couchdb-N-claim0`)"}, []string{"node 1's volume"}},
+		{"old", []string{"`../../base`", "## Moving to CHT 5.x", "runs CHT 4.22.0", "`cht-gen bump old --to 5.3.1` without `--push` prints the items",
+			"preparing-for-5", "docs/versions.md"}, []string{"ouveau", "Stage", "4.5 or later first"}},
+		{"v52", nil, []string{"Moving to CHT 5.x"}},
 	} {
 		r := readme(tc.env)
 		for _, s := range tc.want {
@@ -227,5 +239,35 @@ environments: old: {target: "kubernetes", version: "4.22.0", host: "c.example.or
 				t.Errorf("%s README has %q:\n%s", tc.env, s, r)
 			}
 		}
+	}
+}
+
+// checkNouveauOnNode: on a 5.3 cluster, CouchDB node N (Deployment d) runs
+// its own nouveau on its own claim, reads NOUVEAU_URL=http://nouveau-N:5987,
+// and Service nouveau-N selects its pod (Medic's 5.3.0 chart).
+func checkNouveauOnNode(t *testing.T, e *model.Environment, objs hc.Objects, d *appsv1.Deployment, node string) {
+	t.Helper()
+	c := container(d, "cht-couchdb-nouveau")
+	if c == nil {
+		t.Errorf("%s has no nouveau container", d.Name)
+		return
+	}
+	claim := "couchdb-" + node + "-claim0"
+	if c.Image != e.Image("couchdb-nouveau") || len(c.VolumeMounts) != 1 || c.VolumeMounts[0].Name != claim || c.VolumeMounts[0].SubPath != "data" {
+		t.Errorf("%s nouveau: image %s, mounts %+v; want its indexes in %s's data folder", d.Name, c.Image, c.VolumeMounts, claim)
+	}
+	couch := container(d, d.Name)
+	url := ""
+	for _, ev := range couch.Env {
+		if ev.Name == "NOUVEAU_URL" {
+			url = ev.Value
+		}
+	}
+	if want := "http://nouveau-" + node + ":5987"; url != want {
+		t.Errorf("%s NOUVEAU_URL = %q, want %q", d.Name, url, want)
+	}
+	svc, _ := objs["Service/nouveau-"+node].(*corev1.Service)
+	if svc == nil || svc.Spec.Selector["cht.service"] != "couchdb-"+node {
+		t.Errorf("Service nouveau-%s %v, want it selecting couchdb-%s", node, svc, node)
 	}
 }

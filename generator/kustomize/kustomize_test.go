@@ -19,6 +19,7 @@ import (
 	"github.com/cht-gen/cht-gen/generator/kustomize"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 func loadEnvs(t *testing.T, src string) []model.Environment {
@@ -71,10 +72,9 @@ var envName = regexp.MustCompile(`(?m)^\s*- name: ([A-Z][A-Z0-9_]+)\s*$`)
 
 // chartEnv reads the env names a template of Medic's cht-chart-4x sets.
 func chartEnv(t *testing.T, template string) []string {
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "cht", "helm-charts", "charts", "cht-chart-4x", "templates")
-	b, err := os.ReadFile(filepath.Join(dir, template))
+	b, err := os.ReadFile(reference.Path(t, "cht", "helm-charts", "charts", "cht-chart-4x", "templates", template))
 	if err != nil {
-		t.Skipf("Medic's chart is not at %s (../shared/reference beside the repository): %v", dir, err)
+		t.Fatal(err)
 	}
 	var out []string
 	for _, m := range envName.FindAllStringSubmatch(string(b), -1) {

@@ -21,10 +21,6 @@ func secretEnv(name, secret string) M {
 	return M{{"name", name}, {"valueFrom", M{{"secretKeyRef", M{{"name", secret}, {"key", name}}}}}}
 }
 
-func secretEnvKey(name, secret, key string) M {
-	return M{{"name", name}, {"valueFrom", M{{"secretKeyRef", M{{"name", secret}, {"key", key}}}}}}
-}
-
 func configEnv(name string) M {
 	return M{{"name", name}, {"valueFrom", M{{"configMapKeyRef", M{{"name", "couchdb-servers-configmap"}, {"key", name}}}}}}
 }
@@ -261,7 +257,8 @@ func recreatePatch() M {
 }
 
 // couchdbPod is the cht.service label of the CouchDB pod nouveau belongs
-// to, and nouveauClaim the claim it shares: node 1's when clustered.
+// to, and nouveauClaim the claim it shares: node 1's when clustered (before
+// model.NouveauPerNode; from 5.3.0 each node's pod has its own).
 func couchdbPod(e *model.Environment) string {
 	if e.CouchDB.Clustered() {
 		return "couchdb-1"
@@ -271,21 +268,42 @@ func couchdbPod(e *model.Environment) string {
 
 func nouveauClaim(e *model.Environment) string { return couchdbPod(e) + "-claim0" }
 
-// nouveauContainer is Medic's cht-couchdb-nouveau container. Its index data
-// goes in the claim's subfolder "data" whatever CouchDB's subPath, as in
-// Medic's chart (with the default subPath that is CouchDB's data folder).
-func nouveauContainer(e *model.Environment) M {
+// nouveauContainer is Medic's cht-couchdb-nouveau container, its index data
+// on claim. The data goes in the claim's subfolder "data" whatever
+// CouchDB's subPath, as in Medic's chart (with the default subPath that is
+// CouchDB's data folder).
+func nouveauContainer(e *model.Environment, claim string) M {
 	c := M{{"name", "cht-couchdb-nouveau"}, {"image", e.Image("couchdb-nouveau")}}
 	if e.AlwaysPullImages {
 		c = append(c, KV{"imagePullPolicy", "Always"})
 	}
 	return append(c, KV{"ports", []M{{{"containerPort", 5987}}}},
-		KV{"volumeMounts", []M{{{"mountPath", "/data/nouveau"}, {"name", nouveauClaim(e)}, {"subPath", "data"}}}})
+		KV{"volumeMounts", []M{{{"mountPath", "/data/nouveau"}, {"name", claim}, {"subPath", "data"}}}})
 }
 
-// nouveau is Medic's Service nouveau and, before model.NouveauInCouchDBPod
-// (5.0.x), its own Deployment cht-couchdb-nouveau.
+// nouveauPerNode reports whether every CouchDB node of a cluster runs its
+// own nouveau (model.NouveauPerNode).
+func nouveauPerNode(e *model.Environment) bool {
+	return e.CouchDB.Clustered() && e.Has(model.NouveauPerNode)
+}
+
+// nouveau is Medic's Service nouveau (from 5.3.0 on a cluster: one Service
+// nouveau-N per node, selecting couchdb-N) and, before
+// model.NouveauInCouchDBPod (5.0.x), its own Deployment cht-couchdb-nouveau.
 func nouveau(e *model.Environment) []M {
+	if nouveauPerNode(e) {
+		var out []M
+		for n := 1; n <= e.CouchDB.Nodes; n++ {
+			name := fmt.Sprintf("nouveau-%d", n)
+			out = append(out, M{
+				{"apiVersion", "v1"},
+				{"kind", "Service"},
+				{"metadata", M{{"labels", labels(name)}, {"name", name}}},
+				{"spec", M{{"ports", []M{port("nouveau-service", 5987)}}, {"selector", labels(fmt.Sprintf("couchdb-%d", n))}}},
+			})
+		}
+		return out
+	}
 	selector := "nouveau"
 	if e.Has(model.NouveauInCouchDBPod) {
 		selector = couchdbPod(e)
@@ -319,7 +337,7 @@ func nouveau(e *model.Environment) []M {
 			{"topologyKey", "kubernetes.io/hostname"},
 		}}}}}}},
 		KV{"volumes", []M{{{"name", claim}, {"persistentVolumeClaim", M{{"claimName", claim}}}}}})
-	d := deployment("cht-couchdb-nouveau", "nouveau", M{{"type", "Recreate"}}, []M{nouveauContainer(e)}, pod...)
+	d := deployment("cht-couchdb-nouveau", "nouveau", M{{"type", "Recreate"}}, []M{nouveauContainer(e, claim)}, pod...)
 	return []M{d, svc}
 }
 
@@ -383,6 +401,11 @@ func couchdbNode(e *model.Environment, n int) []M {
 		value("SVC_NAME", fmt.Sprintf("%s.%s.svc.cluster.local", name, e.Namespace)),
 		value("NODE_COUNT", fmt.Sprint(e.CouchDB.Nodes)),
 	)
+	if nouveauPerNode(e) {
+		// The image writes it into CouchDB's [nouveau] url: each node
+		// indexes with its own nouveau.
+		env = append(env, value("NOUVEAU_URL", fmt.Sprintf("http://nouveau-%d:5987", n)))
+	}
 	env = append(env, ulimitEnv(e.KeepsUlimit())...)
 	if n == 1 {
 		env = append(env, configEnv("CLUSTER_PEER_IPS"))
@@ -407,8 +430,8 @@ func couchdbNode(e *model.Environment, n int) []M {
 	extra = append(extra, placement(e, n)...)
 	extra = append(extra, KV{"volumes", []M{{{"name", claim}, {"persistentVolumeClaim", M{{"claimName", claim}}}}}})
 	containers := []M{container}
-	if n == 1 && e.Has(model.NouveauInCouchDBPod) {
-		containers = append(containers, nouveauContainer(e))
+	if nouveauPerNode(e) || n == 1 && e.Has(model.NouveauInCouchDBPod) {
+		containers = append(containers, nouveauContainer(e, claim))
 	}
 	d := deployment("cht-"+name, name, M{{"type", "Recreate"}}, containers, extra...)
 	ports := []M{port(fmt.Sprintf("couchdb%d-service", n), 5984), port("cluster-api", 5986), port("epmd", 4369), port("erlang", 9100)}

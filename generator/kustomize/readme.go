@@ -92,6 +92,7 @@ func readme(e *model.Environment, source string) string {
 	if e.Has(model.Nouveau) {
 		nouveauSection(w, e)
 	}
+	b.WriteString(model.MoveTo5Readme(e))
 
 	w("\n## Files\n\n")
 	base := "base"
@@ -147,16 +148,29 @@ func nouveauSection(w func(string, ...any), e *model.Environment) {
 		pod, node = "`cht-couchdb-1`", "CouchDB node 1's volume"
 	}
 	w("\n## Nouveau\n\n")
-	w("CouchDB's full-text search runs in nouveau (image `cht-couchdb-nouveau`, Service\n")
-	if e.Has(model.NouveauInCouchDBPod) {
-		w("`nouveau`, port 5987), a second container of the CouchDB pod %s.\n", pod)
+	if nouveauPerNode(e) {
+		w("CouchDB's full-text search runs in nouveau (image `cht-couchdb-nouveau`, port 5987),\n")
+		w("a second container of every CouchDB pod `cht-couchdb-N` (from CHT 5.3.0; before,\n")
+		w("only node 1 ran one and every node searched through it). Each node has its own\n")
+		w("Service `nouveau-N` and CouchDB node N reads `NOUVEAU_URL=http://nouveau-N:5987`.\n")
+		w("Each node's indexes live on its own volume (`couchdb-N-claim0`), in the volume's\n")
+		w("`data` folder (Medic's chart mounts it at `/data/nouveau` with subPath `data`), ")
 	} else {
+		w("CouchDB's full-text search runs in nouveau (image `cht-couchdb-nouveau`, Service\n")
+	}
+	switch {
+	case nouveauPerNode(e):
+	case e.Has(model.NouveauInCouchDBPod):
+		w("`nouveau`, port 5987), a second container of the CouchDB pod %s.\n", pod)
+	default:
 		w("`nouveau`, port 5987), in its own Deployment `cht-couchdb-nouveau`, scheduled on\n")
 		w("the node of the CouchDB pod %s because it shares its ReadWriteOnce claim\n", pod)
 		w("(from CHT 5.0.1 it is a container of that pod).\n")
 	}
-	w("Its indexes live on %s, in the volume's `data` folder (Medic's chart\n", node)
-	w("mounts it at `/data/nouveau` with subPath `data`), ")
+	if !nouveauPerNode(e) {
+		w("Its indexes live on %s, in the volume's `data` folder (Medic's chart\n", node)
+		w("mounts it at `/data/nouveau` with subPath `data`), ")
+	}
 	sp := e.CouchDB.Storage.NodeSubPath(1)
 	if !e.CouchDB.Clustered() {
 		sp = e.CouchDB.Storage.SubPath // as couchdbSingle mounts it

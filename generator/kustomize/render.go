@@ -365,7 +365,7 @@ func (o *overlay) couchdbSingle() error {
 	c := withResources(o.pull(M{{"name", "cht-couchdb"}, {"image", e.Image("couchdb")}, {"env", o.changed(couchdbSingleEnv)}, {"volumeMounts", []M{mount}}}), e.CouchDB.Resources)
 	containers := []M{c}
 	if e.Has(model.NouveauInCouchDBPod) {
-		containers = append(containers, nouveauContainer(e))
+		containers = append(containers, nouveauContainer(e, nouveauClaim(e)))
 	}
 	spec := append(M{{"containers", containers}}, placement(e, 1)...)
 	return o.patch("patch-couchdb.yaml", M{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", M{{"name", "cht-couchdb"}}},

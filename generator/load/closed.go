@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
 )
 
 // unknownFields finds the fields of one environment the schema does not
@@ -15,7 +16,9 @@ import (
 func unknownFields(root, user cue.Value, env string, bad map[string]bool) []Diagnostic {
 	envPath := cue.ParsePath(env)
 	u := user.LookupPath(envPath)
-	skeleton := fillExcept(user.Context().CompileString("{}"), u, env, bad)
+	// A fresh context: values of different contexts combine (and
+	// cue.Value.Context is deprecated).
+	skeleton := fillExcept(cuecontext.New().CompileString("{}"), u, env, bad)
 	v := root.Unify(skeleton).LookupPath(envPath)
 	err := v.Validate(cue.All())
 	if err == nil {

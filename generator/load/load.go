@@ -164,7 +164,7 @@ func decodeAll(root, user cue.Value) ([]model.Environment, []Diagnostic, error) 
 	iter, err := v.LookupPath(cue.ParsePath(PackageName)).Fields()
 	if err != nil {
 		if schemaErr != nil {
-			return nil, nil, Errors(sortDiagnostics(diags))
+			return nil, nil, Errors(sortDiagnostics(withSuggestions(v, diags)))
 		}
 		return nil, nil, Errors(fromCUE(err, &user))
 	}
@@ -190,7 +190,7 @@ func decodeAll(root, user cue.Value) ([]model.Environment, []Diagnostic, error) 
 		e.CouchDB.LogLevelSet = user.LookupPath(cue.MakePath(cue.Str(PackageName), cue.Str(e.Name), cue.Str("couchdb"), cue.Str("logLevel"))).Exists()
 		envs = append(envs, e)
 	}
-	return envs, diags, nil
+	return envs, withSuggestions(v, diags), nil
 }
 
 // reportedPaths is the set of paths diags name.
@@ -693,7 +693,7 @@ func nameHint(d Diagnostic) Diagnostic {
 	case field == "version" && missing:
 		d.Message = "required field is missing: the CHT Core version, e.g. version: \"4.22.0\""
 	case field == "version" && strings.Contains(d.Message, "out of bound"):
-		d.Message = "not a CHT version: want 4.x.y, e.g. \"4.22.0\" or \"4.19.0-beta.1\" (" + d.Message + ")"
+		d.Message = versionHint(d.Message)
 	case field == "host" && missing:
 		d.Message = "required field is missing: the public host name, e.g. host: \"cht.example.org\""
 	case field == "host":
@@ -701,10 +701,29 @@ func nameHint(d Diagnostic) Diagnostic {
 	case field == "target" && missing:
 		d.Message = "required field is missing: target: \"compose\" or \"kubernetes\""
 	case field == "repoURL" && missing:
-		d.Message = "required field is missing: Kubernetes environments are reconciled from Git; set `gitops: repoURL: \"https://...\"` once at the top level, or repoURL in the environment"
+		d.Message = "required field is missing: Kubernetes environments and Compose VMs under doco-cd are deployed from Git; set `gitops: repoURL: \"https://...\"` once at the top level, or repoURL in the environment"
 	}
 	return d
 }
+
+// versionHint replaces CUE's "invalid value X (out of bound =~<regexp>)"
+// for version: the pattern helps nobody.
+func versionHint(msg string) string {
+	got := "the value"
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		got = m[1]
+	}
+	hint := ""
+	if m := majorMinor.FindStringSubmatch(got); m != nil {
+		hint = fmt.Sprintf(" (did you mean \"%s.0\"?)", m[1])
+	}
+	return fmt.Sprintf("%s is not a CHT version%s: want MAJOR.MINOR.PATCH, e.g. \"5.2.0\" or \"4.22.0\" (pre-releases such as \"5.1.0-beta.1\" need channel: \"beta\"); cht-gen releases lists them", got, hint)
+}
+
+var (
+	invalidValue = regexp.MustCompile(`invalid value ("[^"]*")`)
+	majorMinor   = regexp.MustCompile(`^"([0-9]+\.[0-9]+)"$`)
+)
 
 // splitPath splits a CUE path at dots outside quoted labels.
 func splitPath(p string) []string {

@@ -60,6 +60,13 @@ const (
 	// webroot and ships the deploy.sh hook Medic's certbot file calls: 4.2.0
 	// (cht-docs, "Adding TLS certificates in CHT").
 	CertbotDeployHook
+	// Kubernetes, clustered CouchDB: nouveau runs in every couchdb-N pod
+	// (before: node 1 only), each CouchDB container reads
+	// NOUVEAU_URL=http://nouveau-N:5987, and each node has its own Service
+	// nouveau-N instead of one Service nouveau (cht-core #11125, PR #11126):
+	// 5.3.0. Single node and Compose are unchanged (Medic's Compose cluster
+	// file keeps one nouveau on node 1's data).
+	NouveauPerNode
 
 	// numFacts counts the Facts above; keep it last.
 	numFacts
@@ -89,6 +96,7 @@ var facts = map[Fact]factRange{
 	RecreateStrategy:         since("5.0.1"), // same
 	NodeEnvAndLogLevel:       since("5.2.0"),
 	CertbotDeployHook:        since("4.2.0"),
+	NouveauPerNode:           since("5.3.0"), // compared the 5.2.0 chart with Medic's published 5.3.0 chart
 }
 
 // Has reports whether Medic's files of the environment's version have f,

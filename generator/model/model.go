@@ -28,20 +28,23 @@ func (e *Environment) ArgoCDDestination() string {
 // Environment is one CHT instance, decoded from the CUE schema with all
 // defaults applied.
 type Environment struct {
-	Name              string         `json:"name"`
-	Target            Target         `json:"target"`
-	Version           string         `json:"version"`
-	Host              string         `json:"host"`
-	Channel           string         `json:"channel"`
-	VersionConstraint string         `json:"versionConstraint,omitempty"`
-	Registry          string         `json:"registry"`
-	Builds            Builds         `json:"builds"`
-	CouchDB           CouchDB        `json:"couchdb"`
-	API               Component      `json:"api"`
-	Sentinel          Component      `json:"sentinel"`
-	HAProxy           HAProxy        `json:"haproxy"`
-	Healthcheck       Healthcheck    `json:"healthcheck"`
-	UpgradeService    UpgradeService `json:"upgradeService"`
+	Name              string `json:"name"`
+	Target            Target `json:"target"`
+	Version           string `json:"version"`
+	Host              string `json:"host"`
+	Channel           string `json:"channel"`
+	VersionConstraint string `json:"versionConstraint,omitempty"`
+	// AllowUnlistedVersion: render a version that is not in KnownReleases
+	// (a release newer than this cht-gen), with a warning.
+	AllowUnlistedVersion bool           `json:"allowUnlistedVersion,omitempty"`
+	Registry             string         `json:"registry"`
+	Builds               Builds         `json:"builds"`
+	CouchDB              CouchDB        `json:"couchdb"`
+	API                  Component      `json:"api"`
+	Sentinel             Component      `json:"sentinel"`
+	HAProxy              HAProxy        `json:"haproxy"`
+	Healthcheck          Healthcheck    `json:"healthcheck"`
+	UpgradeService       UpgradeService `json:"upgradeService"`
 	// Existing: an instance with data already runs from these settings (set
 	// by import); its credentials are kept, never generated anew.
 	Existing bool `json:"existing,omitempty"`
@@ -52,6 +55,10 @@ type Environment struct {
 	Network     string  `json:"network,omitempty"`
 	Logging     Logging `json:"logging"`
 	Nginx       Nginx   `json:"nginx"`
+	// DocoCD is the agent of a Compose environment whose gitops is
+	// "doco-cd" (GitOps, RepoURL, Branch, PathPrefix and Suspended are
+	// shared with Kubernetes); nil otherwise.
+	DocoCD *DocoCD `json:"dococd,omitempty"`
 
 	// Kubernetes only.
 	Namespace        string      `json:"namespace,omitempty"`
@@ -76,6 +83,22 @@ type Environment struct {
 	// Defaults are the schema's defaults (set by load, shared by every
 	// environment of a load).
 	Defaults *Defaults `json:"-"`
+}
+
+// DocoCD is the doco-cd agent of a Compose VM (cue/schema.cue, gitops.dococd).
+type DocoCD struct {
+	Version     string `json:"version"`
+	ImageDigest string `json:"imageDigest,omitempty"`
+	Interval    int    `json:"interval"` // seconds between polls
+}
+
+// GitOpsDocoCD is the gitops value of a Compose environment deployed by a
+// doco-cd agent on its VM.
+const GitOpsDocoCD = "doco-cd"
+
+// UsesDocoCD reports whether a doco-cd agent on the VM deploys e.
+func (e *Environment) UsesDocoCD() bool {
+	return e.Target == Compose && e.GitOps == GitOpsDocoCD
 }
 
 // SourceFile names the file e is declared in, for headers: the loader's
@@ -230,6 +253,9 @@ type TLS struct {
 	Organisation string `json:"organisation"`
 	Department   string `json:"department"`
 	CertDir      string `json:"certDir,omitempty"`
+	// CertVolume (OWN_CERT): the certificate is in Medic's cht-ssl named
+	// volume, put there by docker cp; no folder is mounted.
+	CertVolume bool `json:"certVolume,omitempty"`
 }
 
 type Flux struct {
@@ -284,6 +310,9 @@ var CredentialKeys = []string{"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRE
 // SuspendedNote says what a suspended environment's reconciler does, for
 // diff summaries and bump pull-request bodies; "" when e is not suspended.
 func (e *Environment) SuspendedNote() string {
+	if e.Suspended && e.UsesDocoCD() {
+		return fmt.Sprintf("suspended: compose/%s has no .doco-cd.yaml; the doco-cd agent on the VM deploys, changes and deletes nothing in project %s until suspended is removed", e.Name, e.Project)
+	}
 	if !e.Suspended || e.Target != Kubernetes {
 		return ""
 	}

@@ -50,13 +50,18 @@ func Validate(envs []Environment) []Problem {
 		if e.Version == "" {
 			v = nil
 		} else if err != nil {
-			add(e, "version", "%v", err)
+			add(e, "version", "%v%s", err, newMajorHint(e.Version))
 		} else if e.VersionConstraint != "" {
 			c, err := semver.NewConstraint(e.VersionConstraint)
 			if err != nil {
 				add(e, "versionConstraint", "%q is not a semver range (e.g. \"~4.22\", \">=4.5 <5\"): %v", e.VersionConstraint, err)
 			} else if ok, _ := c.Validate(v); !ok {
 				add(e, "version", "%s does not satisfy versionConstraint %q", e.Version, e.VersionConstraint)
+			}
+		}
+		if v != nil {
+			if p := UnlistedVersion(e, v); p != nil {
+				out = append(out, *p)
 			}
 		}
 		if v != nil && v.Prerelease() != "" && e.Channel != "beta" {
@@ -69,6 +74,7 @@ func Validate(envs []Environment) []Problem {
 		}
 		out = append(out, ulimitProblems(e, v != nil)...)
 		if e.Target == Compose {
+			out = append(out, docoCDProblems(e)...)
 			if l := len(e.CouchDB.DataPaths); l != 0 && n != 0 && l != n {
 				add(e, "couchdb.dataPaths", "has %d entries for %d CouchDB node(s): give one host folder per node, or none for Medic's defaults", l, n)
 			}
@@ -239,7 +245,7 @@ func gitopsProblems(e *Environment) []Problem {
 	case sops != "" && e.Credentials.ExternalSecret != nil:
 		add("credentials.sopsFile", "and credentials.externalSecret both make Secret %s: keep one", e.Credentials.SecretName)
 	case sops == "" && e.Flux.SOPSSecret != "":
-		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see README: SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
+		add("flux.sopsSecret", "makes Flux wait for Secret %s and then decrypts nothing: set credentials.sopsFile to the SOPS-encrypted credentials file committed in the overlay (e.g. \"secrets/%s.enc.yaml\", see cht-gen docs/kubernetes.md, SOPS), or remove flux.sopsSecret", e.Flux.SOPSSecret, e.Name)
 	}
 	if e.GitOps != "argocd" && e.ArgoCDDestination() != ArgoCDInCluster {
 		out = append(out, Problem{Env: e.Name, Field: "argocdServer", Warning: true,

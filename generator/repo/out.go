@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/lockedfile"
+
+	"github.com/cht-gen/cht-gen/internal/atomicfile"
 )
 
 // openOut opens the output directory as an os.Root: every later path is
@@ -128,61 +130,20 @@ func lockOut(ctx context.Context, root *os.Root, dir string, wait time.Duration)
 	}
 }
 
-// writeAtomic replaces name (slash path inside root) with b: a temporary
-// file in the same folder, fsynced, renamed over it, and the folder
-// fsynced, so name is always entirely old or entirely new.
+// writeAtomic replaces name (slash path inside root) with b: the one
+// atomic writer (internal/atomicfile), confined to the output's root.
 func writeAtomic(root *folders, name, tmp string, b []byte, perm fs.FileMode) error {
-	if err := writeTemp(root, tmp, b, perm, true); err != nil {
-		return err
-	}
-	return renameSynced(root, tmp, name)
+	return atomicfile.Write(root, name, tmp, b, perm)
 }
 
-// writeTemp writes b to tmp with mode perm and fsyncs it. Unless
-// truncate is set it refuses an existing file: the temporary names of a
-// write are fresh, so an existing one is not cht-gen's.
+// writeTemp writes b to tmp and fsyncs it (atomicfile.WriteTemp): the
+// journal renames it later.
 func writeTemp(root *folders, tmp string, b []byte, perm fs.FileMode, truncate bool) error {
-	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if truncate {
-		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := root.OpenFile(tmp, flag, perm)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		root.Remove(tmp)
-	}
-	return err
-}
-
-func renameSynced(root *folders, from, to string) error {
-	if err := root.Rename(from, to); err != nil {
-		return err
-	}
-	dir, _ := splitPath(to)
-	return syncDir(root, dir)
+	return atomicfile.WriteTemp(root, tmp, b, perm, truncate)
 }
 
 // syncDir makes a folder's entries (a rename, a new file) durable.
-func syncDir(root *folders, dir string) error {
-	f, err := root.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
+func syncDir(root *folders, dir string) error { return atomicfile.SyncDir(root, dir) }
 
 func newToken() string {
 	b := make([]byte, 6)

@@ -44,6 +44,9 @@ type Options struct {
 	// NoExamples leaves out the example environments (the directory
 	// already has environments of its own).
 	NoExamples bool
+	// ComposeGitOps is gitops.compose: "" or "none" (the manual flow on
+	// each VM) or "doco-cd" (an agent per VM deploys its folder).
+	ComposeGitOps string
 }
 
 var (
@@ -78,6 +81,11 @@ func (o Options) Check() error {
 		} else if strings.HasPrefix(o.RepoURL, "https://") && strings.Contains(strings.TrimPrefix(o.RepoURL, "https://"), "@") {
 			errs = append(errs, "the repository URL holds credentials: give it without user or token (Flux and Argo CD take a Secret)")
 		}
+	}
+	switch o.ComposeGitOps {
+	case "", "none", "doco-cd":
+	default:
+		errs = append(errs, fmt.Sprintf("Compose reconciler %q: want none or doco-cd", o.ComposeGitOps))
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
@@ -160,7 +168,7 @@ func Files(o Options) ([]File, error) {
 		}
 		out = append(out, File{Path: t.dst, Data: b.Bytes(), CreateOnly: t.createOnly})
 	}
-	g, err := gitopsFile(o.RepoURL, o.Branch)
+	g, err := gitopsFile(o.RepoURL, o.Branch, o.ComposeGitOps)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +178,7 @@ func Files(o Options) ([]File, error) {
 }
 
 // gitopsFile is environments/gitops.cue, built with cue/ast.
-func gitopsFile(repoURL, branch string) ([]byte, error) {
+func gitopsFile(repoURL, branch, composeGitOps string) ([]byte, error) {
 	url := repoURL
 	doc := []string{
 		"The Git repository Flux and Argo CD reconcile deploy/ from (written by",
@@ -190,6 +198,15 @@ func gitopsFile(repoURL, branch string) ([]byte, error) {
 			&ast.Field{Label: ast.NewIdent("branch"), Value: ast.NewString(branch)},
 			&ast.Field{Label: ast.NewIdent("pathPrefix"), Value: ast.NewString("deploy")},
 		),
+	}
+	if composeGitOps == "doco-cd" {
+		c := &ast.Field{Label: ast.NewIdent("compose"), Value: ast.NewString(composeGitOps)}
+		ast.AddComment(c, &ast.CommentGroup{Doc: true, List: []*ast.Comment{
+			{Text: "// Compose VMs: a doco-cd agent on each VM deploys its folder from this"},
+			{Text: "// repository (docs/compose-doco-cd.md); \"none\" for the manual flow."},
+		}})
+		st := field.Value.(*ast.StructLit)
+		st.Elts = append(st.Elts, c)
 	}
 	g := &ast.CommentGroup{Doc: true}
 	for _, l := range doc {

@@ -25,7 +25,7 @@ func TestBumpWorkflow_FormFieldsAreNeverOptions(t *testing.T) {
 	os.WriteFile(filepath.Join(bin, "cht-gen"), []byte("#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done\n"), 0o755)
 	for _, tc := range []struct{ environments, version, want string }{
 		{"", "", "[bump][--push][--label][cht-upgrade][--latest][--all]"},
-		{"prod uat", "5.2.1", "[bump][--push][--label][cht-upgrade][--to=5.2.1][--][prod][uat]"},
+		{"prod uat", "5.3.1", "[bump][--push][--label][cht-upgrade][--to=5.3.1][--][prod][uat]"},
 		{"--base=attacker --all prod", "--reopen", "[bump][--push][--label][cht-upgrade][--to=--reopen][--][--base=attacker][--all][prod]"},
 		{"$(touch pwned) `id` ;rm", "$(id)", "[bump][--push][--label][cht-upgrade][--to=$(id)][--][$(touch][pwned)][`id`][;rm]"},
 	} {

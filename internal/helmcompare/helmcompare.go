@@ -8,9 +8,7 @@ package helmcompare
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -26,6 +24,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/cht-gen/cht-gen/internal/reference"
 )
 
 // Object is any decoded Kubernetes object.
@@ -91,24 +91,12 @@ func Helm(t testing.TB) string {
 	return helm
 }
 
-// Reference is a path under ../shared/reference/cht beside the
-// repository, found from the test's directory upwards, or skips the test.
+// Reference is a path under the reference's cht/ folder (Medic's files,
+// pinned by internal/reference/manifest.yaml and verified), or skips the
+// test when they are absent (fails it when CHT_REFERENCE_REQUIRED=1).
 func Reference(t testing.TB, parts ...string) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for d := dir; ; d = filepath.Dir(d) {
-		p := filepath.Join(append([]string{filepath.Dir(d), "shared", "reference", "cht"}, parts...)...)
-		if _, err := os.Stat(p); err == nil {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				return p
-			}
-		}
-		if d == filepath.Dir(d) {
-			break
-		}
-	}
-	t.Skipf("Medic's reference files (../shared/reference/cht/%s beside the repository) are absent", filepath.Join(parts...))
-	return ""
+	return reference.Path(t, append([]string{"cht"}, parts...)...)
 }
 
 // Template runs `helm template cht CHART --namespace NS args...`.

@@ -1,0 +1,70 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/cht-gen/cht-gen/generator/compose"
+	"github.com/cht-gen/cht-gen/generator/files"
+)
+
+// composeAgent is what deploys the Compose folder dir of set on its VM:
+// "doco-cd" when the folder has the agent's deploy file.
+func composeAgent(set files.Set, dir string) string {
+	if _, ok := set[path.Join(dir, compose.DocoCDConfig)]; ok {
+		return compose.DocoCDAgentName
+	}
+	return ""
+}
+
+// addDocoCDAgent adds the agent's own service (a reviewer sees a new
+// doco-cd version or setting) to u when the folder has one.
+func addDocoCDAgent(ctx context.Context, set files.Set, dir, env string, u *Unit) error {
+	if _, ok := set[path.Join(dir, compose.DocoCDAgentFile)]; !ok {
+		return nil
+	}
+	proj, err := compose.LoadDocoCDAgent(ctx, set, dir, path.Join("/srv/cht", env))
+	if err != nil {
+		return err
+	}
+	sub := path.Dir(compose.DocoCDAgentFile)
+	for _, s := range proj.Services {
+		b, err := yaml.Marshal(s)
+		if err != nil {
+			return err
+		}
+		u.Objects[sub+"/service/"+s.Name] = Object{Kind: "service", Name: sub + "/" + s.Name, YAML: string(b), Images: map[string]string{s.Name: s.Image}}
+	}
+	return nil
+}
+
+// agentNote says, in a Compose change's summary, who applies it on the
+// VM; before is the agent of the old tree.
+func agentNote(c Change, before string) string {
+	switch {
+	case !c.Compose:
+		return ""
+	case c.AgentStops:
+		return "; doco-cd on the VM stops deploying it (no .doco-cd.yaml): nothing is deleted"
+	case c.Agent != "" && before == "":
+		return fmt.Sprintf("; %s on the VM starts deploying it when merged", c.Agent)
+	case c.Agent != "" && c.Changed+c.Added+c.Removed > 0:
+		return fmt.Sprintf("; %s on the VM deploys it when merged", c.Agent)
+	}
+	return ""
+}
+
+// AgentDeploys are the Compose environments among changes whose VM a
+// doco-cd agent updates when the change is merged, sorted as changes.
+func AgentDeploys(changes []Change) []string {
+	var out []string
+	for _, c := range changes {
+		if c.Compose && c.Agent != "" && c.Changed+c.Added+c.Removed > 0 {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
