@@ -16,7 +16,7 @@ FLUX_E2E  ?= $(CURDIR)/../shared/tools/flux-e2e.sh
 LONG_FUZZTIME ?= 5m
 
 .DEFAULT_GOAL := test
-.PHONY: all build render validate test vet lint fmt fmt-check tools reference bench fuzz update e2e e2e-compose matrix help
+.PHONY: all build render validate test vet lint fmt fmt-check tools reference bench fuzz update e2e e2e-compose e2e-handover matrix help
 
 all: test build ## test, then build
 
@@ -77,7 +77,7 @@ bench: ## the CLI timed against helm template on 100 and 1000 environments (READ
 
 # Not part of make test: needs tools that take ~1 h to build once. Skips (exit 0)
 # with the install command when they are absent.
-e2e: e2e-compose ## doco-cd on a Docker engine (e2e-compose), the first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
+e2e: e2e-compose e2e-handover ## doco-cd on a Docker engine (e2e-compose), Helm handovers (e2e-handover), the first-time flow on a real kube-apiserver, then flux-e2e.sh with real Flux controllers on the examples
 	@missing=""; \
 	for t in kube-apiserver kubectl source-controller kustomize-controller; do \
 	  [ -x "$(CHT_TOOLS)/$$t" ] || missing="$$missing $$t"; done; \
@@ -98,6 +98,13 @@ e2e: e2e-compose ## doco-cd on a Docker engine (e2e-compose), the first-time flo
 # folder in place (docs/adopt-compose.md).
 e2e-compose: ## doco-cd on a real Docker engine: two VMs, a bump of one, a hand-removed container, a removal and a suspension (~5 min); a Medic VM's handover
 	CHT_E2E=1 DOCO_CD="$${DOCO_CD:-$(CHT_TOOLS)/doco-cd}" PATH="$(CHT_TOOLS):$$PATH" $(GO) test -count=1 -v -timeout 30m -run '^(TestDocoCD|TestComposeHandover)_OnADockerEngine$$' ./cmd/gen/
+
+# Not part of make test: etcd, kube-apiserver, kube-controller-manager and helm
+# (install.sh etcd kube-apiserver kube-controller-manager helm); the test skips
+# with a message without them. Releases of Medic's charts handed over in place
+# (docs/adopt-kubernetes.md).
+e2e-handover: ## Helm releases of Medic's charts (4.x and 5.x) handed over to the overlay in place on a real kube-apiserver with kube-controller-manager (~2 min)
+	PATH="$(CHT_TOOLS):$(BIN):$$PATH" $(GO) test -count=1 -v -timeout 20m -run '^TestHandover_OnAKubeAPIServer$$' ./cmd/gen/
 
 # Not part of make test: starts etcd + kube-apiserver (~20 s). Skips (exit 0)
 # when the tools (../shared/tools/install.sh) are absent.

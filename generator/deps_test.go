@@ -109,8 +109,8 @@ var policy = map[string]rule{
 	"generator": {
 		own: []string{
 			"generator/compose", "generator/diff", "generator/files", "generator/gitops",
-			"generator/kustomize", "generator/model", "generator/secrets",
-			"generator/verified",
+			"generator/handover", "generator/kustomize", "generator/model",
+			"generator/secrets", "generator/verified",
 		},
 		never: renderer,
 	},
@@ -173,7 +173,7 @@ var policy = map[string]rule{
 	"cmd/gen": {
 		own: []string{
 			"cue", "generator", "generator/bump", "generator/diff", "generator/files", "generator/github",
-			"generator/importer", "generator/load", "generator/model", "generator/repo",
+			"generator/handover", "generator/importer", "generator/load", "generator/model", "generator/repo",
 			"generator/scaffold", "generator/secrets", "generator/verified", "internal/redact",
 		},
 		ext: []string{"github.com/spf13/cobra"},

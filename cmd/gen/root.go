@@ -57,6 +57,7 @@ become pull requests.`,
 		newSchemaCmd(s),
 		newImportCmd(s),
 		newInitCmd(s),
+		newHandoverCmd(s),
 	)
 	return root
 }

@@ -43,6 +43,11 @@ With Flux and credentials.sopsFile, the Secret lives in Git, encrypted:
 --secret-only prints only the Secret (with the namespace and labels the
 overlay gives it), the manifest to encrypt.
 
+An environment that runs already (existing: true, set by cht-gen import)
+keeps its credentials: the Secret (Kubernetes) or the VM's .env (Compose).
+secrets refuses to print new ones for it unless --replace-running-credentials,
+since applying them replaces the credentials of a CouchDB that has data.
+
 --out FILE writes it with mode 0600 and refuses to overwrite a file, or to
 write inside the environments directory, the render output (--render-out),
 or anywhere else in the Git repository holding the environments.`,
@@ -57,6 +62,8 @@ or anywhere else in the Git repository holding the environments.`,
 			}
 			e := &envs[0]
 			switch {
+			case e.Existing && !opts.ReplaceRunning:
+				// secrets.Generate refuses, saying what to keep.
 			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
 				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (cht-gen docs/kubernetes.md, SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
 			case e.Credentials.ExternalSecret != nil:
@@ -96,6 +103,7 @@ or anywhere else in the Git repository holding the environments.`,
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE (mode 0600, never overwritten) instead of stdout")
 	cmd.Flags().BoolVar(&opts.SecretOnly, "secret-only", false, "Kubernetes: print only the Secret, without the Namespace (to encrypt with SOPS)")
 	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
+	cmd.Flags().BoolVar(&opts.ReplaceRunning, "replace-running-credentials", false, "print new credentials for an environment that runs already (existing: true): they replace a running CouchDB's credentials")
 	return cmd
 }
 

@@ -179,9 +179,15 @@ func (r renderer) certbot() files.Map {
 func (r renderer) envExample() string {
 	e := r.e
 	var b strings.Builder
-	b.WriteString(r.header + `# Copy to .env on the VM (never commit it) and fill the secrets, e.g. with:
+	how := `# Copy to .env on the VM (never commit it) and fill the secrets, e.g. with:
 #   cht-gen secrets ` + e.Name + ` --out .env
-# Use URL-safe values (letters, digits, - and _): COUCHDB_PASSWORD goes
+`
+	if e.Existing {
+		how = `# This instance runs already (existing: true): keep the VM's .env as it is,
+# its CouchDB has data under those credentials. This file only lists them.
+`
+	}
+	b.WriteString(r.header + how + `# Use URL-safe values (letters, digits, - and _): COUCHDB_PASSWORD goes
 # verbatim into COUCH_URL, where ':', '@', '/', '%' or spaces break it
 # (cht-core #8599).
 
@@ -208,7 +214,11 @@ func (r renderer) readme() string {
 	fmt.Fprintf(&b, "# %s: CHT %s on Docker Compose\n\n", e.Name, e.Version)
 	fmt.Fprintf(&b, "Host `%s`, CouchDB %s, TLS `%s`. Rendered by cht-gen from Git; change the\nenvironment file, not these files.\n\n", e.Host, nodes(e), e.Nginx.TLS.Mode)
 	fmt.Fprintf(&b, "## First start on the VM\n\n1. Put this folder at `%s` (clone the repository and link or copy it):\n   the upgrade service and the data paths expect that absolute path.\n", e.ComposePath)
-	fmt.Fprintf(&b, "2. Create the secrets once, kept only on the VM: `cht-gen secrets %s --out %s/.env`\n   (or copy `.env.example` to `.env` and fill it).\n", e.Name, e.ComposePath)
+	if e.Existing {
+		fmt.Fprintf(&b, "2. Keep the VM's `%s/.env` as it is: this instance runs already (`existing: true`)\n   and its CouchDB has data under those credentials. Never replace it with `cht-gen secrets`\n   (it refuses) or `.env.example`.\n", e.ComposePath)
+	} else {
+		fmt.Fprintf(&b, "2. Create the secrets once, kept only on the VM: `cht-gen secrets %s --out %s/.env`\n   (or copy `.env.example` to `.env` and fill it).\n", e.Name, e.ComposePath)
+	}
 	if e.Nginx.TLS.Mode == model.TLSOwnCert {
 		if e.Nginx.TLS.CertVolume {
 			fmt.Fprintf(&b, "3. The certificate (cert.pem, key.pem) is in the `%s_cht-ssl` volume, where Medic's\n   guide puts it with `docker cp`; nothing to do for a VM that has it.\n", e.Project)

@@ -117,3 +117,22 @@ func TestRender_CertbotAsMedicDocumentsIt(t *testing.T) {
 		t.Errorf("command %q: want --domain from DOMAIN", cmd)
 	}
 }
+
+// An imported, running VM (existing: true) keeps its .env: the README and
+// .env.example say so instead of `cht-gen secrets`.
+func TestRender_ExistingKeepsTheEnvFile(t *testing.T) {
+	e := loadEnv(t, `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", existing: true}`)
+	set, err := compose.Render(e, "a.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"README.md", ".env.example"} {
+		body := string(set[compose.Dir(e)+"/"+f])
+		if body == "" {
+			t.Fatalf("no %s in %v", f, set.Paths())
+		}
+		if strings.Contains(body, "cht-gen secrets vm --out") || !strings.Contains(body, "existing: true") {
+			t.Errorf("%s does not say to keep the VM's .env:\n%s", f, body)
+		}
+	}
+}

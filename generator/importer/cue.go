@@ -96,7 +96,15 @@ type Env struct {
 	origins map[string]Pos // field path -> where its value came from
 }
 
-func newEnv(name string) *Env { return &Env{Name: name, origins: map[string]Pos{}} }
+// newEnv starts an imported environment. It says existing: true: an
+// import describes an instance that runs, with data, so cht-gen keeps its
+// credentials (secrets refuses new ones) and `cht-gen handover` moves it
+// in place.
+func newEnv(name string) *Env {
+	e := &Env{Name: name, origins: map[string]Pos{}}
+	e.Set("existing", boolean(true), Pos{})
+	return e
+}
 
 // Set places expr at path (below the environment), remembering its origin
 // for error messages.

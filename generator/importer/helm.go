@@ -225,7 +225,7 @@ func (m *helmMapper) run() *Env {
 	m.storage(cluster, nodes, five)
 	m.placement(cluster, nodes)
 	m.ingress(cluster)
-	e.Comment = credentialsComment(name, m.namespace(name), m.user())
+	e.Comment = credentialsComment(name, m.namespace(name))
 	m.leftovers()
 	return e
 }
@@ -313,13 +313,6 @@ func (m *helmMapper) namespace(name string) string {
 		return ns.text
 	}
 	return "cht-" + name
-}
-
-func (m *helmMapper) user() string {
-	if u, ok := m.v.str("couchdb", "user"); ok {
-		return u.text
-	}
-	return "medic"
 }
 
 func (m *helmMapper) registry(version string) {
@@ -646,22 +639,20 @@ func betaChannel(e *Env, version string, from Pos) (Note, bool) {
 	return Note{Pos: from, Key: "channel", Message: fmt.Sprintf("%s is a pre-release: the environment follows the beta channel (cht-gen bump --latest offers pre-releases); set channel: \"stable\" once on a release", version)}, true
 }
 
-// credentialsComment says how to provide the Secret the chart rendered
-// from the values' passwords, which are never imported.
-func credentialsComment(name, ns, user string) []string {
+// credentialsComment says how to keep the Secret the chart rendered from
+// the values' passwords, which are never imported.
+func credentialsComment(name, ns string) []string {
 	return []string{
 		"Imported from Helm values by `cht-gen import helm`. Passwords, secrets and",
 		"UUIDs were not imported: Git never holds them. CHT reads them from the",
-		"Secret cht-couchdb-credentials in namespace " + strconv.Quote(ns) + ".",
-		"- Existing data: keep the Secret the Helm release created (CouchDB already",
-		"  uses those credentials). Back it up before `helm uninstall`, which deletes it:",
-		"    kubectl -n " + ns + " get secret cht-couchdb-credentials -o yaml > credentials.yaml",
-		"  or re-create it from the values file's couchdb.* entries:",
-		"    kubectl -n " + ns + " create secret generic cht-couchdb-credentials \\",
-		"      --from-literal=COUCHDB_USER=" + user + " --from-literal=COUCHDB_PASSWORD=... \\",
-		"      --from-literal=COUCHDB_SECRET=... --from-literal=COUCHDB_UUID=... \\",
-		"      --from-literal=COUCH_URL=http://" + user + ":PASSWORD@haproxy." + ns + ".svc.cluster.local:5984/medic",
-		"- New install: cht-gen secrets " + name + " | kubectl apply -f -",
+		"Secret cht-couchdb-credentials in namespace " + strconv.Quote(ns) + ", which the Helm",
+		"release made and CouchDB's data already uses: keep it as it is",
+		"(existing: true; `cht-gen secrets` refuses to print new credentials).",
+		"Move the release under the reconciler in place, keeping claims, volumes",
+		"and that Secret: cht-gen handover " + name + " (docs/adopt-kubernetes.md).",
+		"Never `helm uninstall` it: that deletes the claims and the Secret.",
+		"Back the Secret up, outside Git:",
+		"    kubectl -n " + ns + " get secret cht-couchdb-credentials -o yaml > " + name + "-credentials.yaml",
 	}
 }
 

@@ -433,3 +433,12 @@ func TestWrite_RefusesAndReportsAtTheValues(t *testing.T) {
 		t.Error("re-importing the same values changed the file")
 	}
 }
+
+// An imported environment says existing: true: the instance runs, with
+// data, so its credentials are kept.
+func TestFromHelm_MarksTheEnvironmentExisting(t *testing.T) {
+	e, _ := importOne(t, "cluster_type: eks\ncht_image_tag: 4.22.0\ningress:\n  host: a.example.org\n", importer.HelmOptions{Name: "a"})
+	if !e.Existing {
+		t.Error("imported environment is not existing: true")
+	}
+}

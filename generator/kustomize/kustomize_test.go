@@ -470,3 +470,18 @@ func TestKustomize_ExternalSecretFillsTheCredentialsSecret(t *testing.T) {
 		t.Error("README does not mention the ExternalSecret")
 	}
 }
+
+// An imported, running instance (existing: true) keeps its Secret: the
+// README says so and never tells to run `cht-gen secrets` for it.
+func TestKustomize_ExistingKeepsTheSecret(t *testing.T) {
+	envs := loadEnvs(t, `environments: prod: {target: "kubernetes", version: "4.22.0", host: "p.example.org", cluster: "c", existing: true}`)
+	readme := string(render(t, envs)[kustomize.OverlayDir(&envs[0])+"/README.md"])
+	for _, want := range []string{"**Keep the Secret as it is**", "cht-gen handover prod", "kubectl -n cht-prod get secret cht-couchdb-credentials -o yaml"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README lacks %q:\n%s", want, readme)
+		}
+	}
+	if strings.Contains(readme, "cht-gen secrets prod |") {
+		t.Errorf("README tells to make new credentials for a running instance:\n%s", readme)
+	}
+}

@@ -40,6 +40,13 @@ func readme(e *model.Environment, source string) string {
 		w("kubectl -n flux-system create secret generic %s --from-file=age.agekey=age.agekey\n```\n\n", e.Flux.SOPSSecret)
 		w("then render, commit and push. Render and validate refuse the file if it is missing,\n")
 		w("not encrypted, holds a value in clear, or is not this Secret with all five keys.\n")
+	case e.Existing:
+		w("This instance runs already (`existing: true`): its CouchDB has data under the\n")
+		w("credentials of that Secret. **Keep the Secret as it is**: never run `cht-gen secrets`\n")
+		w("for it (it refuses), and never re-create it from a values file. `cht-gen handover %s`\n", e.Name)
+		w("checks that it holds the keys above and keeps it while it moves the instance under\n")
+		w("%s in place (docs/adopt-kubernetes.md). Back it up, outside Git:\n\n", e.GitOps)
+		w("```\nkubectl -n %s get secret %s -o yaml > %s-credentials.yaml\n```\n", e.Namespace, e.Credentials.SecretName, e.Name)
 	default:
 		w("Create it once, before the reconciler first applies the overlay. The output starts\n")
 		w("with namespace `%s` (the labels and annotations of `namespace.yaml`, so the\n", e.Namespace)

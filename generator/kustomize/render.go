@@ -574,3 +574,23 @@ func externalSecret(e *model.Environment, es *model.ExternalSecret) M {
 		}},
 	}
 }
+
+// BuildEnvironment renders e's overlay with the shared files it uses and
+// builds it, one JSON document per object. A credentials.sopsFile is left
+// out: it is the user's file, not needed to know what the overlay holds.
+func BuildEnvironment(e *model.Environment) ([][]byte, error) {
+	plain := *e
+	plain.Credentials.SOPSFile = ""
+	set, err := RenderShared(e.UpgradeService.Tag, []model.Environment{plain})
+	if err != nil {
+		return nil, err
+	}
+	overlay, err := RenderOverlay(&plain, e.SourceFile())
+	if err != nil {
+		return nil, err
+	}
+	if err := set.Merge(overlay); err != nil {
+		return nil, err
+	}
+	return BuildJSON(set, OverlayDir(&plain))
+}

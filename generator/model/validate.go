@@ -237,6 +237,10 @@ func gitopsProblems(e *Environment) []Problem {
 	sops := e.Credentials.SOPSFile
 	switch {
 	case sops != "" && e.GitOps != "flux":
+		if e.Existing {
+			add("credentials.sopsFile", "Argo CD does not decrypt SOPS files: it would apply the encrypted Secret as is; remove credentials.sopsFile and keep Secret %s the running instance has (existing: true), or use credentials.externalSecret", e.Credentials.SecretName)
+			break
+		}
 		add("credentials.sopsFile", "Argo CD does not decrypt SOPS files: it would apply the encrypted Secret as is; use credentials.externalSecret, or create the Secret with `cht-gen secrets %s | kubectl apply -f -`", e.Name)
 	case sops != "" && e.Credentials.ExternalSecret != nil:
 		add("credentials.sopsFile", "and credentials.externalSecret both make Secret %s: keep one", e.Credentials.SecretName)

@@ -63,13 +63,37 @@ type Options struct {
 	// SecretOnly leaves out the Namespace: the manifest to encrypt with
 	// SOPS (credentials.sopsFile), which the overlay's namespace precedes.
 	SecretOnly bool
+	// ReplaceRunning prints new credentials for an existing environment
+	// (existing: true), whose CouchDB already has data under its
+	// credentials: applying them replaces a running CouchDB's credentials.
+	ReplaceRunning bool
+}
+
+// RunningError refuses new credentials for an environment whose instance
+// already runs (existing: true): its CouchDB keeps the credentials it has.
+type RunningError struct {
+	Env *model.Environment
+}
+
+func (r *RunningError) Error() string {
+	e := r.Env
+	if e.Target == model.Compose {
+		return fmt.Sprintf("%s runs already (existing: true): its CouchDB keeps the COUCHDB_PASSWORD, COUCHDB_SECRET and COUCHDB_UUID of the VM's .env (%s/.env); keep that file as it is, new values would lock CHT out of its data. To replace a running CouchDB's credentials anyway: --replace-running-credentials", e.Name, e.ComposePath)
+	}
+	return fmt.Sprintf("%s runs already (existing: true): its CouchDB keeps the credentials of Secret %s in namespace %s; keep that Secret as it is (cht-gen handover %s checks and keeps it), new values would lock CHT out of its data. To replace a running CouchDB's credentials anyway: --replace-running-credentials", e.Name, e.Credentials.SecretName, e.Namespace, e.Name)
 }
 
 // Generate returns the credentials file for e: a .env body for Compose; for
 // Kubernetes the environment's Namespace, exactly as its overlay renders it
 // (so `kubectl apply` works before the first sync and the reconciler adopts
 // it), then the Secret, labelled as the overlay labels its objects.
+//
+// For an existing environment it returns a *RunningError unless
+// opts.ReplaceRunning.
 func Generate(e *model.Environment, opts Options) ([]byte, error) {
+	if e.Existing && !opts.ReplaceRunning {
+		return nil, &RunningError{Env: e}
+	}
 	c, err := New(e.CouchDB.User)
 	if err != nil {
 		return nil, err
@@ -114,20 +138,7 @@ func Generate(e *model.Environment, opts Options) ([]byte, error) {
 
 // Namespace is e's Namespace as kustomize builds it from e's overlay.
 func Namespace(e *model.Environment) (*unstructured.Unstructured, error) {
-	plain := *e
-	plain.Credentials.SOPSFile = "" // the user's file is not needed for the namespace
-	set, err := kustomize.RenderShared(e.UpgradeService.Tag, []model.Environment{plain})
-	if err != nil {
-		return nil, err
-	}
-	overlay, err := kustomize.RenderOverlay(&plain, e.SourceFile())
-	if err != nil {
-		return nil, err
-	}
-	if err := set.Merge(overlay); err != nil {
-		return nil, err
-	}
-	docs, err := kustomize.BuildJSON(set, kustomize.OverlayDir(&plain))
+	docs, err := kustomize.BuildEnvironment(e)
 	if err != nil {
 		return nil, err
 	}

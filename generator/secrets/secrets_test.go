@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"slices"
@@ -169,5 +170,31 @@ func TestGenerate_KubernetesSecret(t *testing.T) {
 		if got, want := secret.StringData["COUCH_URL"], secrets.CouchURL(c, e.Namespace); got != want {
 			t.Errorf("COUCH_URL %s, want %s", got, want)
 		}
+	}
+}
+
+// An instance that runs already keeps its credentials: Generate refuses
+// new ones for it, on both targets, with an error that says what to keep,
+// unless told that they replace a running CouchDB's.
+func TestGenerate_RefusesARunningInstance(t *testing.T) {
+	for _, tc := range []struct{ name, src, keep string }{
+		{"k8s", `environments: k8s: {target: "kubernetes", version: "4.22.0", host: "k.example.org", cluster: "c", existing: true}`, "keep that Secret as it is"},
+		{"vm", `environments: vm: {target: "compose", version: "4.22.0", host: "vm.example.org", existing: true}`, "keep that file as it is"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := loadEnv(t, tc.name, tc.src)
+			if !e.Existing {
+				t.Fatal("existing: true not loaded")
+			}
+			_, err := secrets.Generate(e, secrets.Options{})
+			var running *secrets.RunningError
+			if !errors.As(err, &running) || !strings.Contains(err.Error(), tc.keep) || !strings.Contains(err.Error(), "--replace-running-credentials") {
+				t.Fatalf("want a RunningError saying %q and naming the flag, got %v", tc.keep, err)
+			}
+			out, err := secrets.Generate(e, secrets.Options{ReplaceRunning: true})
+			if err != nil || !strings.Contains(string(out), "COUCHDB_PASSWORD") {
+				t.Fatalf("with ReplaceRunning: %v\n%s", err, out)
+			}
+		})
 	}
 }
