@@ -693,7 +693,7 @@ func nameHint(d Diagnostic) Diagnostic {
 	case field == "version" && missing:
 		d.Message = "required field is missing: the CHT Core version, e.g. version: \"4.22.0\""
 	case field == "version" && strings.Contains(d.Message, "out of bound"):
-		d.Message = "not a CHT version: want 4.x.y, e.g. \"4.22.0\" or \"4.19.0-beta.1\" (" + d.Message + ")"
+		d.Message = "not a CHT version: want 4.x.y or 5.x.y, three numbers with no leading v, spaces or build metadata, as Medic tags releases, e.g. \"5.3.1\", \"4.22.0\" or \"5.2.0-beta.1\" (`cht-gen releases` lists them) (" + d.Message + ")"
 	case field == "host" && missing:
 		d.Message = "required field is missing: the public host name, e.g. host: \"cht.example.org\""
 	case field == "host":
