@@ -99,6 +99,8 @@ func TestParseVersion(t *testing.T) {
 		{"6.0.0", "CHT 6.0.0 is a 6.x release: cht-gen renders CHT 4.x and 5.x; no 6.x hosting files exist", false},
 		{"v4.22.0", `"v4.22.0" is not a semantic version (want 4.x.y or 5.x.y`, false},
 		{"4.22", `"4.22" is not a semantic version`, false},
+		{"5.3.0+build", `"5.3.0+build" has build metadata (+build): Medic tags CHT releases without it; write 5.3.0`, false},
+		{"5.3.0-beta.1+x.2", `has build metadata (+x.2)`, false},
 		{"latest", `"latest" is not a semantic version`, false},
 		{"", `"" is not a semantic version`, false},
 	} {
