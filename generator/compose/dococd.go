@@ -226,7 +226,10 @@ secrets come from `+"`%[3]s/.env`"+`, which never enters Git; the token is read 
 		e.RepoURL, e.Branch, e.DocoCD.Interval, DocoCDRepoDir(e), strings.Join([]string{CoreFile, r.couchFile()}, ", "),
 		e.Project, e.Name, strings.Join(r.dataFolders(), ", "))
 	if e.Suspended {
-		fmt.Fprintf(&b, "\n**Suspended**: this folder has no `.doco-cd.yaml`; the agent deploys, changes and deletes nothing here.\n")
+		// doco-cd's reconciliation keeps the last deploy in memory until
+		// the agent restarts (it restarts unhealthy containers and
+		// redeploys one it cannot restart).
+		fmt.Fprintf(&b, "\n**Suspended**: this folder has no `.doco-cd.yaml`. Once this is on the VM's branch, restart doco-cd\n(`docker compose -f %s/%s restart doco-cd`): until it restarts, its reconciliation still\nrestarts unhealthy containers of its last deploy. From then on the agent deploys, changes and deletes nothing here.\n", e.ComposePath, DocoCDAgentFile)
 	}
 	return b.String()
 }

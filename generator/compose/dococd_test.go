@@ -104,6 +104,11 @@ func TestDocoCD_RenderedFilesDecodeStrictly(t *testing.T) {
 			if e.Suspended == hasCfg {
 				t.Fatalf("suspended %v, %s rendered %v: a suspended VM has no deploy file", e.Suspended, cfgName, hasCfg)
 			}
+			// doco-cd's reconciliation keeps its last deploy in memory until
+			// the agent restarts: a suspended VM's README says to restart it.
+			if readme := string(set[dir+"/README.md"]); e.Suspended && !strings.Contains(readme, "restart doco-cd") {
+				t.Errorf("suspended, README does not say to restart the agent:\n%s", readme)
+			}
 			if hasCfg {
 				docs := strictDecode[compose.DocoCDDeploy](t, cfgName, cfgBytes)
 				if len(docs) != 1 {

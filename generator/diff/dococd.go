@@ -48,7 +48,9 @@ func agentNote(c Change, before string) string {
 	case !c.Compose:
 		return ""
 	case c.AgentStops:
-		return "; doco-cd on the VM stops deploying it (no .doco-cd.yaml): nothing is deleted"
+		// Until restarted, the agent's reconciliation still acts on its
+		// last deploy (restarts unhealthy containers, may redeploy it).
+		return "; doco-cd on the VM stops deploying it (no .doco-cd.yaml): nothing is deleted; after the merge, restart the agent (its reconciliation of the last deploy stops only then)"
 	case c.Agent != "" && before == "":
 		return fmt.Sprintf("; %s on the VM starts deploying it when merged", c.Agent)
 	case c.Agent != "" && c.Changed+c.Added+c.Removed > 0:

@@ -96,7 +96,7 @@ func TestDocoCD_DiffSuspendAndRemove(t *testing.T) {
 				if c.Name != "a" {
 					continue
 				}
-				if !c.AgentStops || !strings.Contains(c.Summary, "stops deploying it") {
+				if !c.AgentStops || !strings.Contains(c.Summary, "stops deploying it") || !strings.Contains(c.Summary, "restart the agent") {
 					t.Errorf("a: stops %v, %s", c.AgentStops, c.Summary)
 				}
 				return

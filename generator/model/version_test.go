@@ -216,6 +216,11 @@ func TestEnvironment_SuspendedNote(t *testing.T) {
 			"suspended: Flux Kustomization cht-prod has spec.suspend: true; Flux applies, changes and deletes nothing in cht-prod"},
 		{Environment{Name: "p", Target: Kubernetes, Namespace: "cht-p", GitOps: "argocd", Suspended: true},
 			"suspended: Application cht-p has no automated sync; Argo CD applies, changes and deletes nothing in cht-p"},
+		// doco-cd keeps reconciling its last deploy in memory (restarting
+		// unhealthy containers, redeploying one it cannot restart) until the
+		// agent restarts: the note must say so.
+		{Environment{Name: "vm", Target: Compose, GitOps: GitOpsDocoCD, Project: "vm", Suspended: true},
+			"suspended: compose/vm has no .doco-cd.yaml; the doco-cd agent on the VM deploys, changes and deletes nothing in project vm once it is restarted"},
 	} {
 		got := tc.env.SuspendedNote()
 		if (tc.want == "") != (got == "") || !strings.HasPrefix(got, tc.want) {
