@@ -33,7 +33,7 @@ const (
 	DocoCDImage = "ghcr.io/kimdre/doco-cd"
 	// docoCDLocal is the agent's folder on the VM below composePath: its
 	// clone of the repository (data/) and the token file. Never in Git.
-	docoCDLocal = ".doco-cd-agent"
+	docoCDLocal = model.DocoCDAgentDir
 	// DocoCDTokenSecret is the compose secret the token file is mounted
 	// as; the agent reads /run/secrets/<it> (GIT_ACCESS_TOKEN_FILE).
 	DocoCDTokenSecret = "git-token"
