@@ -72,7 +72,7 @@ func builtCLI(t *testing.T) string {
 // file (TestScripts runs them). This test keeps the matrix from shrinking
 // unnoticed: a case is removed only on purpose, with this number.
 func TestCLI_BadInputMatrixHasEveryCase(t *testing.T) {
-	const cases = 81
+	const cases = 82
 	scripts, err := filepath.Glob(filepath.Join("testdata", "script", "badinput_*.txtar"))
 	if err != nil || len(scripts) < cases {
 		t.Errorf("%d bad-input scripts (%v), the matrix has %d cases", len(scripts), err, cases)

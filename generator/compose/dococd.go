@@ -33,7 +33,7 @@ const (
 	DocoCDImage = "ghcr.io/kimdre/doco-cd"
 	// docoCDLocal is the agent's folder on the VM below composePath: its
 	// clone of the repository (data/) and the token file. Never in Git.
-	docoCDLocal = ".doco-cd-agent"
+	docoCDLocal = model.DocoCDAgentDir
 	// DocoCDTokenSecret is the compose secret the token file is mounted
 	// as; the agent reads /run/secrets/<it> (GIT_ACCESS_TOKEN_FILE).
 	DocoCDTokenSecret = "git-token"
@@ -153,7 +153,7 @@ func (r renderer) dococdAgent() (files.Map, error) {
 				{"restart", "unless-stopped"},
 				// The VM's secrets, for interpolation of Medic's files only.
 				{"env_file", []files.Map{{{"path", literal(e.ComposePath + "/.env")}, {"required", true}}}},
-				{"environment", files.Map{
+				{"environment", append(files.Map{
 					{"POLL_CONFIG", files.Quoted(literal(string(poll)))},
 					{"DEPLOY_CONFIG_BASE_DIR", files.Quoted(literal(DocoCDRepoDir(e)))},
 					{"GIT_ACCESS_TOKEN_FILE", files.Quoted("/run/secrets/" + DocoCDTokenSecret)},
@@ -162,7 +162,7 @@ func (r renderer) dococdAgent() (files.Map, error) {
 					{"DATA_HOST_PATH", files.Quoted(literal(data))},
 					{"DOCKER_SWARM_FEATURES", files.Quoted("false")},
 					{"LOG_LEVEL", files.Quoted("info")},
-				}},
+				}, r.dococdHostFolders()...)},
 				{"volumes", []files.Quoted{
 					"/var/run/docker.sock:/var/run/docker.sock",
 					files.Quoted(literal(data + ":" + data)),
@@ -174,6 +174,27 @@ func (r renderer) dococdAgent() (files.Map, error) {
 			{DocoCDTokenSecret, files.Map{{"file", files.Quoted(literal(local + "/" + DocoCDTokenSecret))}}},
 		}},
 	}, nil
+}
+
+// dococdHostFolders pin the host folders of Medic's files (CouchDB's
+// data, an own certificate's folder) to the schema's absolute paths in the
+// agent's environment, which wins over its env_file (the VM's .env) and
+// reaches the deploy through PASS_ENV. A relative COUCHDB_DATA=./couch in
+// a VM's .env means the VM's folder to docker compose run there, but the
+// agent's clone to doco-cd: CouchDB would start on an empty folder.
+func (r renderer) dococdHostFolders() files.Map {
+	var out files.Map
+	for n := 1; n <= max(1, r.e.CouchDB.Nodes); n++ {
+		variable, folder := r.dataPath(n)
+		out = append(out, files.KV{variable, files.Quoted(literal(folder))})
+		if !r.e.CouchDB.Clustered() {
+			break
+		}
+	}
+	if tls := r.e.Nginx.TLS; tls.Mode == model.TLSOwnCert {
+		out = append(out, files.KV{"SSL_CERT_DIR", files.Quoted(literal(tls.CertDir))})
+	}
+	return out
 }
 
 // dococdIgnore keeps the agent's clone and token out of Git when the
@@ -226,7 +247,10 @@ secrets come from `+"`%[3]s/.env`"+`, which never enters Git; the token is read 
 		e.RepoURL, e.Branch, e.DocoCD.Interval, DocoCDRepoDir(e), strings.Join([]string{CoreFile, r.couchFile()}, ", "),
 		e.Project, e.Name, strings.Join(r.dataFolders(), ", "))
 	if e.Suspended {
-		fmt.Fprintf(&b, "\n**Suspended**: this folder has no `.doco-cd.yaml`; the agent deploys, changes and deletes nothing here.\n")
+		// doco-cd's reconciliation keeps the last deploy in memory until
+		// the agent restarts (it restarts unhealthy containers and
+		// redeploys one it cannot restart).
+		fmt.Fprintf(&b, "\n**Suspended**: this folder has no `.doco-cd.yaml`. Once this is on the VM's branch, restart doco-cd\n(`docker compose -f %s/%s restart doco-cd`): until it restarts, its reconciliation still\nrestarts unhealthy containers of its last deploy. From then on the agent deploys, changes and deletes nothing here.\n", e.ComposePath, DocoCDAgentFile)
 	}
 	return b.String()
 }

@@ -80,6 +80,10 @@ type agentFile struct {
 var agentEnv = []string{"POLL_CONFIG", "DEPLOY_CONFIG_BASE_DIR", "GIT_ACCESS_TOKEN_FILE", "PASS_ENV",
 	"DATA_MOUNT_PATH", "DATA_HOST_PATH", "DOCKER_SWARM_FEATURES", "LOG_LEVEL"}
 
+// agentPinned are Medic's variables of host folders the agent's
+// environment pins for the deploy (TestDocoCD_AgentPinsHostFolders).
+var agentPinned = regexp.MustCompile(`^(COUCHDB_DATA|DB[0-9]+_DATA|SSL_CERT_DIR)$`)
+
 // inRepo reports whether p is a clean relative path inside the repository.
 func inRepo(p string) bool { return p != "" && path.Clean(p) == p && filepath.IsLocal(p) }
 
@@ -103,6 +107,11 @@ func TestDocoCD_RenderedFilesDecodeStrictly(t *testing.T) {
 			cfgBytes, hasCfg := set[cfgName]
 			if e.Suspended == hasCfg {
 				t.Fatalf("suspended %v, %s rendered %v: a suspended VM has no deploy file", e.Suspended, cfgName, hasCfg)
+			}
+			// doco-cd's reconciliation keeps its last deploy in memory until
+			// the agent restarts: a suspended VM's README says to restart it.
+			if readme := string(set[dir+"/README.md"]); e.Suspended && !strings.Contains(readme, "restart doco-cd") {
+				t.Errorf("suspended, README does not say to restart the agent:\n%s", readme)
 			}
 			if hasCfg {
 				docs := strictDecode[compose.DocoCDDeploy](t, cfgName, cfgBytes)
@@ -160,7 +169,7 @@ func TestDocoCD_RenderedFilesDecodeStrictly(t *testing.T) {
 				t.Errorf("image %q lacks the digest %s", s.Image, e.DocoCD.ImageDigest)
 			}
 			for k := range s.Environment {
-				if !slices.Contains(agentEnv, k) {
+				if !slices.Contains(agentEnv, k) && !agentPinned.MatchString(k) {
 					t.Errorf("environment %s is not a doco-cd setting cht-gen means to set", k)
 				}
 			}
@@ -270,5 +279,42 @@ func TestDocoCD_ValidateRefuses(t *testing.T) {
 	}
 	if len(res.Warnings) != 1 || res.Warnings[0].Path != "environments.vm.dococd.imageDigest" {
 		t.Errorf("warnings %v, want one on the digest pinned by tag only", res.Warnings)
+	}
+}
+
+// The agent passes its environment to the deploy (PASS_ENV), and its
+// environment comes from the VM's .env, where a host may have written
+// COUCHDB_DATA=./couch: docker compose in the folder reads it relative to
+// the folder, doco-cd relative to its clone, where CouchDB would start on
+// an empty folder the agent deletes on a re-clone. The agent's own
+// environment (which wins over env_file) pins the schema's host folders.
+func TestDocoCD_AgentPinsHostFolders(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src  string
+		want map[string]string
+	}{
+		"single, default folder": {`environments: vm: {target: "compose", version: "5.3.1", host: "vm.example.org"}`,
+			map[string]string{"COUCHDB_DATA": "/srv/cht/vm/srv"}},
+		"cluster, data paths, own certificate": {`environments: vm: {target: "compose", version: "5.3.1", host: "vm.example.org", composePath: "/opt/cht",
+	couchdb: {nodes: 2, dataPaths: ["/data/n1", "/data/n2"]}, nginx: tls: {mode: "OWN_CERT", certDir: "/etc-cht/certs"}}`,
+			map[string]string{"DB1_DATA": "/data/n1", "DB2_DATA": "/data/n2", "SSL_CERT_DIR": "/etc-cht/certs"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := loadEnv(t, docoGitops+tc.src)
+			set, err := compose.Render(e, "a.cue")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := compose.LoadDocoCDAgent(context.Background(), set, compose.Dir(e), e.ComposePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := p.Services["doco-cd"].Environment
+			for k, want := range tc.want {
+				if got := env[k]; got == nil || *got != want {
+					t.Errorf("agent environment %s = %v, want %q (the VM's .env must not move CouchDB's data under doco-cd)", k, got, want)
+				}
+			}
+		})
 	}
 }

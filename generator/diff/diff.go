@@ -271,6 +271,9 @@ type Change struct {
 	Compose    bool
 	Agent      string
 	AgentStops bool
+	// AgentChanged: the agent's own compose file changed (a doco-cd
+	// version, setting or pinned folder), which it never deploys itself.
+	AgentChanged bool
 }
 
 // ImageChange is one container (or Compose service) moving images.
@@ -303,6 +306,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 	var topo topology
 	var moved []ImageChange
 	var unified strings.Builder
+	agentChanged := false
 	for _, k := range unionKeys(a.Objects, b.Objects) {
 		oa, inA := a.Objects[k]
 		ob, inB := b.Objects[k]
@@ -317,6 +321,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 			continue
 		default:
 			changed++
+			agentChanged = agentChanged || isAgentObject(k)
 			topo.containers(oa, ob)
 			for c, img := range ob.Images {
 				if old, ok := oa.Images[c]; ok && old != img {
@@ -336,7 +341,7 @@ func compareUnit(name string, a, b *Unit, aName, bName string) Change {
 		return moved[i].Object+"\x00"+moved[i].Container < moved[j].Object+"\x00"+moved[j].Container
 	})
 	c := Change{Name: name, Diff: unified.String(), Changed: changed, Added: added, Removed: removed, Images: moved,
-		Compose: a.Compose || b.Compose, Agent: b.Agent, AgentStops: a.Agent != "" && b.Agent == ""}
+		Compose: a.Compose || b.Compose, Agent: b.Agent, AgentStops: a.Agent != "" && b.Agent == "", AgentChanged: agentChanged}
 	switch {
 	case len(a.Objects) == 0 && len(b.Objects) > 0:
 		c.Summary = fmt.Sprintf("new (%d objects)", len(b.Objects))

@@ -96,8 +96,51 @@ func TestDocoCD_DiffSuspendAndRemove(t *testing.T) {
 				if c.Name != "a" {
 					continue
 				}
-				if !c.AgentStops || !strings.Contains(c.Summary, "stops deploying it") {
+				if !c.AgentStops || !strings.Contains(c.Summary, "stops deploying it") || !strings.Contains(c.Summary, "restart the agent") {
 					t.Errorf("a: stops %v, %s", c.AgentStops, c.Summary)
+				}
+				return
+			}
+			t.Fatal("no change for a")
+		})
+	}
+}
+
+// A change of the agent's own file (a doco-cd version, interval or the
+// host folders it pins) reaches the VM only when someone runs its up -d:
+// the agent never deploys itself. The summary says so; a version bump
+// alone does not touch the agent.
+func TestDocoCD_DiffSaysWhenTheAgentItselfChanges(t *testing.T) {
+	ctx := context.Background()
+	before := renderFleet(t, fleetSrc("5.2.0", "", "5.2.0"))
+	for name, tc := range map[string]struct {
+		extra string
+		want  bool
+	}{
+		"data folder":   {`, couchdb: dataPaths: ["/data/couch"]`, true},
+		"poll interval": {`, dococd: interval: 60`, true},
+		"version bump":  {"", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := "5.2.0"
+			if tc.extra == "" {
+				v = "5.3.1"
+			}
+			ua, ub, err := diff.BuildPair(ctx, before, renderFleet(t, fleetSrc(v, tc.extra, "5.2.0")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range diff.Compare(ua, ub, "a", "b") {
+				if c.Name != "a" {
+					continue
+				}
+				if got := strings.Contains(c.Summary, "doco-cd/docker-compose.yml up -d"); got != tc.want {
+					t.Errorf("summary says to re-run the agent: %v, want %v: %s", got, tc.want, c.Summary)
+				}
+				// The agent deploys nothing on an interval change: the
+				// pull request does not list the VM under "On merge".
+				if deploys := slices.Contains(diff.AgentDeploys([]diff.Change{c}), "a"); deploys != (name != "poll interval") {
+					t.Errorf("AgentDeploys names a: %v (%s)", deploys, c.Summary)
 				}
 				return
 			}

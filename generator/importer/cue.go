@@ -94,6 +94,7 @@ type Env struct {
 	Comment []string // comment lines above the environment
 	body    object
 	origins map[string]Pos // field path -> where its value came from
+	version string         // the CHT version set, for write's messages
 }
 
 // newEnv starts an imported environment. It says existing: true: an
@@ -110,6 +111,9 @@ func newEnv(name string) *Env {
 // for error messages.
 func (e *Env) Set(path string, expr ast.Expr, from Pos) {
 	e.body.set(path, expr)
+	if lit, ok := expr.(*ast.BasicLit); ok && path == "version" {
+		e.version, _ = strconv.Unquote(lit.Value)
+	}
 	if from.Line != 0 {
 		e.origins[path] = from
 	}

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -413,6 +414,14 @@ func TestWrite_RefusesAndReportsAtTheValues(t *testing.T) {
 	var errs importer.Errors
 	if !errors.As(err, &errs) || !strings.Contains(err.Error(), "v.yaml:3:17: host:") {
 		t.Errorf("invalid host not reported at the values file: %v", err)
+	}
+	// A release newer than this cht-gen: the environment is not written, so
+	// "set allowUnlistedVersion on this environment" cannot be followed;
+	// and --cht-version of a known release would downgrade the instance.
+	_, err = importer.Write(dir, "c.cue", imp("project_name: newer\ncht_image_tag: 5.4.0\ncluster_type: eks\ningress: {host: n.example.org}\n"), false)
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "v.yaml:2:16: version: CHT 5.4.0 is not a release cht-gen knows") ||
+		!strings.Contains(msg, "upgrade cht-gen") || !strings.Contains(msg, "would downgrade the running instance") || strings.Contains(msg, "on this environment") {
+		t.Errorf("unlisted release: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "c.cue")); !os.IsNotExist(err) {
 		t.Fatalf("a failed import wrote c.cue: %v", err)

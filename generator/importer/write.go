@@ -228,9 +228,10 @@ func locate(err error, newFiles map[string]*EnvFile, dir string) error {
 			name, field, _ := strings.Cut(rest, ".")
 			if e := byName[name]; e != nil {
 				if p, ok := e.Origin(field); ok {
-					n = Note{Pos: p, Key: field, Message: d.Message + " (environments." + name + "." + field + ")"}
+					n = Note{Pos: p, Key: field, Message: importMessage(e, field, d.Message) + " (environments." + name + "." + field + ")"}
 				} else if newFiles[filepath.Base(d.Pos.File)] != nil {
 					n.Pos = Pos{File: filepath.Join(dir, filepath.Base(d.Pos.File)) + " (not written)"}
+					n.Message = importMessage(e, field, d.Message)
 				}
 			}
 		}
@@ -246,3 +247,20 @@ func locate(err error, newFiles map[string]*EnvFile, dir string) error {
 }
 
 func fromModel(p model.Position) Pos { return Pos{File: p.File, Line: p.Line, Col: p.Col} }
+
+// importMessage is load's message for field of an imported environment,
+// or, for a release this cht-gen does not know, what to do about it in an
+// import: nothing is written, so the environment cannot opt in
+// (allowUnlistedVersion), and importing it as an older release would
+// downgrade the running instance on the next render.
+func importMessage(e *Env, field, msg string) string {
+	if field != "version" || e.version == "" {
+		return msg
+	}
+	v, err := model.ParseVersion(e.version)
+	if err != nil || model.IsKnownRelease(v.String()) {
+		return msg
+	}
+	newest, _ := model.NewestKnown(v)
+	return fmt.Sprintf("CHT %s is not a release cht-gen knows (the newest of its line it knows is %s; `cht-gen releases` lists them), so nothing is written: upgrade cht-gen to import it; or write the environment by hand with version %q and allowUnlistedVersion: true (docs/versions.md); never import it as an older release (import helm --cht-version): the next render would downgrade the running instance", v, newest, v.String())
+}

@@ -311,7 +311,10 @@ var CredentialKeys = []string{"COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRE
 // diff summaries and bump pull-request bodies; "" when e is not suspended.
 func (e *Environment) SuspendedNote() string {
 	if e.Suspended && e.UsesDocoCD() {
-		return fmt.Sprintf("suspended: compose/%s has no .doco-cd.yaml; the doco-cd agent on the VM deploys, changes and deletes nothing in project %s until suspended is removed", e.Name, e.Project)
+		// doco-cd's reconciliation keeps the last deploy in memory and
+		// acts on it (restarts unhealthy containers, redeploys one it
+		// cannot restart) until the agent restarts.
+		return fmt.Sprintf("suspended: compose/%s has no .doco-cd.yaml; the doco-cd agent on the VM deploys, changes and deletes nothing in project %s once it is restarted (docker compose -f doco-cd/docker-compose.yml restart doco-cd, after the merge), until suspended is removed", e.Name, e.Project)
 	}
 	if !e.Suspended || e.Target != Kubernetes {
 		return ""

@@ -54,6 +54,7 @@ func checkValues(e *Environment, add func(field, format string, args ...any)) {
 			checkHostPath(p, fmt.Sprintf("couchdb.dataPaths.%d", i), add)
 		}
 		checkHostPath(e.Nginx.TLS.CertDir, "nginx.tls.certDir", add)
+		checkOutsideAgent(e, add)
 	case Kubernetes:
 		checkURL(e.RepoURL, "repoURL", []string{"https", "ssh", "file"}, useDeployKey, add)
 		checkURL(e.ArgoCDServer, "argocdServer", []string{"https"}, "Argo CD keeps a cluster's credentials in its own cluster Secret (argocd cluster add)", add)
@@ -298,4 +299,27 @@ func checkHostPath(p, fieldPath string, add func(field, format string, args ...a
 			return
 		}
 	}
+}
+
+// DocoCDAgentDir is the doco-cd agent's folder below composePath: its
+// clone of the repository (data/) and its token file.
+const DocoCDAgentDir = ".doco-cd-agent"
+
+// checkOutsideAgent refuses CouchDB data or certificates in the doco-cd
+// agent's folder: the agent deletes and clones its repository again there
+// (a depth change, a corrupt clone), and the folder holds its token.
+func checkOutsideAgent(e *Environment, add func(field, format string, args ...any)) {
+	if !e.UsesDocoCD() || e.ComposePath == "" {
+		return
+	}
+	agent := path.Join(e.ComposePath, DocoCDAgentDir)
+	inside := func(p, fieldPath string) {
+		if p == agent || strings.HasPrefix(p, agent+"/") {
+			add(fieldPath, "%q is inside %s, the doco-cd agent's folder (its clone, which it deletes and clones again, and its token): give a folder of its own, e.g. %s/srv", p, agent, e.ComposePath)
+		}
+	}
+	for i, p := range e.CouchDB.DataPaths {
+		inside(p, fmt.Sprintf("couchdb.dataPaths.%d", i))
+	}
+	inside(e.Nginx.TLS.CertDir, "nginx.tls.certDir")
 }

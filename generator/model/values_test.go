@@ -57,6 +57,16 @@ func TestValidate_Values(t *testing.T) {
 		{"dataPaths /sys", compose(func(e *Environment) { e.CouchDB.DataPaths = []string{"/sys/x"} }), "couchdb.dataPaths.0: \"/sys/x\" is inside the system folder /sys"},
 		{"dataPaths relative", compose(func(e *Environment) { e.CouchDB.DataPaths = []string{"./srv"} }), "is relative"},
 		{"certDir /boot", compose(func(e *Environment) { e.Nginx.TLS.CertDir = "/boot/certs" }), "nginx.tls.certDir"},
+		// The doco-cd agent's folder holds its clone, which it deletes and
+		// clones again (doco-cd git.UpdateRepository), and the token file.
+		{"dataPaths in the doco-cd agent's folder", compose(func(e *Environment) {
+			e.GitOps = GitOpsDocoCD
+			e.CouchDB.DataPaths = []string{"/srv/cht/vm/.doco-cd-agent/data/couchdb"}
+		}), "couchdb.dataPaths.0: \"/srv/cht/vm/.doco-cd-agent/data/couchdb\" is inside /srv/cht/vm/.doco-cd-agent, the doco-cd agent's folder"},
+		{"certDir is the doco-cd agent's folder", compose(func(e *Environment) {
+			e.GitOps = GitOpsDocoCD
+			e.Nginx.TLS.CertDir = "/srv/cht/vm/.doco-cd-agent"
+		}), "nginx.tls.certDir: \"/srv/cht/vm/.doco-cd-agent\" is inside /srv/cht/vm/.doco-cd-agent"},
 		{"good paths", compose(func(e *Environment) {
 			e.CouchDB.DataPaths = []string{"/var/lib/cht/db"}
 			e.Nginx.TLS.CertDir = "/srv/cht/certs"

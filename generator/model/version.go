@@ -28,6 +28,10 @@ func ParseVersion(s string) (*semver.Version, error) {
 		return nil, fmt.Errorf("%q is not a semantic version (want 4.x.y or 5.x.y, e.g. 5.2.0, 4.22.0 or 5.1.0-beta.1)", s)
 	}
 	switch {
+	case v.Metadata() != "":
+		// Semver allows it, Medic's tags and the schema do not: refused
+		// here, bump --to would write it into a CUE file load then refuses.
+		return nil, fmt.Errorf("%q has build metadata (+%s): Medic tags CHT releases without it; write %s", s, v.Metadata(), strings.TrimSuffix(s, "+"+v.Metadata()))
 	case v.Major() < firstMajor:
 		return nil, fmt.Errorf("CHT %s is a %d.x release: cht-gen renders CHT 4.x and 5.x (3.x is end of life and uses a different, non-container topology)", s, v.Major())
 	case v.Major() > lastMajor:

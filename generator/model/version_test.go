@@ -99,6 +99,8 @@ func TestParseVersion(t *testing.T) {
 		{"6.0.0", "CHT 6.0.0 is a 6.x release: cht-gen renders CHT 4.x and 5.x; no 6.x hosting files exist", false},
 		{"v4.22.0", `"v4.22.0" is not a semantic version (want 4.x.y or 5.x.y`, false},
 		{"4.22", `"4.22" is not a semantic version`, false},
+		{"5.3.0+build", `"5.3.0+build" has build metadata (+build): Medic tags CHT releases without it; write 5.3.0`, false},
+		{"5.3.0-beta.1+x.2", `has build metadata (+x.2)`, false},
 		{"latest", `"latest" is not a semantic version`, false},
 		{"", `"" is not a semantic version`, false},
 	} {
@@ -214,6 +216,11 @@ func TestEnvironment_SuspendedNote(t *testing.T) {
 			"suspended: Flux Kustomization cht-prod has spec.suspend: true; Flux applies, changes and deletes nothing in cht-prod"},
 		{Environment{Name: "p", Target: Kubernetes, Namespace: "cht-p", GitOps: "argocd", Suspended: true},
 			"suspended: Application cht-p has no automated sync; Argo CD applies, changes and deletes nothing in cht-p"},
+		// doco-cd keeps reconciling its last deploy in memory (restarting
+		// unhealthy containers, redeploying one it cannot restart) until the
+		// agent restarts: the note must say so.
+		{Environment{Name: "vm", Target: Compose, GitOps: GitOpsDocoCD, Project: "vm", Suspended: true},
+			"suspended: compose/vm has no .doco-cd.yaml; the doco-cd agent on the VM deploys, changes and deletes nothing in project vm once it is restarted"},
 	} {
 		got := tc.env.SuspendedNote()
 		if (tc.want == "") != (got == "") || !strings.HasPrefix(got, tc.want) {
