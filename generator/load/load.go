@@ -717,7 +717,7 @@ func versionHint(msg string) string {
 	if m := majorMinor.FindStringSubmatch(got); m != nil {
 		hint = fmt.Sprintf(" (did you mean \"%s.0\"?)", m[1])
 	}
-	return fmt.Sprintf("%s is not a CHT version%s: want MAJOR.MINOR.PATCH (4.x.y or 5.x.y), three numbers with no leading v, spaces or build metadata, as Medic tags releases, e.g. \"5.3.1\" or \"4.22.0\" (pre-releases such as \"5.2.0-beta.1\" need channel: \"beta\"); cht-gen releases lists them", got, hint)
+	return fmt.Sprintf("%s is not a CHT version%s: want MAJOR.MINOR.PATCH, three numbers with no leading v, spaces or build metadata, as Medic tags releases, e.g. \"5.3.1\" or \"4.22.0\" (pre-releases such as \"5.2.0-beta.1\" need channel: \"beta\"); cht-gen releases lists them", got, hint)
 }
 
 var (
