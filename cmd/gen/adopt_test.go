@@ -127,7 +127,7 @@ ingress:
 				t.Fatal("a credential from the values reached the built overlay")
 			}
 			medic := hc.Template(t, chart, "cht-"+env, "-f", paths[i])
-			diffs := append(append([]hc.Difference{hc.ExplicitRollingDefaults}, hc.Common...), hc.UpgradeServiceOff)
+			diffs := append(append([]hc.Difference{hc.ExplicitRollingDefaults}, hc.Common...), hc.UpgradeServiceOff, hc.UpgradeServiceURLOff)
 			if env != "prod" {
 				diffs = append(diffs, hc.MedicDevALB)
 			}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,12 @@ func handoverOne(t *testing.T, tc handoverCase, helm, kubectl string, run func([
 
 	// What runs: the UIDs and data that must survive.
 	before := instanceState(t, kc, ns, tc.claims)
+	// cht-chart-4x gives API the upgrade service's address; the imported
+	// environment runs no upgrade service, so the handover removes it.
+	chart4x := strings.Join(tc.chart, "/") == "helm-charts/charts/cht-chart-4x"
+	if chart4x && !apiHasUpgradeServiceURL(kc, ns) {
+		t.Fatal("Helm's cht-api has no UPGRADE_SERVICE_URL: the check after the handover would prove nothing")
+	}
 
 	// helm get values -> import helm -> render.
 	values, err := run(nil, helm, "get", "values", release, "-n", ns, "-o", "yaml")
@@ -291,6 +298,9 @@ func handoverOne(t *testing.T, tc handoverCase, helm, kubectl string, run func([
 			t.Errorf("Helm-only %s remains", got)
 		}
 	}
+	if chart4x && apiHasUpgradeServiceURL(kc, ns) {
+		t.Error("cht-api keeps UPGRADE_SERVICE_URL, the address of the deleted upgrade service")
+	}
 	if got := kc("-n", ns, "get", "all,pvc,secret,configmap,serviceaccount,role,rolebinding,ingress", "-l", "app.kubernetes.io/managed-by=Helm", "-o", "name"); got != "" {
 		t.Errorf("objects still carry Helm's ownership label:\n%s", got)
 	}
@@ -312,6 +322,13 @@ func handoverOne(t *testing.T, tc handoverCase, helm, kubectl string, run func([
 	if again := instanceState(t, kc, ns, tc.claims); again.versions != settled.versions {
 		t.Errorf("the second handover changed something:\nbefore %s\nafter  %s", settled.versions, again.versions)
 	}
+}
+
+// apiHasUpgradeServiceURL reports whether Deployment cht-api gives its
+// cht-api container UPGRADE_SERVICE_URL.
+func apiHasUpgradeServiceURL(kc func(...string) string, ns string) bool {
+	names := kc("-n", ns, "get", "deployment", "cht-api", "-o", `jsonpath={.spec.template.spec.containers[?(@.name=="cht-api")].env[*].name}`)
+	return slices.Contains(strings.Fields(names), "UPGRADE_SERVICE_URL")
 }
 
 // state is what a handover must keep: identity holds the UIDs of the

@@ -90,7 +90,7 @@ func Kubernetes(e *model.Environment, o KubernetesOptions) (Plan, error) {
 	k := &k8s{e: e, release: release, size: size.String(), claims: claims(e), overlay: o.Overlay}
 	steps := []func() (Step, error){
 		k.context, k.helmRelease, k.claimsBound, k.volumes, k.secret, k.helmOnlyCheck,
-		k.retain, k.protect, k.removeHelmOnly, k.dropHelmOwnership, k.forget,
+		k.retain, k.protect, k.removeHelmOnly, k.apiUpgradeServiceURL, k.dropHelmOwnership, k.forget,
 	}
 	p := Plan{Environment: e.Name, Target: e.Target}
 	for _, step := range steps {
@@ -366,6 +366,21 @@ func (k *k8s) removeHelmOnly() (Step, error) {
 	k.helmOnly(s)
 	s.line(`[ -z "$helm_only" ] || %s delete --ignore-not-found $helm_only`, k.kubectl(s))
 	return s.step("remove-helm-only", Change, "Removes what the Helm release made that the overlay does not render, while Helm still lists it (a second run finds nothing left). The claims, volumes and the credentials Secret are never among them: the check above stops otherwise.")
+}
+
+// apiUpgradeServiceURL removes API's UPGRADE_SERVICE_URL where the
+// environment runs no upgrade service (4.x only: the 5.x chart never sets
+// it). Server-side apply leaves a field it does not render to Helm's
+// field manager, so the overlay's env list cannot remove it (issue 22).
+func (k *k8s) apiUpgradeServiceURL() (Step, error) {
+	if !k.e.Has(model.KubernetesUpgradeService) || k.e.UpgradeService.Enabled {
+		return Step{}, nil
+	}
+	s := k.newScript()
+	kc := k.kubectl(s)
+	s.line(`url=$(%s get deployment cht-api -o jsonpath='{.spec.template.spec.containers[?(@.name=="cht-api")].env[?(@.name=="UPGRADE_SERVICE_URL")].name}' --ignore-not-found)`, kc)
+	s.line(`[ -z "$url" ] || %s set env deployment/cht-api -c cht-api UPGRADE_SERVICE_URL-`, kc)
+	return s.step("api-upgrade-service-url", Change, "Medic's chart gives API UPGRADE_SERVICE_URL, the upgrade service's address, which the overlay leaves out when the environment runs no upgrade service: after remove-helm-only it names a deleted Service. Server-side apply would leave it in place (Helm's field manager owns it), so it is removed here; API restarts once, and an in-app upgrade then fails at once (upgrade through Git). A second run finds nothing to remove.")
 }
 
 func (k *k8s) dropHelmOwnership() (Step, error) {

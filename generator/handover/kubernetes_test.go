@@ -22,6 +22,12 @@ func env(version string, nodes int) *model.Environment {
 	}
 }
 
+// upgradeService runs Medic's upgrade service in e.
+func upgradeService(e *model.Environment) *model.Environment {
+	e.UpgradeService.Enabled = true
+	return e
+}
+
 // overlay4 is what a 4.x overlay builds to (without the upgrade service).
 var overlay4 = []handover.Object{
 	{APIVersion: "v1", Kind: "Namespace", Name: "cht-prod"},
@@ -116,9 +122,14 @@ func TestKubernetes_Steps(t *testing.T) {
 			`kubectl -n cht-prod annotate --overwrite pvc couchdb-claim0 'kustomize.toolkit.fluxcd.io/prune=disabled' 'argocd.argoproj.io/sync-options=Prune=false,Delete=false'`,
 			`kubectl -n cht-prod annotate --overwrite secret cht-couchdb-credentials`,
 		}},
-		// The overlay renders API's UPGRADE_SERVICE_URL (Medic's env list):
-		// a step removing it would fight the reconciler on every run.
-		{name: "API's env is the reconciler's", e: env("4.22.0", 1), step: "api-upgrade-service-url", absent: true, has: []string{"UPGRADE_SERVICE_URL"}},
+		// Without the upgrade service the overlay renders no
+		// UPGRADE_SERVICE_URL; server-side apply would leave Helm's (issue 22).
+		{name: "API's upgrade service address removed, only when there", e: env("4.22.0", 1), step: "api-upgrade-service-url", has: []string{
+			`url=$(kubectl -n cht-prod get deployment cht-api -o jsonpath='{.spec.template.spec.containers[?(@.name=="cht-api")].env[?(@.name=="UPGRADE_SERVICE_URL")].name}' --ignore-not-found)`,
+			`[ -z "$url" ] || kubectl -n cht-prod set env deployment/cht-api -c cht-api UPGRADE_SERVICE_URL-`,
+		}},
+		{name: "API's upgrade service address kept with the upgrade service", e: upgradeService(env("4.22.0", 1)), step: "api-upgrade-service-url", absent: true},
+		{name: "5.x: no upgrade service address to remove", e: env("5.2.0", 1), step: "api-upgrade-service-url", absent: true},
 		{name: "ownership dropped only from the release's objects", e: env("4.22.0", 1), release: "cht-2024", step: "drop-helm-ownership", has: []string{
 			`[ "$owner" = cht-2024 ] || continue`,
 			`kubectl -n cht-prod annotate "$o" meta.helm.sh/release-name- meta.helm.sh/release-namespace-`,

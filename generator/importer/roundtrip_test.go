@@ -58,7 +58,7 @@ func importAndBuild(t *testing.T, valuesFile string, opts importer.HelmOptions) 
 }
 
 // importDifferences hold for every imported cht-chart-4x release.
-var importDifferences = []hc.Difference{hc.UpgradeServiceOff}
+var importDifferences = []hc.Difference{hc.UpgradeServiceOff, hc.UpgradeServiceURLOff}
 
 // TestImportHelm4x_RoundTrip imports values of Medic's cht-chart-4x (its
 // own values.yaml with the placeholders filled in, and variations of it a

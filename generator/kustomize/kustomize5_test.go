@@ -99,7 +99,9 @@ environments: v53one: {target: "kubernetes", version: "5.3.1", host: "v53one.exa
 		apiStrategy, couchStrategy appsv1.DeploymentStrategyType
 	}{
 		{env: "old", upgradeService: true, apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
-		{env: "old3", upgradeService: true, apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
+		// Without the upgrade service API has no UPGRADE_SERVICE_URL to a
+		// Service that is not there (issue 22), unlike Medic's chart.
+		{env: "old3", apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
 		{env: "v50", nouveauDeployment: true, nouveauSelects: "nouveau", apiStrategy: appsv1.RollingUpdateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
 		{env: "v51", nouveauIn: "cht-couchdb", nouveauSelects: "couchdb", apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
 		{env: "v52", nouveauIn: "cht-couchdb-1", nouveauSelects: "couchdb-1", nodeEnv: true, apiStrategy: appsv1.RecreateDeploymentStrategyType, couchStrategy: appsv1.RecreateDeploymentStrategyType},
@@ -141,7 +143,7 @@ environments: v53one: {target: "kubernetes", version: "5.3.1", host: "v53one.exa
 				t.Errorf("nouveau Service %v, want it selecting %s", svc, tc.nouveauSelects)
 			}
 			for _, k := range []string{"Deployment/upgrade-service", "Service/upgrade-service", "ServiceAccount/cht-upgrade-service-user", "Role/deployment-manager", "RoleBinding/deployment-manager-cht"} {
-				if _, ok := objs[k]; ok != (tc.upgradeService && tc.env == "old") {
+				if _, ok := objs[k]; ok != tc.upgradeService {
 					t.Errorf("%s present: %v", k, ok)
 				}
 			}

@@ -78,14 +78,16 @@ var rollingDefaults = M{{"type", "RollingUpdate"}, {"rollingUpdate", M{{"maxSurg
 
 // envValues are what Medic's env lists depend on: the namespace's service
 // addresses, the Secret name and the schema's settings.
-// upgradeURL is empty where Medic's chart has no upgrade service (5.x);
+// upgradeURL is empty where Medic's chart has no upgrade service (5.x) or
+// the environment does not run it; dropUpgradeURL then deletes the base's
+// (a strategic merge keeps list entries a patch leaves out);
 // nodeEnv adds NODE_ENV and LOG_LEVEL (model.NodeEnvAndLogLevel);
 // ulimit adds DEFAULT_ULIMIT=true to CouchDB (couchdb.ulimit, from 4.20.0);
 // healthcheckLogLevel adds HEALTHCHECK_LOG_LEVEL (healthcheck.logLevel).
 type envValues struct {
 	secret, buildsURL, upgradeURL, apiHost, healthcheck, logLevel, couchdbSvc string
 	healthcheckLogLevel                                                       string
-	nodeEnv, ulimit                                                           bool
+	nodeEnv, ulimit, dropUpgradeURL                                           bool
 }
 
 // baseValues are the base's placeholders; every overlay patches its own.
@@ -115,7 +117,11 @@ func apiEnv(v envValues) []M {
 	if v.upgradeURL != "" {
 		env = append(env, value("UPGRADE_SERVICE_URL", v.upgradeURL))
 	}
-	return append(env, value("API_PORT", "5988"))
+	env = append(env, value("API_PORT", "5988"))
+	if v.dropUpgradeURL {
+		env = append(env, M{{"name", "UPGRADE_SERVICE_URL"}, {"$patch", "delete"}})
+	}
+	return env
 }
 
 func sentinelEnv(v envValues) []M {

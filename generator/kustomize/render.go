@@ -194,9 +194,14 @@ func newOverlay(e *model.Environment, source string) (*overlay, error) {
 	}
 	core := e.Has(model.CoreHelmChart)
 	o.base, o.baseDir, o.singleDir = baseValues(e.Defaults, core), BaseDir, SingleDir
-	if !e.Has(model.KubernetesUpgradeService) {
+	// Without the upgrade service API gets no UPGRADE_SERVICE_URL: it
+	// would name a Service that does not exist (issue 22). API then falls
+	// back to localhost:5008, so an in-app upgrade fails with an error
+	// and nothing else reads the variable (cht-core api/src/services/setup/utils.js).
+	if !e.Has(model.KubernetesUpgradeService) || !e.UpgradeService.Enabled {
 		o.v.upgradeURL = ""
 	}
+	o.v.dropUpgradeURL = o.v.upgradeURL == "" && o.base.upgradeURL != ""
 	if core {
 		o.baseDir, o.singleDir = Base5Dir, Single5Dir
 	}

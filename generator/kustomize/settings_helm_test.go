@@ -61,7 +61,7 @@ func TestKustomize_SettingsMatchHelmTemplate(t *testing.T) {
 			} else {
 				_, chart := helmChart(t)
 				medicYAML = hc.Template(t, chart, e.Namespace, append([]string{"--set", "cluster_type=eks"}, common...)...)
-				diffs = append(diffs, hc.ExplicitRollingDefaults, hc.UpgradeServiceOff)
+				diffs = append(diffs, hc.ExplicitRollingDefaults, hc.UpgradeServiceOff, hc.UpgradeServiceURLOff)
 			}
 			hc.Compare(t, hc.Decode(t, built), hc.Decode(t, medicYAML), diffs)
 		})

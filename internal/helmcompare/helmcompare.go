@@ -272,6 +272,19 @@ var UpgradeServiceOff = Difference{Why: "import leaves Medic's upgrade service o
 	return found
 }}
 
+// UpgradeServiceURLOff: with the upgrade service off, API gets no
+// UPGRADE_SERVICE_URL; cht-chart-4x always sets it (issue 22).
+var UpgradeServiceURLOff = Difference{Why: "with the upgrade service off API has no UPGRADE_SERVICE_URL: Medic's chart points it at Service upgrade-service, which is not deployed (after a handover: deleted); without it API falls back to localhost:5008 (cht-core api/src/services/setup/utils.js), so an in-app upgrade fails with an error as it would against the missing Service, and nothing else reads it", Apply: func(ours, medic Objects) bool {
+	return eachContainerPair(ours, medic, func(our, their *corev1.Container) bool {
+		j := envIndex(their, "UPGRADE_SERVICE_URL")
+		if our.Name != "cht-api" || j < 0 || envIndex(our, "UPGRADE_SERVICE_URL") >= 0 {
+			return false
+		}
+		their.Env = append(their.Env[:j:j], their.Env[j+1:]...)
+		return true
+	})
+}}
+
 // MedicDevALB: cht-chart-4x's default ALB group, tags and certificate are
 // Medic's own dev settings; import does not carry them into a host's
 // environment (it says so on stderr).
