@@ -103,15 +103,15 @@ func printSecrets(s *shared, r *secrets.Result, out string, err error) error {
 // away from a commit: the environments directory envDir, the render
 // output renderOut, or the Git repository holding envDir.
 func checkSecretsOut(out, envDir, renderOut, env string) error {
-	if dir, err := realPath(envDir); err == nil {
-		if o, err := realPath(out); err == nil && within(o, dir) {
+	if dir, err := repo.RealPath(envDir); err == nil {
+		if o, err := repo.RealPath(out); err == nil && repo.Within(o, dir) {
 			return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, envDir, env)
 		}
 	}
 	// render owns that tree and it is committed: a secret there
 	// is one `git add -A` away from Git.
-	if r, err := realPath(renderOut); err == nil {
-		if o, err := realPath(out); err == nil && (o == r || within(o, r)) {
+	if r, err := repo.RealPath(renderOut); err == nil {
+		if o, err := repo.RealPath(out); err == nil && (o == r || repo.Within(o, r)) {
 			return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, env)
 		}
 	}
@@ -133,8 +133,8 @@ func inRepository(out, envDir string) (root string, in bool) {
 	if err != nil {
 		return "", false
 	}
-	o, err := realPath(out)
-	return root, err == nil && within(o, root)
+	o, err := repo.RealPath(out)
+	return root, err == nil && repo.Within(o, root)
 }
 
 // writeNew creates out with mode 0600 and writes body, never over an
