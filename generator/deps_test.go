@@ -164,7 +164,7 @@ var policy = map[string]rule{
 	},
 	// A new environments repository (cht-gen init).
 	"generator/scaffold": {
-		own:   []string{"generator/cueedit", "internal/atomicfile"},
+		own:   []string{"generator/cueedit", "generator/repo", "internal/atomicfile"},
 		ext:   []string{cueMod, goGit, "github.com/hashicorp/go-retryablehttp"},
 		never: []string{goGitHub},
 	},

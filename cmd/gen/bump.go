@@ -43,14 +43,12 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
   cht-gen releases --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var l github.Listing
 			c, err := githubClient()
-			if err != nil {
-				if of.json() {
-					return failJSON(s, err)
-				}
-				return err
+			if err == nil {
+				l = c.ReleasesOrKnown(cmd.Context(), channel.value == "beta")
 			}
-			return printReleases(s, &of, channel.value, c.ReleasesOrKnown(cmd.Context(), channel.value == "beta"))
+			return printReleases(s, &of, channel.value, l, err)
 		},
 	}
 	channel.register(cmd)
@@ -58,33 +56,18 @@ raises the rate limit (unauthenticated works within 60 requests an hour).`,
 	return cmd
 }
 
-// listingWarnings say that a list is cht-gen's own (GitHub could not be
-// read) or that GitHub lists releases this cht-gen does not know.
-func listingWarnings(l github.Listing) []string {
-	var out []string
-	if l.Offline != nil {
-		out = append(out, fmt.Sprintf("GitHub's list of CHT releases could not be read (%v): using the releases this cht-gen knows, up to %s; a newer release needs a newer cht-gen (docs/versions.md)",
-			l.Offline, model.KnownReleases()[0].Version))
+// printReleases prints the list (or err) as text or as releasesJSON;
+// warnings go to stderr (text) or into the document (JSON).
+func printReleases(s *shared, of *outputFlag, channel string, l github.Listing, err error) error {
+	switch {
+	case err != nil && of.json():
+		return failJSON(s, err)
+	case err != nil:
+		return err
+	case of.json():
+		return writeJSON(s.stdout, releasesAsJSON(channel, l))
 	}
-	if len(l.Unknown) > 0 {
-		out = append(out, fmt.Sprintf("GitHub lists %s, newer than every release this cht-gen knows: validate refuses it until cht-gen is upgraded, or an environment sets allowUnlistedVersion: true (docs/versions.md)",
-			strings.Join(l.Unknown, ", ")))
-	}
-	return out
-}
-
-// printReleases prints the list as text or as releasesJSON; warnings go
-// to stderr (text) or into the document (JSON).
-func printReleases(s *shared, of *outputFlag, channel string, l github.Listing) error {
-	warnings := listingWarnings(l)
-	if of.json() {
-		r := releasesJSON{OK: true, Channel: channel, Source: l.Source(), Releases: []releaseJSON{}, Warnings: warnings, Errors: []jsonError{}}
-		for _, rel := range l.Releases {
-			r.Releases = append(r.Releases, releaseAsJSON(rel))
-		}
-		return writeJSON(s.stdout, r)
-	}
-	for _, w := range warnings {
+	for _, w := range l.Warnings() {
 		fmt.Fprintln(s.stderr, "warning: "+w)
 	}
 	for _, r := range l.Releases {
@@ -371,7 +354,7 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 		// the releases this cht-gen knows (a --push fails later anyway).
 		l := gh.ReleasesOrKnown(ctx, true)
 		releases = l.Releases
-		for _, w := range listingWarnings(l) {
+		for _, w := range l.Warnings() {
 			out.warn(w)
 		}
 	}

@@ -65,44 +65,8 @@ unless --force (which names what it replaces).`,
 			if !importer.ValidName(opts.Cluster) {
 				return usage(fmt.Sprintf("--cluster %q is not a valid name (lower-case DNS label)", opts.Cluster))
 			}
-			file := &importer.EnvFile{Header: []string{
-				"Environments of cluster " + opts.Cluster + ", imported from Helm values by `cht-gen import helm`.",
-				"Edit freely: cht-gen never rewrites this file except `cht-gen bump` (the version).",
-			}}
-			var failed importer.Errors
-			seen := map[string]string{}
-			for _, path := range args {
-				data, err := importer.ReadValues(path)
-				if err != nil { // reported with the others: every error at once
-					failed = append(failed, valuesNote(path, err))
-					continue
-				}
-				env, notes, err := importer.FromHelm(path, data, opts)
-				for _, n := range notes {
-					fmt.Fprintln(s.stderr, n.String())
-				}
-				var errs importer.Errors
-				if errors.As(err, &errs) {
-					failed = append(failed, errs...)
-					continue
-				}
-				if err != nil {
-					failed = append(failed, valuesNote(path, err))
-					continue
-				}
-				if other, dup := seen[env.Name]; dup {
-					failed = append(failed, importer.Note{Pos: importer.Pos{File: path}, Key: "name",
-						Message: fmt.Sprintf("environment %s comes from %s too: give each release its own project_name or namespace", env.Name, other)})
-					continue
-				}
-				seen[env.Name] = path
-				file.Envs = append(file.Envs, env)
-			}
-			return writeImported(s, ef.dir, map[string]*importer.EnvFile{opts.Cluster + ".cue": file}, force, failed, func(w *importer.Written) {
-				for _, e := range file.Envs {
-					fmt.Fprintf(s.stdout, "imported %s into %s\n", e.Name, w.Path)
-				}
-			})
+			r, err := importer.PlanHelm(ef.dir, args, opts, force)
+			return printImport(s, r, err)
 		},
 	}
 	ef.register(cmd)
@@ -161,36 +125,8 @@ anything is written; existing files are never replaced unless --force.`,
 			for i := range perDir {
 				perDir[i].GitOps = gitops
 			}
-			newFiles := map[string]*importer.EnvFile{}
-			from := map[string]string{}
-			var failed importer.Errors
-			for i, dir := range args {
-				env, notes, err := importer.FromCompose(dir, perDir[i])
-				for _, n := range notes {
-					fmt.Fprintln(s.stderr, n.String())
-				}
-				var errs importer.Errors
-				if errors.As(err, &errs) {
-					failed = append(failed, errs...)
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				name := env.Name + ".cue"
-				if newFiles[name] != nil {
-					failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "name",
-						Message: fmt.Sprintf("environment %s comes from %s too (VMs built from Medic's guide share the project cht): name each folder, --name NAME=%s", env.Name, from[name], dir)})
-					continue
-				}
-				from[name] = dir
-				newFiles[name] = &importer.EnvFile{Envs: []*importer.Env{env}, Header: []string{
-					"Imported from a Compose folder by `cht-gen import compose`. Edit freely.",
-				}}
-			}
-			return writeImported(s, ef.dir, newFiles, force, failed, func(w *importer.Written) {
-				fmt.Fprintf(s.stdout, "imported %s\n", w.Path)
-			})
+			r, err := importer.PlanCompose(ef.dir, args, perDir, force)
+			return printImport(s, r, err)
 		},
 	}
 	ef.register(cmd)
@@ -255,36 +191,28 @@ func composeFolderOptions(args, names, hosts, paths []string) ([]importer.Compos
 	return opts, nil
 }
 
-// writeImported writes the imported environment files, all or none, when
-// nothing failed before; otherwise, or when validating them fails, it prints
-// every error and writes nothing. imported reports each file written.
-func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile, force bool, failed importer.Errors, imported func(*importer.Written)) error {
-	if mapped := nonEmpty(newFiles); len(failed) > 0 && len(mapped) > 0 { // the files that did map: their errors too, all at once
-		var more importer.Errors
-		if err := importer.Check(dir, mapped, force); errors.As(err, &more) {
-			failed = append(failed, more...)
-		} else if err != nil {
-			failed = append(failed, importer.Note{Pos: importer.Pos{File: dir}, Key: "environments", Message: err.Error()})
-		}
+// printImport prints an import's notes, then writes its files under the
+// writing lock and names each, or prints every error and writes nothing.
+func printImport(s *shared, r *importer.Result, err error) error {
+	for _, n := range r.Notes {
+		fmt.Fprintln(s.stderr, n.String())
 	}
-	if len(failed) == 0 {
-		var written []*importer.Written
-		err := whileWriting(func() (err error) {
-			written, err = importer.WriteFiles(dir, newFiles, force)
-			return err
-		})
-		if err == nil {
-			for _, w := range written {
-				if len(w.Replaced) > 0 {
-					fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
-				}
-				imported(w)
-			}
-			return nil
-		}
-		if !errors.As(err, &failed) {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if len(r.Errors) == 0 {
+		err = whileWriting(r.Write)
+	}
+	var failed importer.Errors
+	switch {
+	case len(r.Errors) > 0:
+		failed = r.Errors
+	case errors.As(err, &failed):
+	case err != nil:
+		return err
+	default:
+		printImported(s, r)
+		return nil
 	}
 	for _, n := range failed {
 		fmt.Fprintln(s.stderr, n.String())
@@ -293,19 +221,19 @@ func writeImported(s *shared, dir string, newFiles map[string]*importer.EnvFile,
 	return exitError{code: 1}
 }
 
-// nonEmpty drops files without environments (every values file failed).
-func nonEmpty(files map[string]*importer.EnvFile) map[string]*importer.EnvFile {
-	out := map[string]*importer.EnvFile{}
-	for n, f := range files {
-		if len(f.Envs) > 0 {
-			out[n] = f
+// printImported names each file written (each environment, for Helm's
+// one file per cluster) and what it replaced.
+func printImported(s *shared, r *importer.Result) {
+	for _, w := range r.Written {
+		if len(w.Replaced) > 0 {
+			fmt.Fprintf(s.stderr, "replaced %s (it declared %v)\n", w.Path, w.Replaced)
+		}
+		if r.Source == importer.FromComposeFolder {
+			fmt.Fprintf(s.stdout, "imported %s\n", w.Path)
+			continue
+		}
+		for _, e := range w.Envs {
+			fmt.Fprintf(s.stdout, "imported %s into %s\n", e, w.Path)
 		}
 	}
-	return out
-}
-
-// valuesNote is a values file that could not be read or parsed, as one of
-// the errors import reports together.
-func valuesNote(path string, err error) importer.Note {
-	return importer.Note{Pos: importer.Pos{File: path}, Key: "values file", Message: strings.TrimPrefix(err.Error(), path+": ")}
 }

@@ -67,9 +67,6 @@ Flux / Argo CD would look for deploy/ at the root, so init refuses.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			if err := checkInitRoot(dir); err != nil {
-				return err
-			}
 			prepared, err := scaffold.PlanInit(cmd.Context(), scaffold.InitOptions{Options: opts, Dir: dir,
 				BinaryVersion: version, ReleasesURL: releasesURL, Force: force,
 				Later: []string{filepath.Join("deploy", repo.LockName)}})
@@ -139,17 +136,4 @@ func initRender(cmd *cobra.Command, s *shared, dir string) error {
 	}
 	fmt.Fprintf(s.stdout, "rendered %s: %d files, %d changed\n", out, len(r.Files), len(changes))
 	return nil
-}
-
-// checkInitRoot refuses a DIR inside a Git work tree other than its root:
-// GitHub runs workflows only from the root's .github/workflows, and Flux
-// and Argo CD would look for deploy/ at the root (pathPrefix), so a
-// scaffold in a subfolder would look fine and never run or deploy.
-func checkInitRoot(dir string) error {
-	_, root, rel, err := repo.OpenWorkTree(dir)
-	if err != nil || rel == "." {
-		return nil // outside Git (a later git init makes DIR the root), or the root
-	}
-	return fmt.Errorf("%s is the folder %q of the Git work tree %s: init scaffolds a repository's root (GitHub runs workflows only from %s, Flux and Argo CD read deploy/ from the root); run cht-gen init %s, or give the hosting files a repository of their own (nothing was written)",
-		dir, rel, root, filepath.Join(root, ".github", "workflows"), root)
 }

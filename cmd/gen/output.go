@@ -9,6 +9,7 @@ import (
 
 	"github.com/cht-gen/cht-gen/generator"
 	"github.com/cht-gen/cht-gen/generator/bump"
+	"github.com/cht-gen/cht-gen/generator/github"
 	"github.com/cht-gen/cht-gen/generator/load"
 	"github.com/cht-gen/cht-gen/generator/model"
 	"github.com/cht-gen/cht-gen/internal/redact"
@@ -213,6 +214,15 @@ type releaseJSON struct {
 	Prerelease bool   `json:"prerelease"`
 	Date       string `json:"date,omitempty"` // published, RFC 3339 in UTC; absent when GitHub gives none
 	URL        string `json:"url"`            // release notes
+}
+
+// releasesAsJSON is the listing l of channel as releases' JSON document.
+func releasesAsJSON(channel string, l github.Listing) releasesJSON {
+	r := releasesJSON{OK: true, Channel: channel, Source: l.Source(), Releases: []releaseJSON{}, Warnings: l.Warnings(), Errors: []jsonError{}}
+	for _, rel := range l.Releases {
+		r.Releases = append(r.Releases, releaseAsJSON(rel))
+	}
+	return r
 }
 
 func releaseAsJSON(r model.Release) releaseJSON {

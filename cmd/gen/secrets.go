@@ -60,43 +60,14 @@ or anywhere else in the Git repository holding the environments.`,
 			if err != nil {
 				return err
 			}
-			e := &envs[0]
-			switch {
-			case e.Existing && !opts.ReplaceRunning:
-				// secrets.Generate refuses, saying what to keep.
-			case e.Credentials.SOPSFile != "" && !opts.SecretOnly:
-				fmt.Fprintf(s.stderr, "note: %s takes its Secret from credentials.sopsFile %s; to make that file: cht-gen secrets %s --secret-only | sops --encrypt ... (cht-gen docs/kubernetes.md, SOPS)\n", e.Name, e.Credentials.SOPSFile, e.Name)
-			case e.Credentials.ExternalSecret != nil:
-				fmt.Fprintf(s.stderr, "note: %s renders an ExternalSecret that fills Secret %s from %s; put these values in the store (key %s), or the operator overwrites what you apply\n", e.Name, e.Credentials.SecretName, e.Credentials.ExternalSecret.StoreName, e.Credentials.ExternalSecret.RemoteKey)
+			r, err := secrets.Plan(&envs[0], opts)
+			if err == nil && out != "" {
+				err = checkSecretsOut(out, ef.dir, renderOut, args[0])
 			}
-			body, err := secrets.Generate(e, opts)
-			if err != nil {
-				return err
+			if err == nil && out != "" {
+				err = whileWriting(func() error { return writeNew(out, r.Body) })
 			}
-			if out == "" {
-				_, err := s.stdout.Write(body)
-				return err
-			}
-			if env, err := realPath(ef.dir); err == nil {
-				if o, err := realPath(out); err == nil && within(o, env) {
-					return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, ef.dir, args[0])
-				}
-			}
-			// render owns that tree and it is committed: a secret there
-			// is one `git add -A` away from Git.
-			if r, err := realPath(renderOut); err == nil {
-				if o, err := realPath(out); err == nil && (o == r || within(o, r)) {
-					return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, args[0])
-				}
-			}
-			if root, in := inRepository(out, ef.dir); in {
-				return fmt.Errorf("--out %s is inside the Git repository %s, which holds the environments: one git add -A would commit the credentials; keep them outside the repository, e.g. ~/cht-secrets/%s.env", out, root, args[0])
-			}
-			if err := whileWriting(func() error { return writeNew(out, body) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(s.stderr, "wrote %s (mode 0600)\n", out)
-			return nil
+			return printSecrets(s, r, out, err)
 		},
 	}
 	ef.register(cmd)
@@ -105,6 +76,49 @@ or anywhere else in the Git repository holding the environments.`,
 	cmd.Flags().StringVar(&renderOut, "render-out", "deploy", "render's output directory, which --out must stay out of")
 	cmd.Flags().BoolVar(&opts.ReplaceRunning, "replace-running-credentials", false, "print new credentials for an environment that runs already (existing: true): they replace a running CouchDB's credentials")
 	return cmd
+}
+
+// printSecrets prints the note and the credentials on stdout, or says
+// where they were written (out), or the refusal.
+func printSecrets(s *shared, r *secrets.Result, out string, err error) error {
+	if r != nil && r.Note != "" {
+		fmt.Fprintf(s.stderr, "note: %s\n", r.Note)
+	}
+	var running *secrets.RunningError
+	switch {
+	case errors.As(err, &running): // nothing made: what to keep instead
+		fmt.Fprintf(s.stderr, "cht-gen: %s\n", running)
+		return exitError{code: 1}
+	case err != nil:
+		return err
+	case out != "":
+		fmt.Fprintf(s.stderr, "wrote %s (mode 0600)\n", out)
+		return nil
+	}
+	_, err = s.stdout.Write(r.Body)
+	return err
+}
+
+// checkSecretsOut refuses an --out where credentials would be one git add
+// away from a commit: the environments directory envDir, the render
+// output renderOut, or the Git repository holding envDir.
+func checkSecretsOut(out, envDir, renderOut, env string) error {
+	if dir, err := repo.RealPath(envDir); err == nil {
+		if o, err := repo.RealPath(out); err == nil && repo.Within(o, dir) {
+			return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, envDir, env)
+		}
+	}
+	// render owns that tree and it is committed: a secret there
+	// is one `git add -A` away from Git.
+	if r, err := repo.RealPath(renderOut); err == nil {
+		if o, err := repo.RealPath(out); err == nil && (o == r || repo.Within(o, r)) {
+			return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, env)
+		}
+	}
+	if root, in := inRepository(out, envDir); in {
+		return fmt.Errorf("--out %s is inside the Git repository %s, which holds the environments: one git add -A would commit the credentials; keep them outside the repository, e.g. ~/cht-secrets/%s.env", out, root, env)
+	}
+	return nil
 }
 
 // inRepository reports whether out, a file to create, lies in the Git work
@@ -119,8 +133,8 @@ func inRepository(out, envDir string) (root string, in bool) {
 	if err != nil {
 		return "", false
 	}
-	o, err := realPath(out)
-	return root, err == nil && within(o, root)
+	o, err := repo.RealPath(out)
+	return root, err == nil && repo.Within(o, root)
 }
 
 // writeNew creates out with mode 0600 and writes body, never over an

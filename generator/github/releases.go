@@ -3,7 +3,9 @@ package github
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -76,6 +78,21 @@ func (l Listing) Source() string {
 		return "cht-gen"
 	}
 	return "github"
+}
+
+// Warnings say that the list is cht-gen's own (GitHub could not be read)
+// or that GitHub lists releases this cht-gen does not know.
+func (l Listing) Warnings() []string {
+	var out []string
+	if l.Offline != nil {
+		out = append(out, fmt.Sprintf("GitHub's list of CHT releases could not be read (%v): using the releases this cht-gen knows, up to %s; a newer release needs a newer cht-gen (docs/versions.md)",
+			l.Offline, model.KnownReleases()[0].Version))
+	}
+	if len(l.Unknown) > 0 {
+		out = append(out, fmt.Sprintf("GitHub lists %s, newer than every release this cht-gen knows: validate refuses it until cht-gen is upgraded, or an environment sets allowUnlistedVersion: true (docs/versions.md)",
+			strings.Join(l.Unknown, ", ")))
+	}
+	return out
 }
 
 // ReleasesOrKnown is Releases when GitHub answers, else the releases this

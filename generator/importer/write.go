@@ -26,6 +26,7 @@ var fileNameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,30}[a-z0-9])?\.cue$`)
 type Written struct {
 	Path     string
 	Replaced []string // environments the file declared before (--force)
+	Envs     []string // environments it declares (set by a plan)
 }
 
 // Write validates f together with the other files of the environments

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cht-gen/cht-gen/generator/repo"
 )
 
 // InitOptions is what `cht-gen init` asks for; empty fields are found
@@ -53,6 +55,9 @@ type InitPlan struct {
 // PlanInit fills o's missing values and decides what init writes. It
 // creates Dir when missing and writes nothing else.
 func PlanInit(ctx context.Context, o InitOptions) (*InitPlan, error) {
+	if err := CheckRoot(o.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -104,3 +109,28 @@ func PlanInit(ctx context.Context, o InitOptions) (*InitPlan, error) {
 // Apply writes the plan (Apply's rules: created, replaced with Force,
 // the host's own files kept).
 func (p *InitPlan) Apply() (*Plan, error) { return Apply(p.Dir, p.Files, p.Force) }
+
+// NotRootError refuses to scaffold Dir, a folder of a Git work tree other
+// than its root: GitHub runs workflows only from the root's
+// .github/workflows, and Flux and Argo CD would look for deploy/ at the
+// root (pathPrefix), so a scaffold in a subfolder would look fine and
+// never run or deploy.
+type NotRootError struct {
+	Dir, Root, Rel string
+}
+
+func (e *NotRootError) Error() string {
+	return fmt.Sprintf("%s is the folder %q of the Git work tree %s: init scaffolds a repository's root (GitHub runs workflows only from %s, Flux and Argo CD read deploy/ from the root); run cht-gen init %s, or give the hosting files a repository of their own (nothing was written)",
+		e.Dir, e.Rel, e.Root, filepath.Join(e.Root, ".github", "workflows"), e.Root)
+}
+
+// CheckRoot returns a *NotRootError when dir is inside a Git work tree
+// but not its root. Outside Git (a later git init makes dir the root) it
+// accepts dir.
+func CheckRoot(dir string) error {
+	_, root, rel, err := repo.OpenWorkTree(dir)
+	if err != nil || rel == "." {
+		return nil
+	}
+	return &NotRootError{Dir: dir, Root: root, Rel: rel}
+}
