@@ -12,7 +12,6 @@ import (
 	"github.com/cht-gen/cht-gen/generator/bump"
 	"github.com/cht-gen/cht-gen/generator/github"
 	"github.com/cht-gen/cht-gen/generator/load"
-	"github.com/cht-gen/cht-gen/generator/model"
 )
 
 // githubClient reads GitHub Actions' variables: GITHUB_API_URL (GitHub
@@ -121,31 +120,81 @@ func (f *pushFlags) policy() (bump.Policy, error) {
 	return bump.Policy{AllowDowngrade: f.allowDowngrade, Major: f.major, Paths: paths}, err
 }
 
-// bumpOut is where bump and promote report: text, or (--output json,
-// without --push) one bumpJSON document printed when the command ends.
-type bumpOut struct {
-	s    *shared
-	json *bumpJSON // nil: text
+// bumpJSONOK checks, before any work, that the output asked for can be
+// given: a pushed bump reports its pull request as text.
+func bumpJSONOK(of *outputFlag, push bool) error {
+	if of.json() && push {
+		return usage("--output json works without --push only: a pushed bump reports its pull request as text")
+	}
+	return nil
 }
 
-func newBumpOut(s *shared, of *outputFlag, push bool) (*bumpOut, error) {
-	if !of.json() {
-		return &bumpOut{s: s}, nil
+// printBump is bump's and promote's one printer: rep (nil when the run
+// stopped before planning) and err as text, or as one bumpJSON document.
+// Usage errors stay text (exit 2).
+func printBump(s *shared, of *outputFlag, rep *bump.Report, err error) error {
+	if rep == nil {
+		rep = &bump.Report{}
 	}
-	if push {
-		return nil, usage("--output json works without --push only: a pushed bump reports its pull request as text")
+	var ee exitError
+	var ue *usageError
+	switch {
+	case !of.json():
+		printBumpText(s, rep)
+		return err
+	case errors.As(err, &ee) || errors.As(err, &ue):
+		return err
 	}
-	return &bumpOut{s: s, json: &bumpJSON{Environments: []bumpEnvJSON{}, Current: []currentJSON{}, Errors: []jsonError{}}}, nil
+	doc := bumpAsJSON(rep)
+	doc.OK = err == nil
+	if err != nil {
+		doc.Errors = errorsJSON(err)
+	}
+	if werr := writeJSON(s.stdout, doc); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return exitError{1}
+	}
+	return nil
 }
 
-// current reports e already at the version asked for; text is the line
-// text output prints.
-func (b *bumpOut) current(e *model.Environment, text string) {
-	if b.json == nil {
-		fmt.Fprintln(b.s.stdout, text)
-		return
+// printBumpText prints rep as text: warnings and progress on stderr,
+// what changed on stdout; errors are returned to root.
+func printBumpText(s *shared, rep *bump.Report) {
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(s.stderr, "warning: "+w)
 	}
-	b.json.Current = append(b.json.Current, currentJSON{Name: e.Name, Version: e.Version})
+	for i := range rep.Steps {
+		st := &rep.Steps[i]
+		for _, c := range st.Current {
+			fmt.Fprintln(s.stdout, c.Message)
+		}
+		if st.Applied() {
+			printBumpStep(s, rep, st.Result, st.Checklist())
+		}
+	}
+}
+
+// printBumpStep prints what one applied step changed and where it went.
+func printBumpStep(s *shared, rep *bump.Report, res *bump.Result, checklist []bump.ChecklistItem) {
+	for _, c := range res.Changes {
+		fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
+	}
+	switch {
+	case !rep.Push:
+		printChecklist(s, checklist)
+		fmt.Fprintf(s.stderr, "edited %s and re-rendered %s: review with git diff, then commit\n", rep.EnvDir, rep.OutDir)
+	case res.Skipped != nil:
+		fmt.Fprintf(s.stdout, "skipped %s: pull request #%d %s proposing it into %s was closed without merging; pass --reopen to propose it again\n",
+			res.Proposal.Title, res.Skipped.Number, res.Skipped.URL, res.Base)
+	case res.PR == nil:
+		fmt.Fprintf(s.stdout, "%s already has this change, no pull request\n", res.Base)
+	case res.PR.Created:
+		fmt.Fprintf(s.stdout, "opened pull request #%d %s (%s into %s)\n", res.PR.Number, res.PR.URL, res.Branch, res.Base)
+	default:
+		fmt.Fprintf(s.stdout, "updated pull request #%d %s (%s into %s)\n", res.PR.Number, res.PR.URL, res.Branch, res.Base)
+	}
 }
 
 // printChecklist prints Medic's 4.x -> 5.x checklist of a local bump (a
@@ -164,95 +213,17 @@ func printChecklist(s *shared, items []bump.ChecklistItem) {
 	}
 }
 
-// warn reports something the run goes on despite: stderr in text, the
-// document's warnings in JSON.
-func (b *bumpOut) warn(text string) {
-	if b.json == nil {
-		fmt.Fprintln(b.s.stderr, "warning: "+text)
-		return
+// bumpRunner applies plans through the user's Git repository and gh.
+// Edits, renders, the temporary clone and the push: a signal waits for
+// them (ctx, cancelled by it, cuts network retries short).
+func bumpRunner(gh *github.Client) bump.Runner {
+	return func(ctx context.Context, plan bump.Plan, o bump.Options) (res *bump.Result, err error) {
+		err = whileWriting(func() (err error) {
+			res, err = newBumper(gh).Run(ctx, plan, o)
+			return err
+		})
+		return res, err
 	}
-	b.json.Warnings = append(b.json.Warnings, text)
-}
-
-// applied adds the environments a local run edited to the JSON document.
-func (b *bumpOut) applied(res *bump.Result) {
-	for _, t := range res.Proposal.Targets {
-		e := bumpEnvJSON{Name: t.Env, From: t.From, To: t.To, File: res.Files[t.Env], NotesURL: t.NotesURL, Images: []imageChange{}}
-		for _, c := range res.Changes {
-			if c.Name != t.Env {
-				continue
-			}
-			e.Summary, e.Changed, e.Added, e.Removed = c.Summary, c.Changed, c.Added, c.Removed
-			for _, i := range c.Images {
-				e.Images = append(e.Images, imageChange(i))
-			}
-		}
-		b.json.Environments = append(b.json.Environments, e)
-	}
-	for _, it := range bump.MajorChecklist(res.Proposal.Targets) {
-		b.json.Checklist = append(b.json.Checklist, checklistJSON{Environments: it.Environments, Text: it.Text, URL: it.URL})
-	}
-}
-
-// finish ends the command: text returns err as it is; JSON prints the
-// document with err's errors (usage errors stay text, exit 2).
-func (b *bumpOut) finish(err error) error {
-	var ee exitError
-	var ue *usageError
-	if b.json == nil || errors.As(err, &ee) || errors.As(err, &ue) {
-		return err
-	}
-	b.json.OK = err == nil
-	if err != nil {
-		b.json.Errors = errorsJSON(err)
-	}
-	if werr := writeJSON(b.s.stdout, b.json); werr != nil {
-		return werr
-	}
-	if err != nil {
-		return exitError{1}
-	}
-	return nil
-}
-
-// runBump runs one bump and reports it.
-func runBump(ctx context.Context, out *bumpOut, plan bump.Plan, o bump.Options, gh *github.Client) error {
-	s := out.s
-	// Edits, renders, the temporary clone and the push: a signal waits
-	// for them (ctx, cancelled by it, cuts network retries short).
-	var res *bump.Result
-	err := whileWriting(func() (err error) {
-		res, err = newBumper(gh).Run(ctx, plan, o)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if len(res.Proposal.Targets) == 0 {
-		return nil // the plan said why
-	}
-	if out.json != nil {
-		out.applied(res)
-		return nil
-	}
-	for _, c := range res.Changes {
-		fmt.Fprintf(s.stdout, "%s: %s\n", c.Name, c.Summary)
-	}
-	switch {
-	case !o.Push:
-		printChecklist(s, bump.MajorChecklist(res.Proposal.Targets))
-		fmt.Fprintf(s.stderr, "edited %s and re-rendered %s: review with git diff, then commit\n", o.EnvDir, o.OutDir)
-	case res.Skipped != nil:
-		fmt.Fprintf(s.stdout, "skipped %s: pull request #%d %s proposing it into %s was closed without merging; pass --reopen to propose it again\n",
-			res.Proposal.Title, res.Skipped.Number, res.Skipped.URL, res.Base)
-	case res.PR == nil:
-		fmt.Fprintf(s.stdout, "%s already has this change, no pull request\n", res.Base)
-	case res.PR.Created:
-		fmt.Fprintf(s.stdout, "opened pull request #%d %s (%s into %s)\n", res.PR.Number, res.PR.URL, res.Branch, res.Base)
-	default:
-		fmt.Fprintf(s.stdout, "updated pull request #%d %s (%s into %s)\n", res.PR.Number, res.PR.URL, res.Branch, res.Base)
-	}
-	return nil
 }
 
 func newBumpCmd(s *shared) *cobra.Command {
@@ -312,11 +283,11 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 			if all == (len(args) > 0) {
 				return usage("invalid argument: name environments or pass --all")
 			}
-			out, err := newBumpOut(s, &of, f.push)
-			if err != nil {
+			if err := bumpJSONOK(&of, f.push); err != nil {
 				return err
 			}
-			return out.finish(runBumps(cmd.Context(), out, &f, args, to, latest, all))
+			rep, err := runBumps(cmd.Context(), s, &f, args, to, latest, all)
+			return printBump(s, &of, rep, err)
 		},
 	}
 	f.register(cmd)
@@ -328,24 +299,24 @@ needs it); GITHUB_API_URL selects GitHub Enterprise.`,
 	return cmd
 }
 
-// runBumps is bump's work once its arguments are checked.
-func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to string, latest, all bool) error {
+// runBumps is bump's work once its arguments are checked: a nil report
+// when it stopped before planning.
+func runBumps(ctx context.Context, s *shared, f *pushFlags, args []string, to string, latest, all bool) (*bump.Report, error) {
 	if err := f.checkOut(f.out); err != nil {
-		return err
+		return nil, err
 	}
 	_, envs, err := f.load(args)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pol, err := f.policy()
-	if err != nil {
-		return err
+	req := bump.VersionsRequest{To: to, Latest: latest, All: all}
+	if req.Policy, err = f.policy(); err != nil {
+		return nil, err
 	}
 	var gh *github.Client
-	var releases []github.Release
 	if f.push || latest {
 		if gh, err = githubClient(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if latest {
@@ -353,35 +324,13 @@ func runBumps(ctx context.Context, out *bumpOut, f *pushFlags, args []string, to
 		// policy refuses pre-releases to stable environments. Offline,
 		// the releases this cht-gen knows (a --push fails later anyway).
 		l := gh.ReleasesOrKnown(ctx, true)
-		releases = l.Releases
-		for _, w := range l.Warnings() {
-			out.warn(w)
-		}
+		req.Releases, req.Warnings = l.Releases, l.Warnings()
 	}
-	names := make([]string, len(envs))
-	for i, e := range envs {
-		names[i] = e.Name
+	for _, e := range envs {
+		req.Names = append(req.Names, e.Name)
 	}
-	plan := func(names []string) bump.Plan {
-		return bump.PlanVersions(names, to, latest, releases, pol, out.current)
-	}
-	o := f.options(out.s)
-	if !all {
-		return runBump(ctx, out, plan(names), o, gh)
-	}
-	// One pull request each: an environment that fails does not
-	// hold the others back; every failure is reported at the end.
-	var errs []error
-	for _, n := range names {
-		err := runBump(ctx, out, plan([]string{n}), o, gh)
-		if err != nil && !bump.NamesEnv(err, n) {
-			err = fmt.Errorf("%s: %w", n, err)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	rep := bump.Versions(ctx, bumpRunner(gh), f.options(s), req)
+	return rep, rep.Err()
 }
 
 func newPromoteCmd(s *shared) *cobra.Command {
@@ -405,11 +354,11 @@ promote is often scheduled, and a 4.x -> 5.x move must be asked for.`,
   cht-gen promote staging prod --output json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, err := newBumpOut(s, &of, f.push)
-			if err != nil {
+			if err := bumpJSONOK(&of, f.push); err != nil {
 				return err
 			}
-			return out.finish(runPromote(cmd.Context(), out, &f, args))
+			rep, err := runPromote(cmd.Context(), s, &f, args)
+			return printBump(s, &of, rep, err)
 		},
 	}
 	f.register(cmd)
@@ -418,24 +367,25 @@ promote is often scheduled, and a 4.x -> 5.x move must be asked for.`,
 	return cmd
 }
 
-// runPromote is promote's work once its arguments are checked.
-func runPromote(ctx context.Context, out *bumpOut, f *pushFlags, args []string) error {
+// runPromote is promote's work once its arguments are checked: a nil
+// report when it stopped before planning.
+func runPromote(ctx context.Context, s *shared, f *pushFlags, args []string) (*bump.Report, error) {
 	if err := f.checkOut(f.out); err != nil {
-		return err
+		return nil, err
 	}
 	if _, _, err := f.load(args); err != nil {
-		return err
+		return nil, err
 	}
 	pol, err := f.policy()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	plan := bump.PlanPromote(args[0], args[1], f.major, pol, out.current)
 	var gh *github.Client
 	if f.push {
 		if gh, err = githubClient(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return runBump(ctx, out, plan, f.options(out.s), gh)
+	rep := bump.Promote(ctx, bumpRunner(gh), f.options(s), args[0], args[1], f.major, pol)
+	return rep, rep.Err()
 }

@@ -272,3 +272,39 @@ type currentJSON struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 }
+
+// bumpAsJSON is rep as bumpJSON, OK and Errors left to the caller.
+func bumpAsJSON(rep *bump.Report) *bumpJSON {
+	doc := &bumpJSON{Environments: []bumpEnvJSON{}, Current: []currentJSON{}, Warnings: rep.Warnings, Errors: []jsonError{}}
+	for i := range rep.Steps {
+		st := &rep.Steps[i]
+		for _, c := range st.Current {
+			doc.Current = append(doc.Current, currentJSON{Name: c.Name, Version: c.Version})
+		}
+		if !st.Applied() {
+			continue
+		}
+		for _, t := range st.Result.Proposal.Targets {
+			doc.Environments = append(doc.Environments, bumpEnvAsJSON(st.Result, t))
+		}
+		for _, it := range st.Checklist() {
+			doc.Checklist = append(doc.Checklist, checklistJSON{Environments: it.Environments, Text: it.Text, URL: it.URL})
+		}
+	}
+	return doc
+}
+
+// bumpEnvAsJSON is target t of res with its change.
+func bumpEnvAsJSON(res *bump.Result, t bump.Target) bumpEnvJSON {
+	e := bumpEnvJSON{Name: t.Env, From: t.From, To: t.To, File: res.Files[t.Env], NotesURL: t.NotesURL, Images: []imageChange{}}
+	for _, c := range res.Changes {
+		if c.Name != t.Env {
+			continue
+		}
+		e.Summary, e.Changed, e.Added, e.Removed = c.Summary, c.Changed, c.Added, c.Removed
+		for _, i := range c.Images {
+			e.Images = append(e.Images, imageChange(i))
+		}
+	}
+	return e
+}
