@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -62,10 +59,10 @@ or anywhere else in the Git repository holding the environments.`,
 			}
 			r, err := secrets.Plan(&envs[0], opts)
 			if err == nil && out != "" {
-				err = checkSecretsOut(out, ef.dir, renderOut, args[0])
+				err = repo.CheckSecretsOut(out, ef.dir, renderOut, args[0])
 			}
 			if err == nil && out != "" {
-				err = whileWriting(func() error { return writeNew(out, r.Body) })
+				err = whileWriting(func() error { return repo.WriteNew(out, r.Body) })
 			}
 			return printSecrets(s, r, out, err)
 		},
@@ -96,69 +93,5 @@ func printSecrets(s *shared, r *secrets.Result, out string, err error) error {
 		return nil
 	}
 	_, err = s.stdout.Write(r.Body)
-	return err
-}
-
-// checkSecretsOut refuses an --out where credentials would be one git add
-// away from a commit: the environments directory envDir, the render
-// output renderOut, or the Git repository holding envDir.
-func checkSecretsOut(out, envDir, renderOut, env string) error {
-	if dir, err := repo.RealPath(envDir); err == nil {
-		if o, err := repo.RealPath(out); err == nil && repo.Within(o, dir) {
-			return fmt.Errorf("--out %s is inside the environments directory %s, which is committed to Git: keep credentials outside the repository, e.g. ~/cht-secrets/%s.env", out, envDir, env)
-		}
-	}
-	// render owns that tree and it is committed: a secret there
-	// is one `git add -A` away from Git.
-	if r, err := repo.RealPath(renderOut); err == nil {
-		if o, err := repo.RealPath(out); err == nil && (o == r || repo.Within(o, r)) {
-			return fmt.Errorf("--out %s is inside the render output %s, which is committed to Git: keep credentials outside it, e.g. ~/cht-secrets/%s.env (on a VM, next to the compose folder, passed with docker compose --env-file)", out, renderOut, env)
-		}
-	}
-	if root, in := inRepository(out, envDir); in {
-		return fmt.Errorf("--out %s is inside the Git repository %s, which holds the environments: one git add -A would commit the credentials; keep them outside the repository, e.g. ~/cht-secrets/%s.env", out, root, env)
-	}
-	return nil
-}
-
-// inRepository reports whether out, a file to create, lies in the Git work
-// tree holding the environments directory: anywhere there (its root, a
-// secrets/ folder) is one git add -A away from a commit. A file already at
-// out is left to the refusal to overwrite.
-func inRepository(out, envDir string) (root string, in bool) {
-	if _, err := os.Lstat(out); !errors.Is(err, fs.ErrNotExist) {
-		return "", false
-	}
-	_, root, _, err := repo.OpenWorkTree(envDir)
-	if err != nil {
-		return "", false
-	}
-	o, err := repo.RealPath(out)
-	return root, err == nil && repo.Within(o, root)
-}
-
-// writeNew creates out with mode 0600 and writes body, never over an
-// existing file: credentials are never overwritten.
-func writeNew(out string, body []byte) error {
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s exists: cht-gen secrets never overwrites credentials (remove it first if you really mean to rotate them)", out)
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("--out %s: folder %s does not exist: create it first (mode 0700)", out, filepath.Dir(out))
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(out) // a partial credentials file would be mistaken for a good one
-	}
 	return err
 }

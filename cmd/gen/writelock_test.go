@@ -27,7 +27,7 @@ func TestWriteLock_OneHelper(t *testing.T) {
 	// Each command that writes goes through it.
 	for name, call := range map[string]string{
 		"outputfs.go": "repo.WriteContext", "bump.go": "newBumper(gh).Run", "init.go": "prepared.Apply()",
-		"import.go": "r.Write)", "secrets.go": "writeNew(out, r.Body)",
+		"import.go": "r.Write)", "secrets.go": "repo.WriteNew(out, r.Body)",
 	} {
 		b, _ := os.ReadFile(name)
 		i := strings.Index(string(b), call)
