@@ -117,22 +117,25 @@ func TestSecrets_PrintsTheOverlaysNamespaceFirst(t *testing.T) {
 	}
 }
 
+// e2eTool finds a tool on PATH or in ~/.cache/cht-tools/bin, where
+// ../shared/tools/install.sh puts it; "" when it is in neither.
+func e2eTool(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	p := filepath.Join(home, ".cache", "cht-tools", "bin", name)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}
+
 // apiserverTools finds etcd, kube-apiserver and kubectl on PATH or in
 // ~/.cache/cht-tools/bin (../shared/tools/install.sh); make e2e puts them on PATH.
 func apiserverTools(t *testing.T) (etcd, apiserver, kubectl string) {
 	t.Helper()
-	home, _ := os.UserHomeDir()
-	find := func(name string) string {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		p := filepath.Join(home, ".cache", "cht-tools", "bin", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		return ""
-	}
-	etcd, apiserver, kubectl = find("etcd"), find("kube-apiserver"), find("kubectl")
+	etcd, apiserver, kubectl = e2eTool("etcd"), e2eTool("kube-apiserver"), e2eTool("kubectl")
 	if etcd == "" || apiserver == "" || kubectl == "" {
 		t.Skipf("no real kube-apiserver here (etcd %q, kube-apiserver %q, kubectl %q): install them with ../shared/tools/install.sh (README there), then make e2e", etcd, apiserver, kubectl)
 	}

@@ -124,18 +124,7 @@ ingress:
 // garbage collection) and helm, or skips naming how to install them.
 func controllerManagerTool(t *testing.T) (kcm, helm string) {
 	t.Helper()
-	home, _ := os.UserHomeDir()
-	find := func(name string) string {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		p := filepath.Join(home, ".cache", "cht-tools", "bin", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		return ""
-	}
-	kcm, helm = find("kube-controller-manager"), find("helm")
+	kcm, helm = e2eTool("kube-controller-manager"), e2eTool("helm")
 	if kcm == "" || helm == "" {
 		t.Skipf("no kube-controller-manager (%q) or helm (%q) here: install them with ../shared/tools/install.sh kube-controller-manager helm, then make e2e", kcm, helm)
 	}
